@@ -1,0 +1,38 @@
+# The two commands: `make run` and `make test`. Both create .venv/ on first use
+# and reuse it while pyproject.toml is unchanged.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+PORT   ?= 8000
+export CLAIMLOOKUP_STORE_URL ?= sqlite:///data/claimlookup.db
+
+.PHONY: install run index serve test bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+## Index seeds/ into the embedded store, then serve the API on 127.0.0.1:$(PORT).
+run: install index serve
+
+index: install
+	$(VENV)/bin/claimlookup-index seeds/
+
+serve: install
+	$(VENV)/bin/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) --access-logfile - 'api:create_app()'
+
+## Run the whole test suite.
+test: install
+	$(PY) -m pytest
+
+bench: install
+	$(PY) bench/index.py
+
+clean:
+	rm -rf $(VENV) data/claimlookup.db*

@@ -1,0 +1,137 @@
+"""The Store protocol: what the indexer, the lookup and the API need from a
+search store. Behaviour is defined here, in docstrings; every adapter passes
+the one contract suite in ``tests/contract/``.
+
+Adapters translate their driver's errors into the exceptions below
+(``raise StoreUnavailable(...) from e``) and never let rows or hits escape:
+everything in and out is a ``claimlookup.model`` dataclass. Constructing an
+adapter never touches the disk or the network; ``setup()`` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from claimlookup.model import (
+    Article,
+    Candidate,
+    EntityCount,
+    Filters,
+    ParsedQuery,
+    SearchPage,
+    SearchRequest,
+    SentenceRef,
+    SourceCount,
+    StoredSentence,
+    WriteOutcome,
+)
+
+
+class StoreError(Exception):
+    """Base class of every error a store raises."""
+
+
+class StoreUnavailable(StoreError):
+    """The backend cannot be reached or answered with a server-side failure.
+    The API answers 503 with Retry-After."""
+
+
+class ArticleNotFound(StoreError, KeyError):
+    """No article has this id."""
+
+
+class StoreCorrupt(StoreError):
+    """The store exists but fails its integrity check."""
+
+
+@runtime_checkable
+class Store(Protocol):
+    """A search store of analysed articles.
+
+    Identity: an article is identified by ``Article.id``. Writing an article
+    whose id exists replaces it entirely (sentences, entities, quantities,
+    vectors): no orphans remain. Writing it with the same ``content_hash``
+    changes nothing and reports ``unchanged``.
+
+    Atomicity: each article is written atomically. A crash or kill at any
+    moment leaves every article either fully old or fully new.
+
+    Sentences: position 0 is the title, 1..n the body in order. Lexical and
+    vector candidates cover titles and body sentences alike.
+    """
+
+    def setup(self) -> None:
+        """Create the store (tables, index, alias) if missing. Idempotent."""
+
+    def close(self) -> None:
+        """Release connections. Safe to call twice."""
+
+    def ping(self) -> None:
+        """Return if the store answers; raise StoreUnavailable otherwise."""
+
+    # --- writing ---------------------------------------------------------
+
+    def content_hashes(self, ids: Sequence[str]) -> dict[str, str]:
+        """Map each stored id among ``ids`` to its content hash; unknown ids are
+        absent from the result. Lets the indexer skip unchanged articles before
+        any NLP work."""
+
+    def write_articles(self, articles: Iterable[Article]) -> Iterator[WriteOutcome]:
+        """Write analysed articles (each with sentences), yielding one outcome per
+        article in input order. Lazy: nothing is written until iterated."""
+
+    def delete_article(self, article_id: str) -> None:
+        """Delete an article and everything derived from it.
+        Raise ArticleNotFound if there is none."""
+
+    def rebuild(self) -> AbstractContextManager[Store]:
+        """Context manager yielding an empty store of the same kind. Everything
+        written to it replaces this store's contents atomically when the block
+        exits without error; on error the new data is discarded and this store
+        is untouched. Readers never see a half-built index."""
+
+    # --- reading ---------------------------------------------------------
+
+    def get_article(self, article_id: str) -> Article:
+        """The article with its sentences (vectors omitted). Raise
+        ArticleNotFound."""
+
+    def search(self, request: SearchRequest) -> SearchPage:
+        """Full-text search. An empty query matches every article (listing).
+
+        ``level="article"``: one hit per article, scored over title and body.
+        ``level="sentence"``: one hit per sentence. ``sort="date"``: newest
+        first, undated last. ``total`` counts all matches, not the page.
+        Snippets are HTML-escaped with ``<mark>`` around matched words.
+        Facets (if requested) count articles over all matches.
+        """
+
+    def entities(self, prefix: str = "", label: str | None = None, limit: int = 20) -> list[EntityCount]:
+        """Entities whose key or name starts with ``prefix`` (case-insensitive),
+        most articles first."""
+
+    def sources(self) -> list[SourceCount]:
+        """Every source with its article count, most articles first."""
+
+    def count_articles(self) -> int:
+        """How many articles the store holds."""
+
+    # --- claim lookup candidates ----------------------------------------
+
+    def lexical_candidates(self, query: ParsedQuery, filters: Filters, limit: int,
+                           restrict_to: Sequence[SentenceRef] | None = None) -> list[Candidate]:
+        """Sentences (titles included) ranked by BM25 for ``query``, best first.
+        With ``restrict_to``, score only those sentences (those that do not
+        match get no candidate)."""
+
+    def vector_candidates(self, vectors: np.ndarray, filters: Filters, limit: int) -> list[list[Candidate]]:
+        """For each row of ``vectors`` (n x dim, L2-normalised), the ``limit``
+        nearest sentences by cosine similarity, best first."""
+
+    def get_sentences(self, refs: Sequence[SentenceRef]) -> list[StoredSentence]:
+        """The referenced sentences with their vectors and article facts, in the
+        order of ``refs``; refs that no longer exist are left out."""
