@@ -1,0 +1,225 @@
+"""Find other reports of a claim: candidates, fusion, grouping, annotations.
+
+Two entry points, both pure domain code (no Flask, no SQL):
+
+- :func:`find_reports` takes one claim sentence and returns the articles that
+  report the same claim, grouped by article, best sentence first, with stance,
+  figures and shared/missing entities for each report and a summary.
+- :func:`scan` takes a whole article (raw text, or the id of an indexed
+  article) and returns, for each of its check-worthy sentences, the other
+  reports of it.
+
+Scores are calibrated probabilities (see ``claimlookup/fusion.py`` and
+``docs/lookup.md``): 0.5 means "about one in two sentences scored like this
+one reports the same claim", whatever the query.
+
+Errors: :class:`ClaimTooShort` (a ``ValueError``) for input that is too short
+to be a claim (the API answers 422); ``ArticleNotFound`` from the store for an
+unknown ``article_id`` (404); ``StoreUnavailable`` passes through (503).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from claimlookup.model import Agreement, EntityMention, Filters, Quantity, Stance
+from claimlookup.store.base import Store
+
+#: A claim needs at least this many content words (after tweet cleaning);
+#: fewer and it is a topic, not a claim (``ClaimTooShort``).
+MIN_CONTENT_WORDS = 4
+#: Upper bound on ``LookupRequest.limit`` (reports per lookup).
+MAX_LIMIT = 50
+
+
+class ClaimTooShort(ValueError):
+    """The text has too few content words to be a claim (API: 422)."""
+
+    def __init__(self, content_words: int, minimum: int = MIN_CONTENT_WORDS) -> None:
+        super().__init__(
+            f"a claim needs at least {minimum} content words; this text has {content_words}")
+        self.content_words = content_words
+        self.minimum = minimum
+
+
+# --- request ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LookupRequest:
+    """One claim to look up.
+
+    ``text``: the claim (a sentence, a tweet, a selection; tweets are cleaned
+    first: URLs, the "— Name (@handle) Date" trailer, @mentions, hashtags,
+    emoji). ``limit``: at most this many reports (articles), 1..MAX_LIMIT.
+    ``min_score``: drop reports whose calibrated score is below it (0..1).
+    ``explain``: fill ``ReportSentence.evidence`` with the features and their
+    contributions to the score.
+    """
+
+    text: str
+    filters: Filters = Filters()
+    limit: int = 10
+    min_score: float = 0.0
+    explain: bool = False
+
+
+# --- result -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimView:
+    """The claim as the lookup understood it (after cleaning and analysis)."""
+
+    text: str
+    entities: list[EntityMention]
+    quantities: list[Quantity]
+
+
+@dataclass(frozen=True, slots=True)
+class QuantityAgreement:
+    """A figure of a report sentence and how it compares with the claim's
+    figure for the same thing (same ``counts`` and ``event``): ``same`` if the
+    values agree within the tolerance documented in ``docs/lookup.md``,
+    ``different`` if not, ``absent`` if the claim gives no figure for it."""
+
+    quantity: Quantity
+    agreement: Agreement
+
+
+@dataclass(frozen=True, slots=True)
+class ReportSentence:
+    """A sentence of a report that matches the claim.
+
+    ``highlighted``: the HTML-escaped text with ``<mark>`` around the words it
+    shares with the claim. ``score``: calibrated probability that this
+    sentence reports the claim. ``stance`` / ``attributed_to``: from the
+    stored sentence (who says it, or who denies it). ``evidence``: the
+    features and their contributions, only when ``explain`` was asked.
+    """
+
+    position: int
+    text: str
+    highlighted: str
+    score: float
+    stance: Stance
+    attributed_to: str | None
+    quantities: list[QuantityAgreement]
+    evidence: dict[str, float] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Copy:
+    """A syndicated or near-duplicate copy of a report, folded under the
+    earliest-published version."""
+
+    article_id: str
+    source: str | None
+    published: date | None
+    url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """An article that reports the claim, with its best sentences first.
+
+    ``score``: calibrated probability that the article reports the claim (its
+    best sentence's score). ``shared_entities`` / ``missing_entities``: the
+    claim's entity keys that the article mentions / does not mention.
+    """
+
+    article_id: str
+    title: str
+    source: str | None
+    published: date | None
+    url: str | None
+    score: float
+    sentences: list[ReportSentence]
+    copies: list[Copy] = field(default_factory=list)
+    shared_entities: list[str] = field(default_factory=list)
+    missing_entities: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class FigureValue:
+    """One value given for a counted thing, and the outlets that give it."""
+
+    value: float
+    outlets: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class FigureRow:
+    """For one counted thing (``counts`` + ``event``, e.g. people killed),
+    every value the reports give, most outlets first."""
+
+    counts: str
+    event: str
+    values: list[FigureValue]
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """``reports``: number of reports (copies not counted); ``outlets``:
+    distinct sources (copies included); ``stances``: number of reports per
+    stance of their best sentence (every Stance value is a key);
+    ``figures``: the figures table."""
+
+    reports: int
+    outlets: int
+    stances: dict[str, int]
+    figures: list[FigureRow]
+
+
+@dataclass(frozen=True, slots=True)
+class LookupResult:
+    claim: ClaimView
+    reports: list[Report]
+    summary: Summary
+
+
+@dataclass(frozen=True, slots=True)
+class ScannedSentence:
+    """A check-worthy sentence of the scanned article and its other reports.
+
+    ``reason``: why it is check-worthy: ``"figure"``, ``"reporting verb"`` or
+    ``"actors"`` (two or more named actors), the first rule that fired.
+    """
+
+    position: int
+    text: str
+    reason: str
+    reports: list[Report]
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    sentences: list[ScannedSentence]
+
+
+# --- entry points -----------------------------------------------------------
+
+
+def find_reports(store: Store, request: LookupRequest) -> LookupResult:
+    """Other reports of ``request.text``, best first, at most ``request.limit``.
+
+    Raises ClaimTooShort if the cleaned text has fewer than
+    MIN_CONTENT_WORDS content words.
+    """
+    raise NotImplementedError
+
+
+def scan(store: Store, text: str | None = None, article_id: str | None = None,
+         limit_per_claim: int = 3, filters: Filters = Filters(),
+         min_score: float = 0.0) -> ScanResult:
+    """Look up every check-worthy sentence of an article.
+
+    Give exactly one of ``text`` (raw article text: analysed, and its
+    check-worthy sentences embedded in one batch) or ``article_id`` (an
+    indexed article: its stored sentences and vectors are reused; the article
+    itself and its copies are excluded from the reports). Raises
+    ``ValueError`` if both or neither are given, ``ArticleNotFound`` for an
+    unknown id.
+    """
+    raise NotImplementedError
