@@ -1,0 +1,251 @@
+"""Marshmallow schemas: one loads each request, one dumps each response.
+
+Input schemas turn query strings and JSON bodies into the domain's request
+dataclasses (``SearchRequest``, ``LookupRequest``, ...); output schemas turn
+domain dataclasses into the JSON that ``openapi.yaml`` documents. Unknown
+fields and query parameters are rejected (422), so a typo such as
+``sorce=`` is reported instead of silently ignored.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from flask import current_app
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates, validates_schema
+from werkzeug.datastructures import MultiDict
+
+from claimlookup.model import Article, Filters, SearchRequest, Stance
+from claimlookup.query import InvalidQuery, parse_query
+
+#: Results beyond this depth are not paged (``page * size``); as in Elasticsearch.
+MAX_RESULT_WINDOW = 10_000
+MAX_FILTER_VALUES = 20
+MAX_FILTER_CHARS = 200
+ENTITY_LABELS = ("PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT",
+                 "WORK_OF_ART", "LAW", "LANGUAGE", "DATE", "TIME", "PERCENT", "MONEY",
+                 "QUANTITY", "ORDINAL", "CARDINAL")
+
+
+def load_query_args(schema: Schema, args: MultiDict[str, str]) -> Any:
+    """Load a query string: repeatable parameters (List fields) as lists, every
+    other parameter at most once."""
+    by_key = {f.data_key or name: f for name, f in schema.load_fields.items()}
+    data: dict[str, Any] = {}
+    repeated: dict[str, list[str]] = {}
+    for key in args:
+        values = args.getlist(key)
+        if isinstance(by_key.get(key), fields.List):
+            data[key] = values
+        elif len(values) > 1:
+            repeated[key] = ["Give this parameter once."]
+        else:
+            data[key] = values[0]
+    if repeated:
+        raise ValidationError(repeated)
+    return schema.load(data)
+
+
+def _config(name: str) -> Any:
+    return current_app.config[name]
+
+
+class StrictSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+def _filter_list(**kwargs: Any) -> fields.List:
+    return fields.List(fields.String(validate=validate.Length(1, MAX_FILTER_CHARS)),
+                       validate=validate.Length(max=MAX_FILTER_VALUES), load_default=list, **kwargs)
+
+
+# --- input: search and listing ----------------------------------------------
+
+
+class ListingArgs(StrictSchema):
+    """Filters and paging shared by ``GET /v1/articles`` and ``GET /v1/search``."""
+
+    source = _filter_list()
+    date_from = fields.Date(data_key="from", load_default=None)
+    date_to = fields.Date(data_key="to", load_default=None)
+    entity = _filter_list()
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_RESULT_WINDOW))
+    size = fields.Integer(load_default=10, validate=validate.Range(min=1))
+
+    @validates_schema
+    def _check_window(self, data: dict[str, Any], **kwargs: Any) -> None:
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            raise ValidationError("'from' is after 'to'.", "from")
+        page, size = data.get("page", 1), min(data.get("size", 10), _config("MAX_PAGE_SIZE"))
+        if page * size > MAX_RESULT_WINDOW:
+            raise ValidationError(
+                f"page * size must stay within the first {MAX_RESULT_WINDOW} results; narrow the query.",
+                "page")
+
+    def _request(self, data: dict[str, Any], **overrides: Any) -> SearchRequest:
+        filters = Filters(sources=tuple(data["source"]), date_from=data["date_from"],
+                          date_to=data["date_to"], entities=tuple(e.lower() for e in data["entity"]))
+        size = min(data["size"], _config("MAX_PAGE_SIZE"))
+        return SearchRequest(filters=filters, page=data["page"], size=size, **overrides)
+
+    @post_load
+    def _to_request(self, data: dict[str, Any], **kwargs: Any) -> SearchRequest:
+        return self._request(data, sort="date")
+
+
+class SearchArgs(ListingArgs):
+    q = fields.String(required=True)
+    level = fields.String(load_default="article", validate=validate.OneOf(["article", "sentence"]))
+    sort = fields.String(load_default="relevance", validate=validate.OneOf(["relevance", "date"]))
+
+    @validates("q")
+    def _check_q(self, value: str, **kwargs: Any) -> None:
+        limit = _config("MAX_QUERY_LENGTH")
+        if len(value) > limit:
+            raise ValidationError(f"At most {limit} characters.")
+        if not value.strip():
+            raise ValidationError("Type something to search for (use GET /v1/articles to list).")
+        try:
+            parse_query(value)
+        except InvalidQuery as e:
+            raise ValidationError(str(e)) from e
+
+    @post_load
+    def _to_request(self, data: dict[str, Any], **kwargs: Any) -> SearchRequest:
+        return self._request(data, query=parse_query(data["q"]), level=data["level"], sort=data["sort"])
+
+
+class EntityArgs(StrictSchema):
+    q = fields.String(load_default="", validate=validate.Length(max=MAX_FILTER_CHARS))
+    type = fields.String(load_default=None, validate=validate.OneOf(ENTITY_LABELS))
+    limit = fields.Integer(load_default=20, validate=validate.Range(1, 100))
+
+
+class NoArgs(StrictSchema):
+    """For endpoints that take no query parameters: any parameter is a typo."""
+
+
+# --- output -------------------------------------------------------------------
+
+
+class HitSchema(Schema):
+    article_id = fields.String()
+    title = fields.String()
+    source = fields.String(allow_none=True)
+    published = fields.Date(allow_none=True)
+    url = fields.String(allow_none=True)
+    score = fields.Float()
+    snippet = fields.String()
+    sentence_position = fields.Integer(allow_none=True)
+
+
+class FacetCountSchema(Schema):
+    value = fields.String()
+    count = fields.Integer()
+
+
+class EntityFacetSchema(FacetCountSchema):
+    label = fields.String(allow_none=True)
+    name = fields.String(allow_none=True)
+
+
+class FacetsSchema(Schema):
+    sources = fields.List(fields.Nested(FacetCountSchema))
+    entities = fields.List(fields.Nested(EntityFacetSchema))
+    months = fields.List(fields.Nested(FacetCountSchema))
+
+
+class _PageSchema(Schema):
+    """``{total, page, size, facets}`` of a ``(SearchRequest, SearchPage)`` pair."""
+
+    total = fields.Function(lambda pair: pair[1].total)
+    page = fields.Function(lambda pair: pair[0].page)
+    size = fields.Function(lambda pair: pair[0].size)
+    facets = fields.Function(lambda pair: FacetsSchema().dump(pair[1].facets))
+
+
+class SearchPageSchema(_PageSchema):
+    hits = fields.Function(lambda pair: HitSchema(many=True).dump(pair[1].hits))
+
+
+class ArticleSummarySchema(Schema):
+    id = fields.String(attribute="article_id")
+    title = fields.String()
+    source = fields.String(allow_none=True)
+    published = fields.Date(allow_none=True)
+    url = fields.String(allow_none=True)
+
+
+class ArticleListSchema(_PageSchema):
+    articles = fields.Function(lambda pair: ArticleSummarySchema(many=True).dump(pair[1].hits))
+
+
+class EntityMentionSchema(Schema):
+    text = fields.String()
+    label = fields.String()
+    key = fields.String()
+    start = fields.Integer()
+    end = fields.Integer()
+
+
+class QuantitySchema(Schema):
+    value = fields.Float()
+    text = fields.String()
+    counts = fields.String()
+    event = fields.String()
+    qualifier = fields.String()
+    start = fields.Integer()
+    end = fields.Integer()
+
+
+class SentenceSchema(Schema):
+    position = fields.Integer()
+    text = fields.String()
+    start = fields.Integer()
+    end = fields.Integer()
+    stance = fields.Enum(Stance, by_value=True)
+    speaker = fields.String(allow_none=True)
+    entities = fields.List(fields.Nested(EntityMentionSchema))
+    quantities = fields.List(fields.Nested(QuantitySchema))
+
+
+def _article_entities(article: Article) -> list[dict[str, Any]]:
+    """Entities of the whole article by key: most frequent name, mentions."""
+    names: dict[str, Counter[str]] = {}
+    labels: dict[str, str] = {}
+    for mention in article.entities:
+        names.setdefault(mention.key, Counter())[mention.text] += 1
+        labels.setdefault(mention.key, mention.label)
+    rows = [{"key": key, "name": counts.most_common(1)[0][0], "label": labels[key],
+             "mentions": sum(counts.values())} for key, counts in names.items()]
+    return sorted(rows, key=lambda r: (-r["mentions"], r["key"]))
+
+
+class ArticleSchema(Schema):
+    id = fields.String()
+    title = fields.String()
+    body = fields.String()
+    source = fields.String(allow_none=True)
+    url = fields.String(allow_none=True)
+    published = fields.Date(allow_none=True)
+    language = fields.String()
+    content_hash = fields.String()
+    sentences = fields.List(fields.Nested(SentenceSchema))
+    entities = fields.Function(_article_entities)
+
+
+class EntityCountSchema(Schema):
+    key = fields.String()
+    name = fields.String()
+    label = fields.String()
+    articles = fields.Integer()
+
+
+class SourceCountSchema(Schema):
+    source = fields.String()
+    articles = fields.Integer()
+    first_published = fields.Date(allow_none=True)
+    last_published = fields.Date(allow_none=True)
