@@ -1,0 +1,380 @@
+"""The ingest pipeline, shared by ``claimlookup-index`` and ``POST /v1/articles``.
+
+Generators end to end::
+
+    records -> prepare (validate, clean, id) -> drop duplicates within the input
+            -> skip ids whose stored content hash is unchanged   (before any NLP)
+            -> nlp.analyse_articles (spaCy; worker processes when there is work)
+            -> embed titles + sentences, many articles per call
+            -> store.write_articles (one transaction per article)
+
+Records that cannot be indexed are reported as ``Problem``s with their origin
+(file, line) and skipped; the run goes on. A store failure ends the run
+(``StoreUnavailable`` propagates): what was written before stays written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import os
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TypeVar
+
+from claimlookup.clean import clean_article
+from claimlookup.model import Article, WriteOutcome, WriteStatus
+from claimlookup.store.base import Store
+
+#: Below this many articles to analyse, worker processes cost more than they save.
+PARALLEL_MIN_ARTICLES = 200
+#: Ids looked up in the store per ``content_hashes`` call.
+HASH_LOOKUP_BATCH = 64
+#: Texts (titles + sentences) per embedder call: large calls sort by length and pad little.
+EMBED_CHUNK_TEXTS = 512
+#: spaCy's own limit on a text; longer bodies are refused.
+MAX_BODY_CHARS = 1_000_000
+MAX_ID_CHARS = 512
+MAX_TITLE_CHARS = 1_000
+#: A title made from a body's first sentence is cut to this length.
+DERIVED_TITLE_CHARS = 200
+
+_T = TypeVar("_T")
+_FIRST_SENTENCE = re.compile(r"^(.+?[.!?])(?:\s|$)")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class InvalidArticle(ValueError):
+    """A record that cannot be indexed (empty body, bad field, ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a record came from: a file (or ``-``, or ``request``) and a line
+    (1-based; 0 when the whole file is meant)."""
+
+    file: str
+    line: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Something to tell the user about a record. ``skipped`` problems cost a
+    record (exit status 3 in the CLI); the others are notes (duplicates,
+    ignored files)."""
+
+    origin: Origin
+    reason: str
+    skipped: bool = True
+
+    def __str__(self) -> str:
+        return f"{self.origin}: {self.reason}"
+
+
+@dataclass(slots=True)
+class ArticleRecord:
+    """An article as a reader or the API hands it over, before cleaning.
+
+    Without ``title``, ``body`` is a whole document: its first non-boilerplate
+    line is the title.
+    """
+
+    body: str
+    title: str | None = None
+    id: str | None = None
+    url: str | None = None
+    source: str | None = None
+    published: date | None = None
+    language: str = "en"
+    origin: Origin = Origin("request")
+
+
+@dataclass(slots=True)
+class StageSeconds:
+    """Wall-clock seconds the ingesting process spent in each stage. With
+    spaCy worker processes, ``spacy`` is the time spent waiting for them."""
+
+    read_clean: float = 0.0
+    spacy: float = 0.0
+    embed: float = 0.0
+    store: float = 0.0
+
+
+@dataclass(slots=True)
+class IngestSummary:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    duplicates: int = 0
+    sentences: int = 0  # written (new + updated articles), titles included
+    entities: int = 0
+    seconds: float = 0.0
+    stages: StageSeconds = field(default_factory=StageSeconds)
+    problems: list[Problem] = field(default_factory=list)
+    processes: int = 1  # spaCy processes used
+
+    @property
+    def articles(self) -> int:
+        """Distinct articles read and accepted (written or unchanged)."""
+        return self.new + self.updated + self.unchanged
+
+
+ProgressCallback = Callable[[int], None]
+
+
+# --- ids and validation -----------------------------------------------------------
+
+
+def article_id(explicit_id: str | None, url: str | None, title: str, body: str) -> str:
+    """The article's id: the source's own id, else its URL, else ``h:`` and a
+    hash of the (cleaned) title and body, whitespace-normalised, so the same
+    text always gets the same id."""
+    for candidate in (explicit_id, url):
+        if candidate and candidate.strip():
+            return candidate.strip()
+    text = " ".join(" ".join((title, body)).split())
+    return "h:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
+
+
+def prepare(record: ArticleRecord) -> Article:
+    """Validate and clean a record into an ``Article`` (no sentences yet).
+    Raise ``InvalidArticle`` saying what is wrong."""
+    _check_raw(record)
+    given_title = _optional(record.title)
+    cleaned = clean_article(record.body, title=given_title)
+    title, body = cleaned.title, cleaned.body
+    if given_title is None and title and not body:
+        # One paragraph and no title field: the paragraph is the body.
+        body, title = title, _derived_title(title)
+    if not body:
+        raise InvalidArticle("empty body (nothing left after removing boilerplate)")
+    if len(title) > MAX_TITLE_CHARS:
+        raise InvalidArticle(f"title longer than {MAX_TITLE_CHARS} characters")
+    article = Article(id=article_id(record.id, record.url, title, body), title=title, body=body,
+                      source=_optional(record.source), url=_optional(record.url),
+                      published=record.published, language=_language(record.language))
+    _check_id(article.id)
+    return article
+
+
+def _check_raw(record: ArticleRecord) -> None:
+    if not isinstance(record.body, str) or not record.body.strip():
+        raise InvalidArticle("empty body")
+    if len(record.body) > MAX_BODY_CHARS:
+        raise InvalidArticle(f"body longer than {MAX_BODY_CHARS} characters")
+    url = _optional(record.url)
+    if url and not re.match(r"^https?://\S+$", url):
+        raise InvalidArticle(f"url {url!r} is not an http(s) URL")
+
+
+def _check_id(value: str) -> None:
+    if len(value) > MAX_ID_CHARS:
+        raise InvalidArticle(f"id longer than {MAX_ID_CHARS} characters")
+    if _CONTROL.search(value):
+        raise InvalidArticle("id contains control characters")
+
+
+def _language(value: str | None) -> str:
+    """English only: the spaCy pipeline and the embedder are English models."""
+    language = (value or "en").strip().lower()
+    if language != "en" and not language.startswith("en-"):
+        raise InvalidArticle(f"language {value!r} is not supported (English only)")
+    return "en"
+
+
+def _derived_title(body: str) -> str:
+    """A title for a record that has none: the body's first sentence, cut."""
+    first = body.split("\n", 1)[0]
+    match = _FIRST_SENTENCE.match(first)
+    title = match.group(1) if match else first
+    if len(title) > DERIVED_TITLE_CHARS:
+        title = title[:DERIVED_TITLE_CHARS].rsplit(" ", 1)[0] + "\u2026"
+    return title
+
+
+def _optional(value: str | None) -> str | None:
+    return value.strip() or None if value else None
+
+
+# --- the run -------------------------------------------------------------------------
+
+
+def ingest(store: Store, records: Iterable[ArticleRecord | Problem], *, n_process: int | None = None,
+           on_progress: ProgressCallback | None = None, embed: bool = True) -> IngestSummary:
+    """Index ``records`` (readers may interleave ``Problem``s for records they
+    could not read). ``n_process=None`` uses two spaCy processes when at least
+    ``PARALLEL_MIN_ARTICLES`` articles need analysis (and two cores exist).
+    ``embed=False`` leaves vectors empty: for benchmarks only.
+    """
+    started = time.perf_counter()
+    run = _Run(store, on_progress or (lambda n: None))
+    clocks = [_Clock() for _ in range(4)]
+    changed = clocks[0].wrap(run.changed(run.prepared(records)))
+    changed, run.summary.processes = _with_processes(changed, n_process)
+    analysed = clocks[1].wrap(_analysed(changed, run.summary.processes))
+    embedded = clocks[2].wrap(_embedded(analysed) if embed else analysed)
+    for outcome in clocks[3].wrap(store.write_articles(embedded)):
+        run.written(outcome)
+    run.summary.stages = _stage_seconds([clock.seconds for clock in clocks])
+    run.summary.seconds = time.perf_counter() - started
+    return run.summary
+
+
+def ingest_one(store: Store, record: ArticleRecord) -> WriteOutcome:
+    """Index one article (the API's POST): raise ``InvalidArticle`` if it
+    cannot be indexed, return what the store did with it."""
+    article = prepare(record)
+    if store.content_hashes([article.id]).get(article.id) == article.content_hash:
+        return WriteOutcome(article.id, WriteStatus.UNCHANGED)
+    analysed = _embedded(_analysed(iter([article]), 1))
+    return next(iter(store.write_articles(analysed)))
+
+
+class _Run:
+    """Counters, duplicate detection and problems of one ``ingest`` call."""
+
+    def __init__(self, store: Store, on_progress: ProgressCallback) -> None:
+        self.store = store
+        self.on_progress = on_progress
+        self.summary = IngestSummary()
+        self.seen: dict[str, tuple[str, Origin]] = {}  # id -> (content hash, first origin)
+
+    def prepared(self, records: Iterable[ArticleRecord | Problem]) -> Iterator[Article]:
+        """Valid, cleaned, first-seen articles; everything else reported."""
+        for record in records:
+            if isinstance(record, Problem):
+                self.report(record)
+                continue
+            try:
+                article = prepare(record)
+            except InvalidArticle as e:
+                self.report(Problem(record.origin, str(e)))
+                continue
+            if self.first_time(article, record.origin):
+                yield article
+
+    def first_time(self, article: Article, origin: Origin) -> bool:
+        first = self.seen.get(article.id)
+        if first is None:
+            self.seen[article.id] = (article.content_hash, origin)
+            return True
+        same = "same content" if first[0] == article.content_hash else "different content; the first is kept"
+        self.summary.duplicates += 1
+        self.report(Problem(origin, f"duplicate id {article.id!r} ({same}; first at {first[1]})", skipped=False))
+        return False
+
+    def changed(self, articles: Iterator[Article]) -> Iterator[Article]:
+        """Articles whose stored content hash differs (or that are not stored)."""
+        for chunk in _chunks(articles, HASH_LOOKUP_BATCH):
+            stored = self.store.content_hashes([a.id for a in chunk])
+            for article in chunk:
+                if stored.get(article.id) == article.content_hash:
+                    self.summary.unchanged += 1
+                    self.on_progress(1)
+                else:
+                    yield article
+
+    def report(self, problem: Problem) -> None:
+        self.summary.problems.append(problem)
+        if problem.skipped:
+            self.summary.skipped += 1
+        if problem.origin.line or problem.skipped:  # a record, not a file note
+            self.on_progress(1)
+
+    def written(self, outcome: WriteOutcome) -> None:
+        summary = self.summary
+        if outcome.status is WriteStatus.UNCHANGED:
+            summary.unchanged += 1
+        else:
+            summary.new += outcome.status is WriteStatus.NEW
+            summary.updated += outcome.status is WriteStatus.UPDATED
+            summary.sentences += outcome.sentences
+            summary.entities += outcome.entities
+        self.on_progress(1)
+
+
+# --- stages ----------------------------------------------------------------------------
+
+
+def _analysed(articles: Iterator[Article], n_process: int) -> Iterator[Article]:
+    from claimlookup import nlp  # spaCy loads only when something needs analysis
+
+    yield from nlp.analyse_articles(articles, n_process=n_process)
+
+
+def _embedded(articles: Iterator[Article]) -> Iterator[Article]:
+    """Set every sentence's vector (titles included), embedding the texts of
+    several articles in one call; identical texts are embedded once."""
+    from claimlookup.embed import get_embedder
+
+    embedder = None
+    for chunk in _chunks_by_size(articles, EMBED_CHUNK_TEXTS, lambda a: len(a.sentences)):
+        embedder = embedder or get_embedder()
+        texts = list(dict.fromkeys(s.text for a in chunk for s in a.sentences))
+        vectors = dict(zip(texts, embedder.embed(texts)))
+        for article in chunk:
+            for sentence in article.sentences:
+                sentence.vector = vectors[sentence.text]
+        yield from chunk
+
+
+def _with_processes(articles: Iterator[Article], n_process: int | None) -> tuple[Iterator[Article], int]:
+    """Decide how many spaCy processes to use, peeking at most
+    ``PARALLEL_MIN_ARTICLES`` articles ahead when not told."""
+    if n_process is not None:
+        return articles, max(1, n_process)
+    head = list(itertools.islice(articles, PARALLEL_MIN_ARTICLES))
+    enough = len(head) >= PARALLEL_MIN_ARTICLES and (os.cpu_count() or 1) >= 2
+    return itertools.chain(head, articles), 2 if enough else 1
+
+
+def _chunks(items: Iterable[Article], size: int) -> Iterator[list[Article]]:
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+def _chunks_by_size(items: Iterable[Article], limit: int, size: Callable[[Article], int]) -> Iterator[list[Article]]:
+    """Group items until their total size reaches ``limit``."""
+    chunk: list[Article] = []
+    total = 0
+    for item in items:
+        chunk.append(item)
+        total += size(item)
+        if total >= limit:
+            yield chunk
+            chunk, total = [], 0
+    if chunk:
+        yield chunk
+
+
+class _Clock:
+    """Accumulates the time spent in ``next()`` of one stage (upstream included)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def wrap(self, iterable: Iterable[_T]) -> Iterator[_T]:
+        iterator = iter(iterable)
+        while True:
+            started = time.perf_counter()
+            try:
+                item = next(iterator)
+            except StopIteration:
+                self.seconds += time.perf_counter() - started
+                return
+            self.seconds += time.perf_counter() - started
+            yield item
+
+
+def _stage_seconds(inclusive: list[float]) -> StageSeconds:
+    """Each stage's own time: its clock minus the clock of the stage it pulls from."""
+    own = [inclusive[0]] + [max(0.0, b - a) for a, b in zip(inclusive, inclusive[1:])]
+    return StageSeconds(*own)
