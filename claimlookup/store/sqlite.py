@@ -1,0 +1,703 @@
+"""The embedded store: one SQLite file, FTS5 for BM25 and highlights, sentence
+vectors as BLOBs searched in memory with numpy.
+
+Design (details and measurements in ``docs/store-sqlite.md``):
+
+* WAL mode, ``synchronous=NORMAL``: a commit survives a process kill; a power
+  cut may lose the last few commits but never corrupts the file.
+* One ``BEGIN IMMEDIATE`` transaction per article: a kill at any moment leaves
+  every article fully old or fully new.
+* Connections come from a small pool (any thread may borrow one); readers in
+  other processes each have their own. SQLite serialises writers; every
+  connection waits up to ``BUSY_TIMEOUT_S`` for the lock.
+* User text reaches FTS5 only through ``fts_expression`` (every term a quoted
+  string) and only as a bound parameter.
+* Vectors: each process mirrors the ``sentences.vector`` column in a numpy
+  matrix. A ``(epoch, generation)`` pair in ``meta`` changes with every write,
+  so a reader notices writes made by other processes and syncs incrementally.
+* ``rebuild()`` builds a temp file and copies it over the live database with
+  SQLite's online backup API, in one write transaction: readers keep their
+  snapshot until it commits, then see the new data; the file is never swapped
+  under an open WAL.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import sqlite3
+import tempfile
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import numpy as np
+
+from claimlookup.embed import from_blob, to_blob
+from claimlookup.model import (
+    Article,
+    Candidate,
+    EntityCount,
+    EntityMention,
+    FacetCount,
+    Facets,
+    Filters,
+    ParsedQuery,
+    Quantity,
+    SearchHit,
+    SearchPage,
+    SearchRequest,
+    Sentence,
+    SentenceRef,
+    SourceCount,
+    Stance,
+    StoredSentence,
+    WriteOutcome,
+    WriteStatus,
+)
+from claimlookup.store import vectors
+from claimlookup.store.base import ArticleNotFound, StoreCorrupt, StoreError, StoreUnavailable
+
+SCHEMA_PATH = Path(__file__).with_name("schema.sql")
+BUSY_TIMEOUT_S = 10.0
+MAX_IDLE_CONNECTIONS = 8
+JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
+#: Private-use characters that bracket matches in highlight()/snippet() output
+#: before HTML escaping; they become <mark> and </mark> afterwards.
+MARK_START, MARK_END = "\ue000", "\ue001"
+SNIPPET_TOKENS = 32
+LISTING_SNIPPET_CHARS = 240
+TITLE_WEIGHT, BODY_WEIGHT = 3.0, 1.0
+FACET_LIMIT = 20
+
+_UNAVAILABLE_CODES = {3, 5, 6, 7, 8, 10, 13, 14, 15}  # PERM BUSY LOCKED NOMEM READONLY IOERR FULL CANTOPEN PROTOCOL
+_CORRUPT_CODES = {11, 26}  # CORRUPT NOTADB
+
+
+# --- FTS5 query text ----------------------------------------------------------
+
+
+def fts_phrase(text: str) -> str:
+    """``text`` as one FTS5 string literal: whatever it contains (quotes,
+    ``*``, ``NEAR(``, ``AND``, ``:``), FTS5 reads it as words to match in
+    sequence, never as syntax."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def fts_expression(query: ParsedQuery) -> str | None:
+    """The FTS5 MATCH expression for ``query`` (None if it has no groups):
+    groups ANDed, terms within a group ORed, exclusions NOT-ed."""
+    groups = ["(" + " OR ".join(fts_phrase(t.text) for t in group) + ")" for group in query.groups if group]
+    if not groups:
+        return None
+    expression = " AND ".join(groups)
+    if query.excluded:
+        expression = f"({expression}) NOT ({fts_exclusion(query)})"
+    return expression
+
+
+def fts_exclusion(query: ParsedQuery) -> str:
+    """The excluded terms as one FTS5 OR expression."""
+    return " OR ".join(fts_phrase(t.text) for t in query.excluded)
+
+
+def markup(marked: str) -> str:
+    """HTML-escape highlighter output, then turn the markers into <mark> tags."""
+    return html.escape(marked).replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
+
+
+def _lead(text: str, limit: int = LISTING_SNIPPET_CHARS) -> str:
+    """The start of ``text`` cut at a word boundary, HTML-escaped."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return html.escape(text)
+    cut = text.rfind(" ", 0, limit)
+    return html.escape(text[:cut if cut > 0 else limit]) + "…"
+
+
+# --- errors -------------------------------------------------------------------
+
+
+@contextmanager
+def _translated(path: Path) -> Iterator[None]:
+    """Re-raise sqlite3 errors as the store's own exceptions."""
+    try:
+        yield
+    except sqlite3.Error as e:
+        raise _store_error(e, path) from e
+
+
+def _store_error(e: sqlite3.Error, path: Path) -> StoreError:
+    code = getattr(e, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    message = f"SQLite store {path}: {e}"
+    if primary in _CORRUPT_CODES:
+        return StoreCorrupt(message)
+    if primary in _UNAVAILABLE_CODES or str(e).startswith("no such table"):
+        return StoreUnavailable(message)
+    return StoreError(message)
+
+
+# --- filters -------------------------------------------------------------------
+
+
+def _filter_sql(filters: Filters) -> tuple[str, list[Any]]:
+    """A WHERE fragment over ``articles a`` for ``filters``, with its params."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if filters.sources:
+        clauses.append("a.source IN (SELECT value FROM json_each(?))")
+        params.append(json.dumps(list(filters.sources)))
+    if filters.date_from:
+        clauses.append("a.published >= ?")
+        params.append(filters.date_from.isoformat())
+    if filters.date_to:
+        clauses.append("a.published <= ?")
+        params.append(filters.date_to.isoformat())
+    for key in filters.entities:
+        clauses.append("EXISTS (SELECT 1 FROM entities e WHERE e.key = ? AND e.article = a.pk)")
+        params.append(key)
+    if filters.exclude_articles:
+        clauses.append("a.id NOT IN (SELECT value FROM json_each(?))")
+        params.append(json.dumps(list(filters.exclude_articles)))
+    return " AND ".join(clauses) or "1", params
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """The FROM and WHERE of one search, with its rank and snippet SQL.
+    ``rank`` is lower-is-better (bm25() convention)."""
+
+    source: str
+    where: str
+    params: list[Any]
+    rank: str
+    snippet: str
+    position: str  # SQL for the hit's sentence position (NULL at article level)
+
+
+def _search_plan(request: SearchRequest) -> _Plan:
+    where, params = _filter_sql(request.filters)
+    query = request.query
+    expression = fts_expression(query)
+    sentence_level = request.level == "sentence"
+    fts = "sentences_fts" if sentence_level else "articles_fts"
+    if sentence_level and expression:
+        source = "sentences_fts JOIN sentences s ON s.id = sentences_fts.rowid JOIN articles a ON a.pk = s.article"
+        rank, snippet = "bm25(sentences_fts)", f"highlight(sentences_fts, 0, '{MARK_START}', '{MARK_END}')"
+    elif sentence_level:
+        source, rank, snippet = "sentences s JOIN articles a ON a.pk = s.article", "0", "s.text"
+    elif expression:
+        source = "articles_fts JOIN articles a ON a.pk = articles_fts.rowid"
+        rank = f"bm25(articles_fts, {TITLE_WEIGHT}, {BODY_WEIGHT})"
+        snippet = f"snippet(articles_fts, -1, '{MARK_START}', '{MARK_END}', '…', {SNIPPET_TOKENS})"
+    else:
+        source, rank, snippet = "articles a", "0", f"substr(a.body, 1, {LISTING_SNIPPET_CHARS * 2})"
+    if expression:
+        where, params = f"{fts} MATCH ? AND {where}", [expression, *params]
+    elif query.excluded:  # nothing to look for, only things to leave out
+        row = "s.id" if sentence_level else "a.pk"
+        where = f"{where} AND {row} NOT IN (SELECT rowid FROM {fts} WHERE {fts} MATCH ?)"
+        params = [*params, fts_exclusion(query)]
+    return _Plan(source, where, params, rank, snippet, "s.position" if sentence_level else "NULL")
+
+
+def _order_by(request: SearchRequest) -> str:
+    tie = "a.pk, s.position" if request.level == "sentence" else "a.pk"
+    if request.sort == "date":
+        return f"a.published IS NULL, a.published DESC, rank, {tie}"
+    if request.query.is_empty:
+        return f"a.published IS NULL, a.published DESC, {tie}"
+    return f"rank, {tie}"
+
+
+def _validate(request: SearchRequest) -> None:
+    if request.level not in ("article", "sentence"):
+        raise ValueError(f"level must be 'article' or 'sentence', not {request.level!r}")
+    if request.sort not in ("relevance", "date"):
+        raise ValueError(f"sort must be 'relevance' or 'date', not {request.sort!r}")
+    if request.page < 1 or request.size < 1:
+        raise ValueError("page and size must be at least 1")
+
+
+# --- rows -> domain -------------------------------------------------------------
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _mention(row: sqlite3.Row) -> EntityMention:
+    return EntityMention(text=row["text"], label=row["label"], key=row["key"], start=row["start"], end=row["end"])
+
+
+def _quantity(row: sqlite3.Row) -> Quantity:
+    return Quantity(value=row["value"], text=row["text"], counts=row["counts"], event=row["event"],
+                    qualifier=row["qualifier"], start=row["start"], end=row["end"])
+
+
+def _sentence(row: sqlite3.Row, mentions: list[EntityMention], quantities: list[Quantity],
+              with_vector: bool) -> Sentence:
+    vector = from_blob(row["vector"]).copy() if with_vector and row["vector"] is not None else None
+    return Sentence(position=row["position"], text=row["text"], start=row["start"], end=row["end"],
+                    entities=mentions, quantities=quantities, stance=Stance(row["stance"]),
+                    speaker=row["speaker"], vector=vector)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+# --- the store --------------------------------------------------------------------
+
+
+class SQLiteStore:
+    """The embedded ``Store``. ``SQLiteStore(path)`` touches nothing;
+    ``setup()`` creates the directory, the file and the tables.
+
+    ``get_article`` returns sentences without vectors (``get_sentences`` has
+    them). Sentences are only ever deleted together with their article (a
+    rewrite replaces the article row), which the vector sync relies on.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._idle: list[sqlite3.Connection] = []
+        self._pool_generation = 0
+        self._vector_lock = threading.Lock()
+        self._vectors = vectors.empty_snapshot()
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({str(self.path)!r})"
+
+    # --- connections ---------------------------------------------------------
+
+    def _connect(self, create: bool = False) -> sqlite3.Connection:
+        uri = f"file:{quote(str(self.path.absolute()))}?mode={'rwc' if create else 'rw'}"
+        conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None,
+                               check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}")
+        return conn
+
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        """Borrow a pooled connection (errors translated to StoreError)."""
+        with _translated(self.path):
+            with self._lock:
+                conn = self._idle.pop() if self._idle else None
+                generation = self._pool_generation
+            conn = conn or self._connect()
+            try:
+                yield conn
+            finally:
+                self._give_back(conn, generation)
+
+    def _give_back(self, conn: sqlite3.Connection, generation: int) -> None:
+        if conn.in_transaction:
+            conn.rollback()
+        with self._lock:
+            if generation == self._pool_generation and len(self._idle) < MAX_IDLE_CONNECTIONS:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        """A connection inside a read transaction: one consistent snapshot."""
+        with self._connection() as conn:
+            conn.execute("BEGIN")
+            yield conn
+            conn.execute("COMMIT")
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """A connection inside a write transaction that bumps the generation."""
+        with self._connection() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            yield conn
+            conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
+            conn.execute("COMMIT")
+
+    # --- lifecycle ------------------------------------------------------------------
+
+    def setup(self) -> None:
+        """Create the file and tables if missing, switch to WAL. Idempotent."""
+        with _translated(self.path):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = self._connect(create=True)
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.executescript("BEGIN IMMEDIATE;\n" + SCHEMA_PATH.read_text("utf-8") + "\nCOMMIT;")
+            finally:
+                conn.close()
+
+    def close(self) -> None:
+        """Close pooled connections (borrowed ones close when given back)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+            self._pool_generation += 1
+        for conn in idle:
+            conn.close()
+        with self._vector_lock:
+            self._vectors = vectors.empty_snapshot()
+
+    def ping(self) -> None:
+        with self._read() as conn:
+            conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+
+    def integrity_check(self) -> None:
+        """Run SQLite's and FTS5's integrity checks; raise StoreCorrupt."""
+        with self._connection() as conn:
+            problems = [row[0] for row in conn.execute("PRAGMA integrity_check")]
+            if problems != ["ok"]:
+                raise StoreCorrupt(f"{self.path}: " + "; ".join(problems[:5]))
+            for fts in ("sentences_fts", "articles_fts"):
+                try:
+                    conn.execute(f"INSERT INTO {fts} ({fts}, rank) VALUES ('integrity-check', 1)")
+                except sqlite3.DatabaseError as e:
+                    raise StoreCorrupt(f"{self.path}: {fts} does not match its content: {e}") from e
+
+    # --- writing ------------------------------------------------------------------------
+
+    def content_hashes(self, ids: Sequence[str]) -> dict[str, str]:
+        with self._read() as conn:
+            rows = conn.execute("SELECT id, content_hash FROM articles WHERE id IN (SELECT value FROM json_each(?))",
+                                (json.dumps(list(ids)),))
+            return {row["id"]: row["content_hash"] for row in rows}
+
+    def write_articles(self, articles: Iterable[Article]) -> Iterator[WriteOutcome]:
+        """Write each article in its own transaction, lazily. Outcomes count
+        what was written (``unchanged`` reports 0 sentences and entities)."""
+        for article in articles:
+            yield self._write_article(article)
+
+    def _write_article(self, article: Article) -> WriteOutcome:
+        if not article.sentences:
+            raise ValueError(f"article {article.id!r} has no sentences: analyse it before writing")
+        content_hash = article.content_hash
+        with self._connection() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            row = conn.execute("SELECT pk, content_hash FROM articles WHERE id = ?", (article.id,)).fetchone()
+            if row is not None and row["content_hash"] == content_hash:
+                conn.execute("COMMIT")
+                return WriteOutcome(article.id, WriteStatus.UNCHANGED)
+            if row is not None:
+                conn.execute("DELETE FROM articles WHERE pk = ?", (row["pk"],))
+            _insert_article(conn, article, content_hash)
+            conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
+            conn.execute("COMMIT")
+        status = WriteStatus.NEW if row is None else WriteStatus.UPDATED
+        return WriteOutcome(article.id, status, len(article.sentences), len(article.entities))
+
+    def delete_article(self, article_id: str) -> None:
+        with self._write() as conn:
+            if conn.execute("DELETE FROM articles WHERE id = ?", (article_id,)).rowcount == 0:
+                conn.execute("ROLLBACK")
+                raise ArticleNotFound(article_id)
+
+    @contextmanager
+    def rebuild(self) -> Iterator[SQLiteStore]:
+        """Yield a store on a fresh temp file next to this one; on a clean exit
+        copy it over this store in one transaction (readers switch from the
+        old snapshot to the new one at its commit). On error, discard it."""
+        self.setup()
+        fd, name = tempfile.mkstemp(prefix=f".{self.path.name}.rebuild-", suffix=".db", dir=self.path.parent)
+        os.close(fd)
+        fresh = SQLiteStore(name)
+        try:
+            fresh.setup()
+            yield fresh
+            fresh.optimize()
+            fresh.close()
+            self._replace_with(fresh.path)
+        finally:
+            fresh.close()
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(name + suffix).unlink(missing_ok=True)
+
+    def optimize(self) -> None:
+        """Merge FTS5 segments and refresh planner statistics."""
+        with self._connection() as conn:
+            conn.execute("INSERT INTO sentences_fts (sentences_fts) VALUES ('optimize')")
+            conn.execute("INSERT INTO articles_fts (articles_fts) VALUES ('optimize')")
+            conn.execute("PRAGMA optimize")
+
+    def _replace_with(self, source: Path) -> None:
+        with _translated(self.path):
+            src = sqlite3.connect(f"file:{quote(str(source.absolute()))}?mode=ro", uri=True)
+            try:
+                with self._connection() as conn:
+                    src.backup(conn)
+                    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            finally:
+                src.close()
+
+    # --- reading --------------------------------------------------------------------------
+
+    def count_articles(self) -> int:
+        with self._read() as conn:
+            return conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+
+    def get_article(self, article_id: str) -> Article:
+        with self._read() as conn:
+            row = conn.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
+            if row is None:
+                raise ArticleNotFound(article_id)
+            sentences = conn.execute("SELECT * FROM sentences WHERE article = ? ORDER BY position",
+                                     (row["pk"],)).fetchall()
+            mentions, quantities = _annotations(conn, [(row["pk"], s["position"]) for s in sentences])
+        return Article(
+            id=row["id"], title=row["title"], body=row["body"], source=row["source"], url=row["url"],
+            published=_date(row["published"]), language=row["language"],
+            sentences=[_sentence(s, mentions[(row["pk"], s["position"])], quantities[(row["pk"], s["position"])],
+                                 with_vector=False) for s in sentences],
+        )
+
+    def search(self, request: SearchRequest) -> SearchPage:
+        _validate(request)
+        plan = _search_plan(request)
+        with self._read() as conn:
+            total = conn.execute(f"SELECT count(*) FROM {plan.source} WHERE {plan.where}", plan.params).fetchone()[0]
+            hits = self._page(conn, plan, request) if total else []
+            facets = self._facets(conn, plan) if request.facets else Facets()
+        return SearchPage(total=total, hits=hits, facets=facets)
+
+    def _page(self, conn: sqlite3.Connection, plan: _Plan, request: SearchRequest) -> list[SearchHit]:
+        sql = (f"SELECT a.id, a.title, a.source, a.published, a.url, {plan.rank} AS rank, "
+               f"{plan.snippet} AS snippet, {plan.position} AS position "
+               f"FROM {plan.source} WHERE {plan.where} ORDER BY {_order_by(request)} LIMIT ? OFFSET ?")
+        rows = conn.execute(sql, [*plan.params, request.size, (request.page - 1) * request.size])
+        listing = request.query.is_empty
+        return [SearchHit(article_id=r["id"], title=r["title"], source=r["source"], published=_date(r["published"]),
+                          url=r["url"], score=-float(r["rank"]) + 0.0,
+                          snippet=_lead(r["snippet"]) if listing else markup(r["snippet"]),
+                          sentence_position=r["position"]) for r in rows]
+
+    def _facets(self, conn: sqlite3.Connection, plan: _Plan) -> Facets:
+        matches = f"SELECT a.pk FROM {plan.source} WHERE {plan.where}"
+        sources = conn.execute(
+            f"SELECT source, count(*) AS n FROM articles WHERE pk IN ({matches}) AND source IS NOT NULL "
+            "GROUP BY source ORDER BY n DESC, source LIMIT ?", [*plan.params, FACET_LIMIT])
+        months = conn.execute(
+            f"SELECT substr(published, 1, 7) AS month, count(*) AS n FROM articles "
+            f"WHERE pk IN ({matches}) AND published IS NOT NULL GROUP BY month ORDER BY month", plan.params)
+        entities = _entity_counts(conn, f"article IN ({matches})", plan.params, FACET_LIMIT)
+        return Facets(
+            sources=[FacetCount(r["source"], r["n"]) for r in sources],
+            entities=[FacetCount(e.key, e.articles, label=e.label, name=e.name) for e in entities],
+            months=[FacetCount(r["month"], r["n"]) for r in months],
+        )
+
+    def entities(self, prefix: str = "", label: str | None = None, limit: int = 20) -> list[EntityCount]:
+        clauses, params = ["1"], []
+        if prefix:
+            low = prefix.lower()
+            escaped = low.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            clauses.append("((key >= ? AND key < ?) OR lower(text) LIKE ? ESCAPE '\\')")
+            params += [low, low + "\U0010ffff", escaped + "%"]
+        if label:
+            clauses.append("label = ?")
+            params.append(label)
+        with self._read() as conn:
+            return _entity_counts(conn, " AND ".join(clauses), params, limit, label)
+
+    def sources(self) -> list[SourceCount]:
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT source, count(*) AS n, min(published) AS first, max(published) AS last FROM articles "
+                "WHERE source IS NOT NULL GROUP BY source ORDER BY n DESC, source").fetchall()
+        return [SourceCount(r["source"], r["n"], _date(r["first"]), _date(r["last"])) for r in rows]
+
+    # --- claim lookup candidates ----------------------------------------------------------
+
+    def lexical_candidates(self, query: ParsedQuery, filters: Filters, limit: int,
+                           restrict_to: Sequence[SentenceRef] | None = None) -> list[Candidate]:
+        expression = fts_expression(query)
+        if expression is None or limit <= 0 or (restrict_to is not None and not restrict_to):
+            return []
+        where, params = _filter_sql(filters)
+        if restrict_to is not None:
+            where += f" AND s.id IN ({_REFS_TO_IDS})"
+            params.append(_refs_json(restrict_to))
+        sql = ("SELECT a.id, s.position, bm25(sentences_fts) AS rank FROM sentences_fts "
+               "JOIN sentences s ON s.id = sentences_fts.rowid JOIN articles a ON a.pk = s.article "
+               f"WHERE sentences_fts MATCH ? AND {where} ORDER BY rank, s.id LIMIT ?")
+        with self._read() as conn:
+            rows = conn.execute(sql, [expression, *params, limit]).fetchall()
+        return [Candidate(SentenceRef(r["id"], r["position"]), -float(r["rank"]) + 0.0) for r in rows]
+
+    def vector_candidates(self, vectors_: np.ndarray, filters: Filters, limit: int) -> list[list[Candidate]]:
+        queries = np.asarray(vectors_, dtype=np.float32)
+        if queries.ndim != 2:
+            raise ValueError("vectors must be a 2-d array (one row per query)")
+        snapshot = self._vector_snapshot()
+        found = snapshot.search(queries, self._article_mask(filters), limit)
+        return [[Candidate(SentenceRef(a, p), s) for a, p, s in rows] for rows in found]
+
+    def _article_mask(self, filters: Filters) -> vectors.ArticleMask:
+        """``filters`` as article pks: the articles passing the positive filters
+        (None if there are none) and the excluded articles."""
+        if filters == Filters():
+            return vectors.ArticleMask()
+        positive = replace(filters, exclude_articles=())
+        with self._read() as conn:
+            allowed = None if positive == Filters() else _pks(conn, *_filter_sql(positive))
+            excluded = None
+            if filters.exclude_articles:
+                excluded = _pks(conn, "a.id IN (SELECT value FROM json_each(?))",
+                                [json.dumps(list(filters.exclude_articles))])
+        return vectors.ArticleMask(allowed, excluded)
+
+    def _vector_snapshot(self) -> vectors.VectorSnapshot:
+        """The in-memory vectors, synced first if any process wrote since."""
+        with self._vector_lock, self._read() as conn:
+            token = _token(conn)
+            current = self._vectors
+            if token != current.token:
+                self._vectors = _sync(conn, current, token)
+            return self._vectors
+
+    def get_sentences(self, refs: Sequence[SentenceRef]) -> list[StoredSentence]:
+        if not refs:
+            return []
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT s.*, a.pk, a.id AS article_id, a.title, a.source, a.published, a.url, a.content_hash "
+                "FROM json_each(?) AS j JOIN articles a ON a.id = json_extract(j.value, '$[0]') "
+                "JOIN sentences s ON s.article = a.pk AND s.position = json_extract(j.value, '$[1]') "
+                "ORDER BY j.key", (_refs_json(refs),)).fetchall()
+            mentions, quantities = _annotations(conn, [(r["pk"], r["position"]) for r in rows])
+        return [StoredSentence(
+            ref=SentenceRef(r["article_id"], r["position"]),
+            sentence=_sentence(r, mentions[(r["pk"], r["position"])], quantities[(r["pk"], r["position"])],
+                               with_vector=True),
+            title=r["title"], source=r["source"], published=_date(r["published"]), url=r["url"],
+            article_hash=r["content_hash"]) for r in rows]
+
+
+# --- helpers that run SQL on a given connection ----------------------------------------
+
+_REFS_TO_IDS = ("SELECT s2.id FROM json_each(?) AS j JOIN articles a2 ON a2.id = json_extract(j.value, '$[0]') "
+                "JOIN sentences s2 ON s2.article = a2.pk AND s2.position = json_extract(j.value, '$[1]')")
+
+
+def _refs_json(refs: Sequence[SentenceRef]) -> str:
+    return json.dumps([[ref.article_id, ref.position] for ref in refs])
+
+
+def _insert_article(conn: sqlite3.Connection, article: Article, content_hash: str) -> None:
+    cursor = conn.execute(
+        "INSERT INTO articles (id, title, body, source, url, published, language, content_hash, indexed_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (article.id, article.title, article.body, article.source, article.url,
+         article.published.isoformat() if article.published else None, article.language, content_hash, _now()))
+    pk = cursor.lastrowid
+    conn.executemany(
+        "INSERT INTO sentences (article, position, text, start, end, stance, speaker, vector) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(pk, s.position, s.text, s.start, s.end, Stance(s.stance).value, s.speaker,
+          None if s.vector is None else to_blob(s.vector)) for s in article.sentences])
+    conn.executemany(
+        "INSERT INTO entities (article, position, key, text, label, start, end) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(pk, s.position, e.key, e.text, e.label, e.start, e.end) for s in article.sentences for e in s.entities])
+    conn.executemany(
+        "INSERT INTO quantities (article, position, value, text, counts, event, qualifier, start, end) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(pk, s.position, float(q.value), q.text, q.counts, q.event, q.qualifier, q.start, q.end)
+         for s in article.sentences for q in s.quantities])
+
+
+def _annotations(conn: sqlite3.Connection, keys: list[tuple[int, int]]
+                 ) -> tuple[defaultdict[tuple[int, int], list[EntityMention]],
+                            defaultdict[tuple[int, int], list[Quantity]]]:
+    """Entity mentions and quantities of the given (article pk, position)s."""
+    mentions: defaultdict[tuple[int, int], list[EntityMention]] = defaultdict(list)
+    quantities: defaultdict[tuple[int, int], list[Quantity]] = defaultdict(list)
+    if not keys:
+        return mentions, quantities
+    wanted = json.dumps(sorted(set(keys)))
+    for table, target, convert in (("entities", mentions, _mention), ("quantities", quantities, _quantity)):
+        rows = conn.execute(
+            f"SELECT t.* FROM json_each(?) AS j JOIN {table} t ON t.article = json_extract(j.value, '$[0]') "
+            "AND t.position = json_extract(j.value, '$[1]') ORDER BY t.rowid", (wanted,))
+        for row in rows:
+            target[(row["article"], row["position"])].append(convert(row))
+    return mentions, quantities
+
+
+def _entity_counts(conn: sqlite3.Connection, where: str, params: list[Any], limit: int,
+                   label: str | None = None) -> list[EntityCount]:
+    """Entity keys among mentions matching ``where``, most articles first, each
+    with its most frequent label and surface form."""
+    top = conn.execute(
+        f"SELECT key, count(DISTINCT article) AS n FROM entities WHERE {where} "
+        "GROUP BY key ORDER BY n DESC, key LIMIT ?", [*params, limit]).fetchall()
+    if not top:
+        return []
+    forms = conn.execute(
+        "SELECT key, label, text, count(*) AS n FROM entities WHERE key IN (SELECT value FROM json_each(?)) "
+        "GROUP BY key, label, text", (json.dumps([r["key"] for r in top]),))
+    labels: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    names: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    for row in forms:
+        if label is None or row["label"] == label:
+            labels[row["key"]][row["label"]] += row["n"]
+            names[row["key"]][row["text"]] += row["n"]
+    return [EntityCount(key=r["key"], name=_most_common(names[r["key"]]), label=_most_common(labels[r["key"]]),
+                        articles=r["n"]) for r in top]
+
+
+def _most_common(counts: Counter[str]) -> str:
+    """The most frequent value; ties go to the alphabetically first."""
+    return min(counts.items(), key=lambda item: (-item[1], item[0]))[0] if counts else ""
+
+
+def _pks(conn: sqlite3.Connection, where: str, params: list[Any]) -> np.ndarray:
+    """Primary keys of the articles matching ``where`` (over ``articles a``)."""
+    listed = conn.execute(f"SELECT json_group_array(a.pk) FROM articles a WHERE {where}", params).fetchone()[0]
+    return np.array(json.loads(listed), dtype=np.int64)
+
+
+def _token(conn: sqlite3.Connection) -> tuple[str, int]:
+    values = dict(conn.execute("SELECT key, value FROM meta WHERE key IN ('epoch', 'generation')").fetchall())
+    return str(values["epoch"]), int(values["generation"])
+
+
+def _sync(conn: sqlite3.Connection, current: vectors.VectorSnapshot,
+          token: tuple[str, int]) -> vectors.VectorSnapshot:
+    """Bring the in-memory vectors up to date with the database.
+
+    Same epoch: drop rows of articles that are gone, append sentences with
+    ids above the highest loaded one (ids are never reused). New epoch (a
+    fresh or rebuilt file): load everything."""
+    if current.token[0] != token[0] or current.size == 0:
+        return vectors.load(token, _vector_rows(conn, after=0))
+    present = _pks(conn, "1", [])
+    return vectors.update(current, token, present, _vector_rows(conn, after=current.max_sentence_id))
+
+
+def _vector_rows(conn: sqlite3.Connection, after: int) -> vectors.VectorRows:
+    rows = conn.execute(
+        "SELECT s.id, s.article, a.id AS article_id, s.position, s.vector FROM sentences s "
+        "JOIN articles a ON a.pk = s.article WHERE s.id > ? AND s.vector IS NOT NULL ORDER BY s.id",
+        (after,)).fetchall()
+    if not rows:
+        return vectors.VectorRows.empty()
+    dim = len(rows[0]["vector"]) // 4
+    matrix = np.frombuffer(b"".join(r["vector"] for r in rows), dtype="<f4").reshape(len(rows), dim)
+    return vectors.VectorRows(
+        sentence_ids=vectors.as_ids(r["id"] for r in rows), article_pks=vectors.as_ids(r["article"] for r in rows),
+        article_ids=np.array([r["article_id"] for r in rows], dtype=object),
+        positions=np.array([r["position"] for r in rows], dtype=np.int32),
+        matrix=matrix.astype(np.float32))
