@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from dataclasses import dataclass, field
+
+from flask import Blueprint, request, url_for
 
 from api.auth import requires_read_key, requires_write_key
-from api.schemas import ArticleListSchema, ArticleSchema, ListingArgs, NoArgs, load_query_args
+from api.errors import validation_problem
 from api.responses import no_content
+from api.schemas import (
+    ArticleListSchema,
+    ArticleSchema,
+    IngestResultSchema,
+    ListingArgs,
+    NoArgs,
+    load_articles,
+    load_query_args,
+)
 from api.state import get_store
+from claimlookup.model import WriteStatus
+from claimlookup.pipeline import ArticleRecord, InvalidArticle, ingest_one
+from claimlookup.store import Store
 
 bp = Blueprint("articles", __name__)
 
@@ -23,6 +37,21 @@ def list_articles():  # type: ignore[no-untyped-def]
     return ArticleListSchema().dump((listing, page))
 
 
+@bp.post("/v1/articles")
+@requires_write_key
+def add_articles():  # type: ignore[no-untyped-def]
+    load_query_args(NoArgs(), request.args)
+    body = request.get_json()  # 415 if not JSON, 400 if malformed
+    records = load_articles(body)
+    result = index_articles(get_store(), records)
+    if result.rejected == len(records):
+        raise validation_problem(result.problems(batch="articles" in body), "No article could be indexed.")
+    headers = {}
+    if len(records) == 1 and result.new:
+        headers["Location"] = url_for("articles.get_article", article_id=result.results[0].id)
+    return IngestResultSchema().dump(result), 201 if result.new else 200, headers
+
+
 @bp.get(ARTICLE)
 @requires_read_key
 def get_article(article_id: str):  # type: ignore[no-untyped-def]
@@ -36,3 +65,50 @@ def delete_article(article_id: str):  # type: ignore[no-untyped-def]
     load_query_args(NoArgs(), request.args)
     get_store().delete_article(article_id)
     return no_content()
+
+
+# --- indexing: one pipeline run per article, so each gets its own outcome -------
+
+
+@dataclass(slots=True)
+class IngestOutcome:
+    index: int
+    status: str  # new | updated | unchanged | rejected
+    id: str | None = None
+    sentences: int = 0
+    entities: int = 0
+    problem: str | None = None
+
+
+@dataclass(slots=True)
+class IngestResult:
+    results: list[IngestOutcome] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(r.status == status for r in self.results)
+
+    new = property(lambda self: self.count("new"))
+    updated = property(lambda self: self.count("updated"))
+    unchanged = property(lambda self: self.count("unchanged"))
+    rejected = property(lambda self: self.count("rejected"))
+
+    def problems(self, batch: bool) -> dict[str, list[str]]:
+        return {f"articles.{r.index}" if batch else "_body": [r.problem or ""]
+                for r in self.results if r.status == "rejected"}
+
+
+def index_articles(store: Store, records: list[ArticleRecord]) -> IngestResult:
+    """Index records in order with the indexer's pipeline (``ingest_one``):
+    clean, analyse, embed, write. An article that cannot be indexed is
+    rejected with the pipeline's reason; the others are still indexed. A
+    later article with the id of an earlier one replaces it."""
+    result = IngestResult()
+    for index, record in enumerate(records):
+        try:
+            outcome = ingest_one(store, record)
+        except InvalidArticle as e:
+            result.results.append(IngestOutcome(index, "rejected", problem=str(e)))
+            continue
+        status = WriteStatus(outcome.status).value
+        result.results.append(IngestOutcome(index, status, outcome.article_id, outcome.sentences, outcome.entities))
+    return result

@@ -17,6 +17,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, post_load, valid
 from werkzeug.datastructures import MultiDict
 
 from claimlookup.model import Article, Filters, SearchRequest, Stance
+from claimlookup.pipeline import MAX_BODY_CHARS, MAX_ID_CHARS, MAX_TITLE_CHARS, ArticleRecord, Origin
 from claimlookup.query import InvalidQuery, parse_query
 
 #: Results beyond this depth are not paged (``page * size``); as in Elasticsearch.
@@ -126,6 +127,51 @@ class EntityArgs(StrictSchema):
 
 class NoArgs(StrictSchema):
     """For endpoints that take no query parameters: any parameter is a typo."""
+
+
+# --- input: articles to index ------------------------------------------------------
+
+
+def _optional_text(max_chars: int) -> fields.String:
+    return fields.String(load_default=None, allow_none=True, validate=validate.Length(max=max_chars))
+
+
+class ArticleIn(StrictSchema):
+    """One article to index. Without ``title``, ``body`` is a whole document
+    and its first line (after boilerplate) becomes the title. Content rules
+    (empty after cleaning, non-English, bad URL) are the pipeline's: such an
+    article is rejected with its reason, not failed here."""
+
+    id = _optional_text(MAX_ID_CHARS)
+    url = _optional_text(2048)
+    title = _optional_text(MAX_TITLE_CHARS)
+    body = fields.String(required=True, validate=validate.Length(1, MAX_BODY_CHARS))
+    source = _optional_text(MAX_FILTER_CHARS)
+    published = fields.Date(load_default=None, allow_none=True)
+    language = fields.String(load_default="en", validate=validate.Length(1, 35))
+
+    @post_load
+    def _to_record(self, data: dict[str, Any], **kwargs: Any) -> ArticleRecord:
+        return ArticleRecord(**data, origin=Origin("request"))
+
+
+class ArticleBatchIn(StrictSchema):
+    articles = fields.List(fields.Nested(ArticleIn), required=True)
+
+    @validates("articles")
+    def _check_size(self, value: list[Any], **kwargs: Any) -> None:
+        limit = _config("MAX_BATCH_ARTICLES")
+        if not 1 <= len(value) <= limit:
+            raise ValidationError(f"Give 1 to {limit} articles.")
+
+
+def load_articles(body: Any) -> list[ArticleRecord]:
+    """The records of a POST body: one article object or ``{"articles": [...]}``."""
+    if not isinstance(body, dict):
+        raise ValidationError({"_body": ["Expected a JSON object: one article or {\"articles\": [...]}."]})
+    if "articles" in body:
+        return ArticleBatchIn().load(body)["articles"]
+    return [ArticleIn().load(body)]
 
 
 # --- output -------------------------------------------------------------------
@@ -249,3 +295,20 @@ class SourceCountSchema(Schema):
     articles = fields.Integer()
     first_published = fields.Date(allow_none=True)
     last_published = fields.Date(allow_none=True)
+
+
+class IngestOutcomeSchema(Schema):
+    index = fields.Integer()
+    id = fields.String(allow_none=True)
+    status = fields.String()
+    sentences = fields.Integer()
+    entities = fields.Integer()
+    problem = fields.String(allow_none=True)
+
+
+class IngestResultSchema(Schema):
+    new = fields.Integer()
+    updated = fields.Integer()
+    unchanged = fields.Integer()
+    rejected = fields.Integer()
+    results = fields.List(fields.Nested(IngestOutcomeSchema))

@@ -1,0 +1,165 @@
+"""Fixtures for the API tests: a real SQLite store filled once per session
+through the real ingest pipeline (real spaCy, real embedder), copied for each
+test so that writes stay hermetic, and pytest-flask ``app``/``client``
+fixtures whose client checks every response against ``openapi.yaml``.
+
+The test store holds the five seed articles (``seeds/*.txt``, no source or
+date, as the indexer would read them) and three FA-KES articles about the
+White Helmets from three outlets, which give the source and date filters and
+facets real metadata.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from flask import Flask
+from flask.testing import FlaskClient
+from openapi_core import Config, OpenAPI
+from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
+from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
+from openapi_schema_validator import OAS30Validator
+
+from api import SPEC_PATH, create_app
+from claimlookup.pipeline import ArticleRecord, Origin, ingest
+from claimlookup.store import open_store
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+FAKES_CSV = SEEDS / "fa-kes" / "FA-KES-Dataset.csv"
+#: FA-KES rows in the test store (unit_id): trt, alaraby, ahram; all mention the White Helmets.
+FAKES_ROWS = ("1919191767", "1923102973", "1923848146")
+WRITE_KEY = "test-write-key-0123456789"
+READ_KEY = "test-read-key-0123456789"
+#: Environment variables the app reads; cleared so a developer's shell cannot change the tests.
+APP_ENV = ("STORE_URL", "API_KEY", "READ_API_KEY", "CORS_ORIGINS", "MAX_PAGE_SIZE", "MAX_QUERY_LENGTH",
+           "MAX_QUERY_STRING", "MAX_CONTENT_LENGTH", "MAX_BATCH_ARTICLES", "RETRY_AFTER")
+
+
+# --- the contract ---------------------------------------------------------------------
+
+
+@cache
+def spec_dict() -> dict[str, Any]:
+    return yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+
+
+@cache
+def openapi() -> OpenAPI:
+    # openapi-core reads only application/json as JSON; errors are application/problem+json.
+    config = Config(extra_media_type_deserializers={"application/problem+json": json.loads})
+    return OpenAPI.from_file_path(str(SPEC_PATH), config=config)
+
+
+def problem_validator() -> OAS30Validator:
+    return OAS30Validator(spec_dict()["components"]["schemas"]["Problem"])
+
+
+def check_against_contract(response: Any) -> None:
+    """Validate a test-client response against openapi.yaml (status, headers,
+    media type, body). A request the spec does not describe (unknown path or
+    method) must get a problem document; an OPTIONS request an empty 204."""
+    request = response.request
+    try:
+        openapi().validate_response(WerkzeugOpenAPIRequest(request), WerkzeugOpenAPIResponse(response))
+    except (PathNotFound, OperationNotFound):
+        if request.method == "OPTIONS":
+            assert response.status_code in (204, 404), response.status_code
+            if response.status_code == 204:
+                assert response.data == b"" and "Content-Type" not in response.headers
+                return
+        assert response.status_code in (404, 405), (request.method, request.path, response.status_code)
+        assert response.mimetype == "application/problem+json"
+        problem_validator().validate(response.get_json())
+
+
+class ContractClient(FlaskClient):
+    """A test client that validates every response against the contract."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        response = super().open(*args, **kwargs)
+        check_against_contract(response)
+        return response
+
+
+# --- the seeded store -------------------------------------------------------------------
+
+
+def seed_records() -> list[ArticleRecord]:
+    """The five seed files (title from the first line) and the FA-KES rows."""
+    records = [ArticleRecord(body=path.read_text(encoding="utf-8"), id=f"seed:{path.stem[:3]}",
+                             origin=Origin(str(path)))
+               for path in sorted(SEEDS.glob("*.txt"))]
+    with FAKES_CSV.open(encoding="utf-8", newline="") as f:
+        rows = {row["unit_id"]: row for row in csv.DictReader(f) if row["unit_id"] in FAKES_ROWS}
+    for unit_id in FAKES_ROWS:
+        row = rows[unit_id]
+        records.append(ArticleRecord(
+            body=row["article_content"], title=row["article_title"], id=f"fa-kes:{unit_id}",
+            source=row["source"], published=datetime.strptime(row["date"], "%m/%d/%Y").date(),
+            origin=Origin(str(FAKES_CSV))))
+    return records
+
+
+@pytest.fixture(scope="session")
+def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite store filled once per session through the real pipeline."""
+    path = tmp_path_factory.mktemp("seeded") / "claimlookup.db"
+    store = open_store(f"sqlite:///{path}")
+    store.setup()
+    try:
+        summary = ingest(store, seed_records())
+    finally:
+        store.close()
+    assert summary.new == 5 + len(FAKES_ROWS) and not summary.skipped, summary.problems
+    return path
+
+
+def copy_store(seeded_db: Path, target_dir: Path) -> str:
+    """Copy the seeded database (and any WAL) into ``target_dir``; its store URL."""
+    for file in seeded_db.parent.glob(seeded_db.name + "*"):
+        shutil.copy2(file, target_dir / file.name)
+    return f"sqlite:///{target_dir / seeded_db.name}"
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in APP_ENV:
+        monkeypatch.delenv(f"CLAIMLOOKUP_{name}", raising=False)
+
+
+@pytest.fixture
+def make_app(seeded_db: Path, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """Build an app on a private copy of the seeded store; ``make_app(API_KEY=None, ...)``
+    overrides config. Every app's test client checks responses against the contract."""
+    apps: list[Flask] = []
+    store_url = copy_store(seeded_db, tmp_path)
+
+    def build(**config: Any) -> Flask:
+        app = create_app({"TESTING": True, "STORE_URL": store_url, "API_KEY": WRITE_KEY, **config})
+        app.test_client_class = ContractClient
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        app.extensions["claimlookup"].close()
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    return make_app()
+
+
+@pytest.fixture
+def write_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {WRITE_KEY}"}
