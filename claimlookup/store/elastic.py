@@ -83,7 +83,8 @@ MIN_KNN_CANDIDATES = 100
 KNN_OVERSAMPLING = 4
 FACET_SIZE = 20
 MAX_SOURCES = 10_000
-SNIPPET_CHARS = 200
+SNIPPET_CHARS = 200  # highlighted body fragment
+LEAD_CHARS = 240  # listing snippet: the start of the body (or sentence), cut at a word
 WRITE_BATCH = 100  # articles per batch: one mget, three bulk phases, one refresh
 BULK_CHUNK = 500  # documents per bulk request
 MAX_ID_BYTES = 400  # Elasticsearch caps _id at 512 bytes; longer article ids are hashed
@@ -194,6 +195,7 @@ def article_document(article: Article) -> Body:
         "article_id": article.id,
         "title": article.title,
         "body": article.body,
+        "lead": " ".join(article.body.split())[:2 * LEAD_CHARS],
         "source": article.source,
         "url": article.url,
         "published": article.published.isoformat() if article.published else None,
@@ -264,10 +266,16 @@ def build_delete_sentences_body(article_id: str) -> Body:
 
 def batches(articles: Iterable[Article], size: int = WRITE_BATCH) -> Iterator[list[Article]]:
     """Input order, ``size`` at a time; an id repeated within a batch starts a new
-    batch, so the later version is written after the earlier one is committed."""
+    batch, so the later version is written after the earlier one is committed.
+    An article without sentences raises ValueError once the articles before it
+    have been handed out."""
     batch: list[Article] = []
     ids: set[str] = set()
     for article in articles:
+        if not article.sentences:
+            if batch:
+                yield batch
+            raise ValueError(f"article {article.id!r} has no sentences: analyse it before writing")
         if len(batch) >= size or article.id in ids:
             yield batch
             batch, ids = [], set()
@@ -392,21 +400,22 @@ def _level(name: str) -> _Level:
         raise ValueError(f"unknown search level {name!r}: use article or sentence") from None
 
 
-def sort_clause(sort: str, level: str) -> list[Body]:
-    """relevance: best first; date: newest first, undated last. Ties by id for stable paging."""
+def sort_clause(sort: str, level: str, listing: bool = False) -> list[Body]:
+    """relevance: best first; date (and any listing, which has no relevance):
+    newest first, undated last. Ties by id for stable paging."""
     tiebreak = list(_level(level).tiebreak)
-    if sort == "relevance":
+    if sort not in ("relevance", "date"):
+        raise ValueError(f"unknown sort {sort!r}: use relevance or date")
+    if sort == "relevance" and not listing:
         return [{"_score": "desc"}, *tiebreak]
-    if sort == "date":
-        return [{"published": {"order": "desc", "missing": "_last"}}, {"_score": "desc"}, *tiebreak]
-    raise ValueError(f"unknown sort {sort!r}: use relevance or date")
+    return [{"published": {"order": "desc", "missing": "_last"}}, {"_score": "desc"}, *tiebreak]
 
 
 def highlight_clause(level: str) -> Body:
     """``<mark>`` around matches; ``encoder: html`` escapes the rest of the text."""
     if level == "article":
         fields = {"title": {"number_of_fragments": 0},
-                  "body": {"fragment_size": SNIPPET_CHARS, "number_of_fragments": 1, "no_match_size": SNIPPET_CHARS}}
+                  "body": {"fragment_size": SNIPPET_CHARS, "number_of_fragments": 1}}
     else:
         fields = {"text": {"number_of_fragments": 0}}
     return {"pre_tags": [MARK_OPEN], "post_tags": [MARK_CLOSE], "encoder": "html", "fields": fields}
@@ -427,13 +436,14 @@ def facet_aggs(level: str) -> Body:
         return {"sources": {"terms": {"field": "source", "size": FACET_SIZE}},
                 "entities": {"nested": {"path": "entities"}, "aggs": {"keys": entity_terms}},
                 "months": months}
+    # Sentence hits: count distinct articles; entities are those of the matching
+    # articles (as at article level), names come from build_entities_body(keys=...).
     by_articles = [{"articles": "desc"}, {"_key": "asc"}]
     return {
         "sources": {"terms": {"field": "source", "size": FACET_SIZE, "order": by_articles},
                     "aggs": _article_count("article_id")},
-        "entities": {"terms": {"field": "entities.key", "size": FACET_SIZE, "order": by_articles},
-                     "aggs": {**_article_count("article_id"),
-                              "example": {"top_hits": {"size": 1, "_source": {"includes": ["entities"]}}}}},
+        "entities": {"terms": {"field": "article_entities", "size": FACET_SIZE, "order": by_articles},
+                     "aggs": _article_count("article_id")},
         "months": {**months, "aggs": _article_count("article_id")},
     }
 
@@ -446,19 +456,24 @@ def page_window(page: int, size: int) -> tuple[int, int]:
 
 
 def build_search_body(request: SearchRequest) -> Body:
-    """The search request body for ``Store.search``."""
+    """The search request body for ``Store.search``; ValueError for a bad level,
+    sort, page or size (callers validate first: these are programming errors)."""
     level = _level(request.level)
+    if request.page < 1 or request.size < 1:
+        raise ValueError("page and size must be at least 1")
     start, size = page_window(request.page, request.size)
+    listing = request.query.is_empty
     body: Body = {
         "query": build_query(request.query, level.fields, filter_clauses(request.filters, level.entity_field)),
         "from": start,
         "size": size,
-        "sort": sort_clause(request.sort, request.level),
+        "sort": sort_clause(request.sort, request.level, listing),
         "track_total_hits": True,
         "track_scores": True,
-        "_source": list(level.source_fields),
-        "highlight": highlight_clause(request.level),
+        "_source": list(level.source_fields) + (["lead"] if request.level == "article" else []),
     }
+    if not listing:
+        body["highlight"] = highlight_clause(request.level)
     if request.facets:
         body["aggs"] = facet_aggs(request.level)
     return body
@@ -510,9 +525,13 @@ def build_knn_searches(vectors: np.ndarray, filters: Filters, limit: int) -> lis
     return searches
 
 
-def build_entities_body(prefix: str = "", label: str | None = None, limit: int = 20) -> Body:
-    """Entity keys with their article counts; prefix on key or name, case-insensitive."""
+def build_entities_body(prefix: str = "", label: str | None = None, limit: int = 20,
+                        keys: Sequence[str] = ()) -> Body:
+    """Entity keys with their article counts, top name and label; prefix on key
+    or name (case-insensitive), or exactly the given ``keys``."""
     clauses: list[Body] = []
+    if keys:
+        clauses.append({"terms": {"entities.key": list(keys)}})
     if prefix:
         clauses.append({"bool": {"should": [
             {"prefix": {"entities.key": {"value": prefix, "case_insensitive": True}}},
@@ -554,31 +573,32 @@ def _bucket_count(bucket: Response) -> int:
     return int(bucket["doc_count"])
 
 
-def _example_entity(bucket: Response) -> Response:
-    """The mention with this bucket's key in the bucket's example sentence."""
-    hits = bucket.get("example", {}).get("hits", {}).get("hits") or [{}]
-    for entity in hits[0].get("_source", {}).get("entities", []):
-        if entity.get("key") == bucket["key"]:
-            return entity
-    return {}
+def _entity_buckets(aggs: Response) -> list[Response]:
+    entities = aggs["entities"]
+    return (entities["keys"] if "keys" in entities else entities)["buckets"]
 
 
-def parse_entity_facet(bucket: Response) -> FacetCount:
-    example = _example_entity(bucket)
-    name = _top_key(bucket.get("name")) or example.get("name")
-    label = _top_key(bucket.get("label")) or example.get("label")
+def facet_entity_keys(resp: Response) -> list[str]:
+    """Entity keys of a response's entity facet (to look their names up)."""
+    aggs = resp.get("aggregations")
+    return [b["key"] for b in _entity_buckets(aggs)] if aggs else []
+
+
+def parse_entity_facet(bucket: Response, known: Mapping[str, EntityCount]) -> FacetCount:
+    """An entity bucket; name and label from its sub-aggregations or from ``known``."""
+    entity = known.get(bucket["key"])
+    name = _top_key(bucket.get("name")) or (entity.name if entity else None)
+    label = _top_key(bucket.get("label")) or (entity.label if entity else None)
     return FacetCount(value=bucket["key"], count=_bucket_count(bucket), label=label, name=name)
 
 
-def parse_facets(aggs: Response | None) -> Facets:
+def parse_facets(aggs: Response | None, known: Mapping[str, EntityCount] | None = None) -> Facets:
     """Facets of either level (article counts come from doc_count or a cardinality)."""
     if not aggs:
         return Facets()
-    entities = aggs["entities"]
-    entity_buckets = (entities["keys"] if "keys" in entities else entities)["buckets"]
     return Facets(
         sources=[FacetCount(b["key"], _bucket_count(b)) for b in aggs["sources"]["buckets"]],
-        entities=[parse_entity_facet(b) for b in entity_buckets],
+        entities=[parse_entity_facet(b, known or {}) for b in _entity_buckets(aggs)],
         months=[FacetCount(b["key_as_string"], _bucket_count(b)) for b in aggs["months"]["buckets"]],
     )
 
@@ -587,19 +607,28 @@ def _first_marked(fragments: Iterable[str]) -> str | None:
     return next((f for f in fragments if MARK_OPEN in f), None)
 
 
-def article_snippet(highlight: Response, title: str) -> str:
+def lead_snippet(text: str, limit: int = LEAD_CHARS) -> str:
+    """The start of ``text`` cut at a word boundary, HTML-escaped (listings)."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return html.escape(text)
+    cut = text.rfind(" ", 0, limit)
+    return html.escape(text[:cut if cut > 0 else limit]) + "\u2026"
+
+
+def article_snippet(highlight: Response, src: Response) -> str:
     """The body fragment with a match, else the highlighted title, else the
-    start of the body; all HTML-escaped by Elasticsearch's html encoder."""
-    body, titles = highlight.get("body", []), highlight.get("title", [])
-    return _first_marked(body) or _first_marked(titles) or next(iter(body), None) or html.escape(title)
+    lead of the body. Highlights are escaped by Elasticsearch's html encoder."""
+    return (_first_marked(highlight.get("body", [])) or _first_marked(highlight.get("title", []))
+            or lead_snippet(src.get("lead") or ""))
 
 
 def parse_search_hit(hit: Response, level: str) -> SearchHit:
     src, highlight = hit["_source"], hit.get("highlight", {})
     if level == "article":
-        snippet, position = article_snippet(highlight, src["title"]), None
+        snippet, position = article_snippet(highlight, src), None
     else:
-        snippet = next(iter(highlight.get("text", [])), None) or html.escape(src["text"])
+        snippet = _first_marked(highlight.get("text", [])) or lead_snippet(src["text"])
         position = int(src["position"])
     return SearchHit(article_id=src["article_id"], title=src["title"], source=src.get("source"),
                      published=parse_date(src.get("published")), url=src.get("url"),
@@ -612,11 +641,13 @@ def is_committed(src: Response, committed: Mapping[str, str] | None) -> bool:
     return committed is None or committed.get(src["article_id"]) == src.get("article_hash")
 
 
-def parse_search_response(resp: Response, level: str, committed: Mapping[str, str] | None = None) -> SearchPage:
-    """A search response -> SearchPage; sentence hits of uncommitted generations are dropped."""
+def parse_search_response(resp: Response, level: str, committed: Mapping[str, str] | None = None,
+                          known: Mapping[str, EntityCount] | None = None) -> SearchPage:
+    """A search response -> SearchPage. Sentence hits of generations other than
+    the ``committed`` one are dropped; ``known`` names facet entities."""
     hits = [parse_search_hit(h, level) for h in resp["hits"]["hits"] if is_committed(h["_source"], committed)]
     return SearchPage(total=int(resp["hits"]["total"]["value"]), hits=hits,
-                      facets=parse_facets(resp.get("aggregations")))
+                      facets=parse_facets(resp.get("aggregations"), known))
 
 
 def hit_article_ids(resp: Response) -> list[str]:
@@ -847,7 +878,7 @@ class ElasticStore:
         return parse_content_hashes(resp.body)
 
     def write_articles(self, articles: Iterable[Article]) -> Iterator[WriteOutcome]:
-        for batch in batches(articles):
+        for batch in batches(articles, WRITE_BATCH):
             yield from self._write_batch(batch)
 
     def _write_batch(self, batch: list[Article]) -> list[WriteOutcome]:
@@ -936,18 +967,23 @@ class ElasticStore:
         with translated_errors():
             resp = self._es.search(index=search_index(self._names, request.level),
                                    body=build_search_body(request)).body
-        committed = self._committed(hit_article_ids(resp)) if request.level == "sentence" else None
-        return parse_search_response(resp, request.level, committed)
+        if request.level == "article":
+            return parse_search_response(resp, "article")
+        keys = facet_entity_keys(resp)
+        known = {e.key: e for e in self.entities(limit=len(keys), keys=keys)} if keys else {}
+        return parse_search_response(resp, "sentence", self._committed(hit_article_ids(resp)), known)
 
     def _committed(self, article_ids: Sequence[str]) -> dict[str, str]:
         """Article id -> committed content hash (realtime get, so never stale)."""
         return self.content_hashes(article_ids)
 
-    def entities(self, prefix: str = "", label: str | None = None, limit: int = 20) -> list[EntityCount]:
+    def entities(self, prefix: str = "", label: str | None = None, limit: int = 20,
+                 keys: Sequence[str] = ()) -> list[EntityCount]:
+        """Store.entities; ``keys`` (an adapter extra) restricts to exactly those keys."""
         if limit <= 0:
             return []
         with translated_errors():
-            resp = self._es.search(index=self._names.articles, body=build_entities_body(prefix, label, limit))
+            resp = self._es.search(index=self._names.articles, body=build_entities_body(prefix, label, limit, keys))
         return parse_entities_response(resp.body)
 
     def sources(self) -> list[SourceCount]:
@@ -971,7 +1007,9 @@ class ElasticStore:
         return parse_candidates(resp, self._committed(hit_article_ids(resp)))
 
     def vector_candidates(self, vectors: np.ndarray, filters: Filters, limit: int) -> list[list[Candidate]]:
-        vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2:
+            raise ValueError("vectors must be a 2-d array (one row per query)")
         if len(vectors) == 0:
             return []
         if limit <= 0:
