@@ -267,7 +267,8 @@ class _SentenceView:
     __slots__ = ("tokens", "words", "ent", "offset", "n")
 
     def __init__(self, sent: Span, offset: int) -> None:
-        self.tokens = list(sent)
+        # Space tokens (line breaks, no-break spaces) carry no word: skip them.
+        self.tokens = [t for t in sent if not t.is_space]
         self.words = [t.lower_.replace("’", "'").replace("‘", "'") for t in self.tokens]
         self.ent = [t.ent_type_ for t in self.tokens]
         self.offset = offset
@@ -328,7 +329,7 @@ _QUALIFIERS = {  # words before a figure (longest first) -> qualifier
 _MAX_QUALIFIER = max(len(k) for k in _QUALIFIERS)
 
 _EVENT_WORDS = {
-    "killed": "kill kills killed killing killings dead die died dies dying death deaths toll slain slew "
+    "killed": "kill kills killed killing killings dead die died dies dying death deaths toll slain slew murder murdered "
               "massacred executed perished fatalities lives",
     "wounded": "wound wounds wounded wounding injure injured injures injuring injury injuries hurt maimed",
     "displaced": "displaced displacing displace fled flee fleeing flees uprooted",
@@ -364,6 +365,13 @@ _COUNTED_WORDS = {
     "gunmen": "gunmen gunman",
     "policemen": "policemen policeman police officers officer",
     "members": "members member",
+    "loyalists": "loyalists loyalist",
+    "activists": "activists activist",
+    "commanders": "commanders commander",
+    "leaders": "leaders leader",
+    "officials": "officials official",
+    "volunteers": "volunteers volunteer",
+    "paramedics": "paramedics paramedic rescuers rescuer",
     "residents": "residents resident",
     "refugees": "refugees refugee",
     "migrants": "migrants migrant",
@@ -394,7 +402,7 @@ COUNTED = {w: plural for plural, words in _COUNTED_WORDS.items() for w in words.
 #: Nouns that carry their own event: "20 deaths" = 20 people killed.
 _EVENT_NOUNS = {"deaths": "killed", "dead": "killed", "fatalities": "killed", "injuries": "wounded",
                 "casualties": "casualties", "wounded": "wounded", "injured": "wounded"}
-_MORE = frozenset({"more", "others", "other", "additional"})
+_MORE = frozenset({"more", "others"})
 
 #: Words between an event word and a later figure: "death toll rose to 27",
 #: "killed another 10", "the wounded to 45".
@@ -412,6 +420,12 @@ _NOT_FIGURE_AFTER = frozenset(
     "lira liras rubles roubles $ km kilometres kilometers miles mile metres meters years year "
     "months month weeks week days day hours hour minutes minute".split())
 _FIGURE_LABELS = frozenset({"", "CARDINAL", "QUANTITY"})
+#: NER often calls a bare four-digit figure a DATE ("5812 civilians"): a DATE
+#: figure counts only when a counted noun follows it directly.
+_DATE_LABELS = frozenset({"DATE"})
+#: Verbs that move a toll named earlier in the sentence: "The death toll from
+#: the blast ... reached at least 112".
+_TOLL_VERBS = frozenset({"reached", "rose", "risen", "climbed", "jumped", "increased", "stood", "stands", "hit"})
 
 
 @dataclass(slots=True)
@@ -421,29 +435,31 @@ class _Figure:
     end: int  # one past its last token
     qualifier: str
     vague: bool = False
+    date_like: bool = False  # NER says DATE, or a bare year-like number
 
 
 def _quantities(view: _SentenceView) -> list[list]:
     out: list[list] = []
     i = 0
-    previous_counts = ""
+    previous: tuple[list, int] | None = None  # last quantity and its end token
     while i < view.n:
         figure = _read_figure(view, i)
         if figure is None:
             i += 1
             continue
-        quantity = _quantity(view, figure, previous_counts)
-        if quantity is not None:
-            out.append(quantity)
-            previous_counts = quantity[2]
-        i = figure.end
+        found = _quantity(view, figure, previous)
+        if found is not None:
+            out.append(found[0])
+            previous = found
+        i = max(figure.end, found[1] if found else 0)
     return out
 
 
 def _read_figure(view: _SentenceView, i: int) -> _Figure | None:
     """A figure starting at token i: digits, number words, "two dozen", "dozens"."""
     w = view.words[i]
-    if view.ent[i] not in _FIGURE_LABELS:
+    label = view.ent[i]
+    if label not in _FIGURE_LABELS and label not in _DATE_LABELS:
         return None
     if i > 0 and (view.words[i - 1] in _NOT_FIGURE_BEFORE or _glued(view, i - 1, "-")):
         return None
@@ -469,7 +485,8 @@ def _read_figure(view: _SentenceView, i: int) -> _Figure | None:
         return None
     if _glued(view, end, "-") and view.word(end + 1) not in COUNTED:
         return None  # "24-hour", "five-year-old"
-    return _Figure(value, i, end, qualifier)
+    year_like = end == i + 1 and len(w) == 4 and w.isdigit() and 1800 <= int(w) <= 2100
+    return _Figure(value, i, end, qualifier, date_like=label in _DATE_LABELS or year_like)
 
 
 def _glued(view: _SentenceView, i: int, text: str) -> bool:
@@ -523,54 +540,81 @@ def _qualifier_before(view: _SentenceView, i: int) -> tuple[str, int]:
     return "", i
 
 
-def _quantity(view: _SentenceView, figure: _Figure, previous_counts: str) -> list | None:
+def _quantity(view: _SentenceView, figure: _Figure, previous: tuple[list, int] | None) -> tuple[list, int] | None:
+    """([value, text, counts, event, qualifier, start, end], end token) or None."""
     qualifier, first = _qualifier_before(view, figure.start)
     if figure.vague:
         qualifier = "vague"
     elif not qualifier:
         qualifier = figure.qualifier
-    counts, event, last = _counted_noun(view, figure, previous_counts)
-    if not event:
-        event = _event_after(view, last if counts else figure.end) or _event_before(view, first)
-    if _looks_like_year(view, figure) and not (counts and last == figure.end + 1):
+    noun = _counted_noun(view, figure, previous[0][2] if previous else "")
+    counts, event, last = noun.counts, noun.event, noun.end
+    if figure.date_like and not (counts and last == figure.end + 1):
         return None
+    if not event:
+        event = (_event_after(view, last) or _event_before(view, first)
+                 or _coordinated_event(view, first, previous))
+    if not counts and event and noun.fallback:
+        counts, last = noun.fallback, noun.fallback_end
     if not counts:
         if event not in _HUMAN_EVENTS:
             return None
         counts = "people"
-    start, end = view.char_span(first, last if counts and last > figure.end else figure.end)
+    start, end = view.char_span(first, max(last, figure.end))
     text = view.tokens[0].doc.text[view.offset + start:view.offset + end]
-    return [figure.value, text, counts, event, qualifier, start, end]
+    return [figure.value, text, counts, event, qualifier, start, end], max(last, figure.end)
 
 
-def _looks_like_year(view: _SentenceView, figure: _Figure) -> bool:
-    w = view.words[figure.start]
-    return figure.end == figure.start + 1 and len(w) == 4 and w.isdigit() and 1800 <= int(w) <= 2100
+def _coordinated_event(view: _SentenceView, first: int, previous: tuple[list, int] | None) -> str:
+    """"killed 129 soldiers and 116 rebels": a figure joined by "and" or a
+    comma to the figure before it shares that figure's event."""
+    if previous is None or not previous[0][3]:
+        return ""
+    if view.word(first - 1) in ("and", ",") and previous[1] == first - 1:
+        return previous[0][3]
+    return ""
 
 
-def _counted_noun(view: _SentenceView, figure: _Figure, previous_counts: str) -> tuple[str, str, int]:
-    """(counts, event implied by the noun, end token) of what the figure counts.
+@dataclass(slots=True)
+class _Noun:
+    counts: str = ""  # from the vocabulary, or "" if none
+    event: str = ""  # implied by the noun ("deaths" -> killed)
+    end: int = 0  # one past the noun (the figure's end if no noun)
+    fallback: str = ""  # a plural word outside the vocabulary ("activists")
+    fallback_end: int = 0
 
-    Up to three modifier tokens may sit between the figure and its noun
-    ("45 foreign-backed militants", "20 Syrian soldiers"); "of" may follow a
-    vague or dozen figure ("dozens of people").
+
+def _counted_noun(view: _SentenceView, figure: _Figure, previous_counts: str) -> _Noun:
+    """What the figure counts.
+
+    Up to five modifier tokens may sit between the figure and its noun
+    ("45 foreign-backed militants", "six other Ahrar al-Sham members"); "of"
+    may follow a vague or round figure ("dozens of people"). A plural word
+    outside the vocabulary is kept as ``fallback``: it counts only when the
+    figure is tied to an event ("killed 129 loyalists").
     """
     j = figure.end
+    noun = _Noun(end=j)
     if view.word(j) in _NOT_FIGURE_AFTER:
-        return "", "", j
+        return noun
     if view.word(j) == "of" and (figure.vague or figure.value >= 100):
         j += 1
-    for k in range(j, min(j + 4, view.n)):
+    for k in range(j, min(j + 6, view.n)):
         w = view.words[k]
         if w in COUNTED:
-            return COUNTED[w], "", k + 1
+            noun.counts, noun.end = COUNTED[w], k + 1
+            return noun
         if w in _EVENT_NOUNS and k == j:
-            return "people", _EVENT_NOUNS[w], k + 1
-        if w in _MORE and k == j:
-            return previous_counts or "people", "", k + 1
+            noun.counts, noun.event, noun.end = "people", _EVENT_NOUNS[w], k + 1
+            return noun
+        if w in _MORE:
+            noun.counts, noun.end = previous_counts or "people", k + 1
+            return noun
         if not _is_modifier(view, k):
             break
-    return "", "", j
+        if not noun.fallback and len(w) > 3 and w.endswith("s") and not w.endswith("ss") and w.isalpha():
+            noun.fallback, noun.fallback_end = w, k + 1
+    return noun
 
 
 def _is_modifier(view: _SentenceView, k: int) -> bool:
@@ -599,6 +643,8 @@ def _event_before(view: _SentenceView, first: int) -> str:
         w = view.word(k)
         if w in EVENTS:
             return EVENTS[w]
+        if w in _TOLL_VERBS and "toll" in view.words[:k]:
+            return "killed"
         if w not in _EVENT_TO_FIGURE:
             return ""
         k -= 1
@@ -607,16 +653,25 @@ def _event_before(view: _SentenceView, first: int) -> str:
 
 # --- stance and speaker ------------------------------------------------------------
 #
-# Order of precedence: a denial cue makes the sentence "denies"; else a
-# reporting cue makes it "attributes"; else a question or hedge makes it
-# "unclear"; else the outlet "asserts" it. The speaker is the noun phrase next
-# to the cue word: its subject before it ("the Observatory said"), the phrase
-# after it for inverted and passive forms ("..., said the ministry",
+# Precedence: a denial cue makes the sentence "denies"; else a reporting cue
+# makes it "attributes"; else a question or hedge makes it "unclear"; else the
+# outlet "asserts" it. The speaker is the noun phrase next to the cue word:
+# its subject before it ("the Observatory said"), or the phrase after it for
+# inverted, passive and prepositional forms ("..., said the ministry",
 # "rejected by the government", "according to the monitor").
 
-_DENIAL_VERBS = frozenset(
-    "deny denies denied denying dismiss dismisses dismissed dismissing reject rejects rejected rejecting "
-    "refute refutes refuted refuting rebuff rebuffs rebuffed repudiate repudiated".split())
+_DENIAL_VERBS = frozenset("denies denied denying refute refutes refuted refuting".split())
+#: Verbs that deny a claim only with a claim word close by: "dismisses
+#: claims", "an allegation rejected by", "continues to deny responsibility";
+#: not "rejected the deployment", "to deny Daesh the ability".
+_CLAIM_DENIAL_VERBS = frozenset(
+    "deny dismiss dismisses dismissed dismissing reject rejects rejected rejecting rebuff rebuffs rebuffed "
+    "repudiate repudiates repudiated".split())
+_CLAIM_WORDS = frozenset(
+    "claim claims report reports allegation allegations accusation accusations charge charges statement "
+    "statements story stories rumour rumours rumor rumors news assertion assertions suggestion suggestions "
+    "responsibility involvement that as".split())
+_NOT_DENIED = frozenset({"access", "entry", "permission", "visa", "visas", "bail", "asylum"})  # "denied access"
 _DENIAL_NOUNS = frozenset({"denial", "denials"})
 _DENIAL_PHRASES = (
     ("fake", "news"), ("fake", "story"), ("false", "claims"), ("false", "claim"), ("false", "reports"),
@@ -626,7 +681,8 @@ _DENIAL_PHRASES = (
     ("are", "lies"), ("is", "a", "lie"),
 )
 _NEGATIONS = frozenset({"not", "n't", "never"})
-#: Actions whose negation, in an attributed sentence, denies a strike claim:
+_NEGATION_AUX = frozenset({"be", "been", "being", "have", "had", "yet", "ever", "directly", "even"})
+#: Negated actions that, in an attributed sentence, deny a strike claim:
 #: "was not carrying out any missions", "has not delivered any airstrikes".
 _NEGATED_ACTIONS = frozenset(
     "carry carried carrying conduct conducted conducting deliver delivered delivering launch launched "
@@ -634,17 +690,21 @@ _NEGATED_ACTIONS = frozenset(
     "attacking fire fired firing use used using hit involved participate participated".split())
 
 _REPORT_VERBS = frozenset(
-    "said says say saying told tells reported claimed blamed blames accused accuses accusing stated announced "
-    "added adds noted confirmed confirms warned warns alleged alleges insisted insists stressed explained "
-    "wrote writes tweeted quoted cited acknowledged admitted estimated documented".split())
-#: Also nouns ("denied reports", "claims of"): a verb only right after its subject.
-_AMBIGUOUS_REPORT_VERBS = frozenset({"reports", "report", "claims", "claim", "states", "notes"})
+    "said says say saying told tells reported claimed blamed blames accused accuses stated announced "
+    "added adds noted confirmed confirms warned warns alleges insisted insists stressed explained "
+    "wrote writes tweeted quoted cited acknowledged admitted documented adding noting claiming stating "
+    "insisting explaining".split())
+#: Also nouns or adjectives ("denied reports", "claims of", "an alleged
+#: strike"): a cue only right after a name or pronoun.
+_AMBIGUOUS_REPORT_VERBS = frozenset({"reports", "report", "claims", "claim", "states", "notes", "alleged", "estimated"})
+_ADJECTIVE_AFTER = frozenset("the a an this that its their his her these those our".split())  # "the reported attack"
+_NOT_REPORTING = {"claimed": frozenset({"the", "lives"})}  # "claimed the lives of 20"
 #: Verbs that may come before their subject: "..., said the ministry".
 _INVERTIBLE = frozenset("said says added adds noted stated reported wrote explained insisted warned".split())
 _BE = frozenset({"was", "were", "is", "are", "been", "being", "be"})
 _PRE_VERB_SKIP = frozenset(
-    "has have had also further later earlier previously repeatedly again all both reportedly "
-    "then too already once had".split())
+    "has have had also further later earlier previously repeatedly again all both reportedly then too already "
+    "once did does do not n't would will could can may might should".split())
 _PRONOUNS = frozenset("he she they it we i you who which that this these those one".split())
 _HEDGES = (
     ("unclear",), ("not", "clear"), ("not", "yet", "clear"), ("not", "known"), ("unknown",), ("unconfirmed",),
@@ -657,39 +717,65 @@ _STATEMENT_WORDS = frozenset({"statement", "statements", "report", "communique",
 _PHRASE_GLUE = frozenset({"of", "for", "'s", "'", "-"})
 _DETERMINERS = frozenset({"the", "a", "an"})
 _QUOTE_CHARS = frozenset({'"', "“", "”", "'", "‘", "’", "«", "»"})
+_DASHES = frozenset({",", "--", "—", "–", ":"})
+_RELATIVES = frozenset({"which", "who", "whose", "where", "that"})
+#: Sentence adverbs that end a subject phrase read leftwards ("Earlier state TV reported").
+_CLAUSE_ADVERBS = frozenset(
+    "earlier later meanwhile however also but and yesterday today tonight then separately now moreover "
+    "furthermore additionally".split())
+#: Role words allowed between a name and a name ("Ministry spokesman Igor Konashenkov").
+_ROLE_WORDS = frozenset(
+    "spokesman spokeswoman spokesperson director minister official chief governor president head commander "
+    "envoy ambassador secretary general colonel officer member leader founder chairman".split())
+_NON_NAME_LABELS = frozenset({"DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "PERCENT", "QUANTITY"})
+_PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
+#: spaCy's stop list holds some nouns that occur in speaker phrases ("FSA southern front command").
+_PHRASE_STOP_WORDS = STOP_WORDS - {"front", "back", "top", "bottom", "side", "part", "name", "full", "serious",
+                                   "empty", "former"}
+_SPEAKER_TRIM_LEFT = frozenset({"the", "a", "an", "so", "-", "called", "'s", "of", "for", "'", "and"}) | _CLAUSE_ADVERBS
+_SPEAKER_TRIM_RIGHT = frozenset({"'s", "'", "of", "for", "-", "statement", "statements", "the", "a", "an", "and"})
+
+_Range = tuple[int, int] | None  # tokens [i, j) of a speaker phrase
 
 
 def _stance(view: _SentenceView) -> tuple[str, str | None]:
     denial = _denial(view)
     if denial is not None:
-        return Stance.DENIES.value, denial or None
+        return Stance.DENIES.value, _speaker_text(view, denial[0])
     report = _attribution(view)
     if report is not None:
-        return Stance.ATTRIBUTES.value, report[0]
-    if view.words and view.words[-1] == "?" or _has_phrase(view, _HEDGES):
+        return Stance.ATTRIBUTES.value, _speaker_text(view, report[0])
+    if (view.words and view.words[-1] == "?") or _has_phrase(view, _HEDGES):
         return Stance.UNCLEAR.value, None
     if any(w in _SOURCELESS for w in view.words):
         return Stance.ATTRIBUTES.value, None
     return Stance.ASSERTS.value, None
 
 
-def _denial(view: _SentenceView) -> str | None:
-    """The denier if the sentence denies something ("" when it names none),
-    None when it has no denial cue."""
+def _denial(view: _SentenceView) -> tuple[_Range] | None:
+    """(denier,) if the sentence denies something, None if it has no denial cue."""
     for i, w in enumerate(view.words):
-        if w in _DENIAL_VERBS and not view.is_named(i):
-            return _speaker_of(view, i, invertible=False) or ""
+        if view.is_named(i):
+            continue
+        if (w in _DENIAL_VERBS and view.word(i + 1) not in _NOT_DENIED) or (
+                w in _CLAIM_DENIAL_VERBS and _near_claim_word(view, i)):
+            return (_speaker_of(view, i, invertible=False),)
         if w in _DENIAL_NOUNS:
-            return _denial_noun_speaker(view, i) or ""
-    cue = _has_phrase(view, _DENIAL_PHRASES) or _negated_action(view)
-    if cue:
+            return (_denial_noun_speaker(view, i),)
+    if _has_phrase(view, _DENIAL_PHRASES):
         report = _attribution(view)
-        if report is not None or cue != "negated":
-            return (report[0] if report else None) or ""
+        return (report[0] if report else None,)
+    if _negated_action(view):
+        report = _attribution(view)
+        return report  # a negated action denies only when someone is quoted
     return None
 
 
-def _denial_noun_speaker(view: _SentenceView, i: int) -> str | None:
+def _near_claim_word(view: _SentenceView, i: int) -> bool:
+    return any(view.word(k) in _CLAIM_WORDS for k in range(i - 3, i + 5) if k != i)
+
+
+def _denial_noun_speaker(view: _SentenceView, i: int) -> _Range:
     """"denials from Moscow", "Russia's denial"."""
     if view.word(i + 1) in ("from", "by"):
         return _phrase_after(view, i + 2)
@@ -698,37 +784,39 @@ def _denial_noun_speaker(view: _SentenceView, i: int) -> str | None:
     return None
 
 
-def _negated_action(view: _SentenceView) -> str:
+def _negated_action(view: _SentenceView) -> bool:
     for i, w in enumerate(view.words):
         if w in _NEGATIONS:
-            for k in range(i + 1, min(i + 4, view.n)):
-                if view.words[k] in _NEGATED_ACTIONS:
-                    return "negated"
-    return ""
+            k = i + 1
+            while view.word(k) in _NEGATION_AUX:
+                k += 1
+            if view.word(k) in _NEGATED_ACTIONS:
+                return True
+    return False
 
 
-def _has_phrase(view: _SentenceView, phrases: Sequence[tuple[str, ...]]) -> str:
+def _has_phrase(view: _SentenceView, phrases: Sequence[tuple[str, ...]]) -> bool:
     words = view.words
     for i, w in enumerate(words):
         for phrase in phrases:
             if w == phrase[0] and tuple(words[i:i + len(phrase)]) == phrase:
-                return " ".join(phrase)
-    return ""
+                return True
+    return False
 
 
-def _attribution(view: _SentenceView) -> tuple[str | None] | None:
-    """(speaker,) of the first reporting cue with a named speaker, (None,) if
-    the cues name nobody, None if there is no reporting cue."""
+def _attribution(view: _SentenceView) -> tuple[_Range] | None:
+    """(speaker,) of the first reporting cue that names one, (None,) if the
+    cues name nobody, None if there is no reporting cue."""
     found = False
     for i, w in enumerate(view.words):
         if view.is_named(i):
             continue
         if w == "according" and view.word(i + 1) == "to":
             speaker = _phrase_after(view, i + 2)
-        elif w in _REPORT_VERBS or (w in _AMBIGUOUS_REPORT_VERBS and _subject_precedes(view, i)):
-            speaker = _speaker_of(view, i, invertible=w in _INVERTIBLE)
         elif w in ("quoting", "citing"):
             speaker = _phrase_after(view, i + 1)
+        elif _is_report_verb(view, i):
+            speaker = _speaker_of(view, i, invertible=w in _INVERTIBLE)
         else:
             continue
         found = True
@@ -737,80 +825,146 @@ def _attribution(view: _SentenceView) -> tuple[str | None] | None:
     return (None,) if found else None
 
 
-def _subject_precedes(view: _SentenceView, i: int) -> bool:
-    """A noun-or-verb word is a verb here if a name or pronoun is right before it."""
-    k = i - 1
-    return view.is_named(k) or view.word(k) in _PRONOUNS or (
-        0 <= k < view.n and view.tokens[k].text[:1].isupper() and view.words[k] not in _DETERMINERS)
+def _is_report_verb(view: _SentenceView, i: int) -> bool:
+    w = view.words[i]
+    if w in _NOT_REPORTING and view.word(i + 1) in _NOT_REPORTING[w]:
+        return False
+    if w in _REPORT_VERBS:
+        return view.word(i - 1) not in _ADJECTIVE_AFTER
+    if w in _AMBIGUOUS_REPORT_VERBS:
+        k = i - 1
+        return view.is_named(k) or view.word(k) in _PRONOUNS or (
+            k >= 0 and view.tokens[k].text[:1].isupper() and view.words[k] not in _DETERMINERS)
+    return False
 
 
-def _speaker_of(view: _SentenceView, v: int, invertible: bool) -> str | None:
-    """Who does the reporting/denying verb at v: "X said", "said X", "said by X"."""
+def _speaker_of(view: _SentenceView, v: int, invertible: bool) -> _Range:
+    """Who does the reporting or denying verb at v: "X said", "said X", "said by X"."""
     if view.word(v + 1) == "by":
         return _phrase_after(view, v + 2)
+    if view.word(v + 1) == "of":
+        return None  # "accused of", "stands accused of": the accuser is not named
     k = v - 1
-    while k >= 0 and (view.words[k] in _PRE_VERB_SKIP or view.words[k].endswith("ly") and not view.is_named(k)):
+    while k >= 0 and (view.words[k] in _PRE_VERB_SKIP or (view.words[k].endswith("ly") and not view.is_named(k))):
         k -= 1
     if view.word(k) in _BE:
         return None  # agentless passive: "it was reported that"
-    if invertible and (k < 0 or view.words[k] in ("," , "--", "—") or view.words[k] in _QUOTE_CHARS):
+    if invertible and (k < 0 or view.words[k] in _DASHES or view.words[k] in _QUOTE_CHARS):
         after = _phrase_after(view, v + 1)
         if after:
             return after
     if view.word(k) == ",":
         return _appositive_subject(view, k)
-    return _phrase_before(view, k)
+    before = _phrase_before(view, k)
+    if invertible and not _has_name(view, before):
+        # Unpunctuated inversion (FA-KES): "killed 1102 people said the Observatory".
+        after = _phrase_after(view, v + 1)
+        if after and _has_name(view, after) and _ends_clause(view, after[1]) and (
+                view.word(v + 1) in _DETERMINERS or _is_name(view, v + 1)):
+            return after
+    return before
 
 
-def _appositive_subject(view: _SentenceView, comma: int) -> str | None:
+def _ends_clause(view: _SentenceView, k: int) -> bool:
+    """Token k can follow an inverted subject: "said the Observatory." / ",
+    adding" / "on Sunday"; not "said Russia had warned"."""
+    w = view.word(k)
+    return (not w or not w[0].isalnum() or w in _REPORT_VERBS or w == "on"
+            or view.ent[k] in ("DATE", "TIME"))
+
+
+def _appositive_subject(view: _SentenceView, comma: int) -> _Range:
     """"Abdurrazak Jubeiro, a civil defense official in Idlib, told" -> the
     name before the appositive; "Syria's news agency, SANA, reported" -> SANA."""
     k = comma - 1
     while k >= 0 and view.words[k] != "," and comma - k < 14:
         k -= 1
-    if k < 0 or view.words[k] != ",":
-        return _phrase_before(view, comma - 1)
-    if view.word(k + 1) in _DETERMINERS:
+    if k >= 0 and view.words[k] == "," and (view.word(k + 1) in _DETERMINERS or view.word(k + 1) in _RELATIVES):
         return _phrase_before(view, k - 1)
     return _phrase_before(view, comma - 1)
 
 
+def _is_name(view: _SentenceView, k: int) -> bool:
+    return view.is_named(k) or (0 <= k < view.n and view.tokens[k].text[:1].isupper())
+
+
+def _is_acronym(view: _SentenceView, k: int) -> bool:
+    """"WHO", "NNA": all capitals, named or not (NER misses some after quotes)."""
+    text = view.tokens[k].text
+    return len(text) > 1 and text.isupper() and text.isalpha()
+
+
+def _has_name(view: _SentenceView, span: _Range) -> bool:
+    """A named entity or a capitalised word other than the sentence's first."""
+    return span is not None and any(view.is_named(k) or (k > 0 and _is_name(view, k)) for k in range(*span))
+
+
+def _hyphen_glued(view: _SentenceView, k: int) -> bool:
+    return _glued(view, k - 1, "-") or _glued(view, k + 1, "-")
+
+
 def _is_phrase_word(view: _SentenceView, k: int) -> bool:
-    w = view.words[k]
-    if view.is_named(k) or w in _PHRASE_GLUE:
+    w, label = view.words[k], view.ent[k]
+    if label in ENTITY_LABELS or _is_acronym(view, k):
         return True
-    if w in STOP_WORDS or w in _REPORT_VERBS or w in _DENIAL_VERBS or w in EVENTS:
+    if label in _NON_NAME_LABELS:
         return False
-    return w.replace("-", "").isalpha()
+    if w in _PHRASE_GLUE:
+        return True
+    if w in _PHRASE_STOP_WORDS or w in _CLAUSE_ADVERBS or w in _REPORT_VERBS or w in _DENIAL_VERBS or w in EVENTS:
+        return False
+    return w.replace("-", "").replace("'", "").isalpha()
 
 
-def _phrase_before(view: _SentenceView, end: int) -> str | None:
-    """The noun phrase ending at token ``end`` (inclusive), read leftwards."""
+def _phrase_before(view: _SentenceView, end: int) -> _Range:
+    """The noun phrase ending at token ``end`` (inclusive), read leftwards.
+
+    It stops at punctuation, function words, dates and after its determiner,
+    and between a place entity and an entity right after it ("in Idlib
+    Syrian state TV reported"). Lower-case words before the phrase's first
+    name are dropped unless "of"/"for" ties them to it ("a car explosion NNA
+    correspondent reported" -> "NNA correspondent", but "the administration
+    of President Assad"): that is how subjects look in FA-KES text that lost
+    its commas.
+    """
     k = end
     while k >= 0 and end - k < 12:
         w = view.words[k]
-        if w in _QUOTE_CHARS and _scare_quoted(view, k):
+        if w in _QUOTE_CHARS and _scare_quote_start(view, k) >= 0:
             k = _scare_quote_start(view, k) - 1
             continue
         if w == "called" and view.word(k - 1) == "-" and view.word(k - 2) == "so":
             k -= 3
             continue
         if w in _DETERMINERS:
-            if view.word(k - 1) not in ("of", "for"):
+            if view.word(k - 1) in ("of", "for"):
                 k -= 1
-                break
-        elif not _is_phrase_word(view, k):
+                continue
+            break
+        if not _is_phrase_word(view, k):
+            break
+        if k < end and view.ent[k] in _PLACE_LABELS and view.is_named(k + 1) and view.tokens[k + 1].ent_iob_ == "B":
             break
         k -= 1
-    return _speaker_text(view, k + 1, end + 1)
+    return _trim(view, _drop_lowercase_lead(view, k + 1, end + 1), end + 1)
 
 
-def _scare_quoted(view: _SentenceView, k: int) -> bool:
-    return _scare_quote_start(view, k) >= 0
+def _drop_lowercase_lead(view: _SentenceView, i: int, j: int) -> int:
+    """Start of the phrase [i, j) without lower-case words before its first
+    name (a role word right before the name counts as part of it)."""
+    first = next((k for k in range(i, j) if _is_name(view, k) or _is_acronym(view, k)), None)
+    if first is None or first == i:
+        return i
+    while first - 1 > i and view.words[first - 1] in _ROLE_WORDS:
+        first -= 1
+    if view.words[first - 1] in _PHRASE_GLUE or _hyphen_glued(view, first - 1):
+        return i
+    return first
 
 
 def _scare_quote_start(view: _SentenceView, k: int) -> int:
-    """Index of the opening quote of a 1-2 word quote closing at k, else -1."""
+    """Index of the opening quote of a one- or two-word quote closing at k
+    ("the White Helmets “aid” group"), else -1."""
     for size in (1, 2):
         q = k - size - 1
         if q > 0 and view.words[q] in _QUOTE_CHARS and all(
@@ -819,33 +973,46 @@ def _scare_quote_start(view: _SentenceView, k: int) -> int:
     return -1
 
 
-def _phrase_after(view: _SentenceView, start: int) -> str | None:
+def _phrase_after(view: _SentenceView, start: int) -> _Range:
     """The noun phrase starting at token ``start``, read rightwards; "a
-    statement by X" gives X."""
+    statement by X" gives X; a determiner after the first word starts an
+    appositive and ends the phrase ("said Hisham Marwah the SNC's ...")."""
     k = start
     while k < view.n and k - start < 14:
         w = view.words[k]
-        if w in _DETERMINERS or (w == "so" and view.word(k + 1) == "-"):
-            pass
+        if w in _DETERMINERS:
+            if k > start and view.words[k - 1] not in ("of", "for"):
+                break
         elif w in ("by", "from") and k > start and view.words[k - 1] in _STATEMENT_WORDS:
             return _phrase_after(view, k + 1)
+        elif w == "so" and view.word(k + 1) == "-":
+            pass
+        elif w == "and" and k > start and k + 1 < view.n and view.word(k + 1) not in _DETERMINERS and (
+                _is_phrase_word(view, k + 1)):
+            pass
         elif not _is_phrase_word(view, k):
             break
         k += 1
-    return _speaker_text(view, start, k)
+    return _trim(view, start, k)
 
 
-_SPEAKER_TRIM_LEFT = frozenset({"the", "a", "an", "so", "-", "called", "'s", "of", "for", "'"})
-_SPEAKER_TRIM_RIGHT = frozenset({"'s", "'", "of", "for", "-", "statement", "statements", "the", "a", "an"})
+def _trim(view: _SentenceView, i: int, j: int) -> _Range:
+    def dropped(k: int, words: frozenset[str]) -> bool:
+        return not view.is_named(k) and (view.words[k] in words or view.words[k] in _QUOTE_CHARS)
 
-
-def _speaker_text(view: _SentenceView, i: int, j: int) -> str | None:
-    while i < j and (view.words[i] in _SPEAKER_TRIM_LEFT or view.words[i] in _QUOTE_CHARS):
+    while i < j and dropped(i, _SPEAKER_TRIM_LEFT):
         i += 1
-    while j > i and (view.words[j - 1] in _SPEAKER_TRIM_RIGHT or view.words[j - 1] in _QUOTE_CHARS):
+    while j > i and dropped(j - 1, _SPEAKER_TRIM_RIGHT):
         j -= 1
-    if j <= i or (j == i + 1 and view.words[i] in _PRONOUNS):
+    if j <= i or (j == i + 1 and view.words[i] in _PRONOUNS and not view.is_named(i) and not _is_acronym(view, i)):
         return None
-    start, end = view.char_span(i, j)
+    return i, j
+
+
+def _speaker_text(view: _SentenceView, span: _Range) -> str | None:
+    """The speaker as written, curly quotes folded, whitespace collapsed."""
+    if span is None:
+        return None
+    start, end = view.char_span(*span)
     text = view.tokens[0].doc.text[view.offset + start:view.offset + end]
     return " ".join(text.translate(_QUOTES).split())
