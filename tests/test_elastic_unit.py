@@ -1162,6 +1162,19 @@ def test_get_article_with_missing_committed_sentences_is_corrupt(server: FakeEla
         store.get_article("reuters:1")
 
 
+def test_get_article_rereads_when_an_update_moved_the_generation(server: FakeElasticsearch,
+                                                                  store: ElasticStore) -> None:
+    updated = make_article(title="Jets strike market, 20 dead")
+    server.on("GET", "/claimlookup-articles/_doc/reuters:1",
+              {"_index": "i", "_id": "reuters:1", "found": True, "_source": article_source()},
+              {"_index": "i", "_id": "reuters:1", "found": True, "_source": article_source(updated)})
+    by_id = {elastic.sentence_id("reuters:1", updated.content_hash, p): sentence_source(p, updated) for p in range(3)}
+    server.on("POST", "/claimlookup-sentences/_mget", lambda r: mget_response(
+        "claimlookup-sentences", [(i, by_id.get(i)) for i in r.body["ids"]]))
+    assert store.get_article("reuters:1").title == "Jets strike market, 20 dead"
+    assert [c[0] for c in server.calls()] == ["GET", "POST", "GET", "POST"]
+
+
 def test_get_missing_article(server: FakeElasticsearch, store: ElasticStore) -> None:
     server.on("GET", "/claimlookup-articles/_doc/nope",
               (404, {"_index": "claimlookup-articles-v1-1", "_id": "nope", "found": False}))

@@ -75,7 +75,8 @@ KINDS = ("articles", "sentences")
 
 READ_TIMEOUT = 5.0  # seconds; an outage fails fast instead of hanging a request
 WRITE_TIMEOUT = 60.0  # bulk chunks, delete-by-query and refresh do more work
-MAX_RETRIES = 1  # connection errors only; never on timeouts
+MAX_RETRIES = 1  # refused connections and 502/503/504 answers; never timeouts
+READ_ATTEMPTS = 3  # get_article re-reads when a concurrent update moved the generation
 
 MAX_RESULT_WINDOW = 10_000  # index.max_result_window in es-mapping.json
 MAX_KNN_CANDIDATES = 10_000  # Elasticsearch's cap on num_candidates
@@ -947,13 +948,17 @@ class ElasticStore:
     # --- reading -------------------------------------------------------------
 
     def get_article(self, article_id: str) -> Article:
-        with translated_errors(article_id):
-            src = self._es.get(index=self._names.articles, id=article_doc_id(article_id)).body["_source"]
-        ids = [sentence_id(article_id, src["content_hash"], p) for p in src["positions"]]
-        sentences = self._mget_sentences(ids, with_vectors=False)
-        if len(sentences) != len(ids):
-            raise StoreCorrupt(f"article {article_id!r}: {len(ids) - len(sentences)} committed sentence(s) missing")
-        return parse_article(src, sentences)
+        """Read the article document, then exactly its generation's sentences.
+        A concurrent update can delete that generation between the two reads:
+        then the article document has changed, and reading again settles it."""
+        for _ in range(READ_ATTEMPTS):
+            with translated_errors(article_id):
+                src = self._es.get(index=self._names.articles, id=article_doc_id(article_id)).body["_source"]
+            ids = [sentence_id(article_id, src["content_hash"], p) for p in src["positions"]]
+            sentences = self._mget_sentences(ids, with_vectors=False)
+            if len(sentences) == len(ids):
+                return parse_article(src, sentences)
+        raise StoreCorrupt(f"article {article_id!r}: {len(ids) - len(sentences)} committed sentence(s) missing")
 
     def _mget_sentences(self, ids: list[str], *, with_vectors: bool) -> list[Response]:
         if not ids:
@@ -969,21 +974,26 @@ class ElasticStore:
                                    body=build_search_body(request)).body
         if request.level == "article":
             return parse_search_response(resp, "article")
-        keys = facet_entity_keys(resp)
-        known = {e.key: e for e in self.entities(limit=len(keys), keys=keys)} if keys else {}
+        known = self._entity_names(facet_entity_keys(resp))
         return parse_search_response(resp, "sentence", self._committed(hit_article_ids(resp)), known)
+
+    def _entity_names(self, keys: Sequence[str]) -> dict[str, EntityCount]:
+        """Display name and label of each entity key (from the articles index)."""
+        if not keys:
+            return {}
+        with translated_errors():
+            resp = self._es.search(index=self._names.articles, body=build_entities_body(limit=len(keys), keys=keys))
+        return {e.key: e for e in parse_entities_response(resp.body)}
 
     def _committed(self, article_ids: Sequence[str]) -> dict[str, str]:
         """Article id -> committed content hash (realtime get, so never stale)."""
         return self.content_hashes(article_ids)
 
-    def entities(self, prefix: str = "", label: str | None = None, limit: int = 20,
-                 keys: Sequence[str] = ()) -> list[EntityCount]:
-        """Store.entities; ``keys`` (an adapter extra) restricts to exactly those keys."""
+    def entities(self, prefix: str = "", label: str | None = None, limit: int = 20) -> list[EntityCount]:
         if limit <= 0:
             return []
         with translated_errors():
-            resp = self._es.search(index=self._names.articles, body=build_entities_body(prefix, label, limit, keys))
+            resp = self._es.search(index=self._names.articles, body=build_entities_body(prefix, label, limit))
         return parse_entities_response(resp.body)
 
     def sources(self) -> list[SourceCount]:
