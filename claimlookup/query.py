@@ -65,7 +65,9 @@ def parse_query(text: str | None) -> ParsedQuery:
 
 
 def _clean(text: str) -> str:
-    """Control characters (including NUL) become spaces."""
+    """Control characters (including NUL) become spaces; lone surrogates
+    (possible from JSON ``\\ud800``) become U+FFFD so the text encodes."""
+    text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     return "".join(" " if (ord(ch) < 32 or ord(ch) == 127) else ch for ch in text)
 
 

@@ -87,8 +87,9 @@ _CORRUPT_CODES = {11, 26}  # CORRUPT NOTADB
 def fts_phrase(text: str) -> str:
     """``text`` as one FTS5 string literal: whatever it contains (quotes,
     ``*``, ``NEAR(``, ``AND``, ``:``), FTS5 reads it as words to match in
-    sequence, never as syntax."""
-    return '"' + text.replace('"', '""') + '"'
+    sequence, never as syntax. (NUL would end the string early: it becomes
+    a space, which separates tokens anyway.)"""
+    return '"' + text.replace('"', '""').replace("\x00", " ") + '"'
 
 
 def fts_expression(query: ParsedQuery) -> str | None:
