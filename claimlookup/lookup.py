@@ -20,17 +20,55 @@ unknown ``article_id`` (404); ``StoreUnavailable`` passes through (503).
 
 from __future__ import annotations
 
+import html
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
-from claimlookup.model import Agreement, EntityMention, Filters, Quantity, Stance
+import functools
+from collections.abc import Sequence
+
+import numpy as np
+
+from claimlookup import fusion
+from claimlookup.model import (
+    TITLE_POSITION,
+    Agreement,
+    EntityMention,
+    Filters,
+    ParsedQuery,
+    Quantity,
+    Sentence,
+    SentenceRef,
+    Stance,
+    StoredSentence,
+    Term,
+)
 from claimlookup.store.base import Store
 
 #: A claim needs at least this many content words (after tweet cleaning);
 #: fewer and it is a topic, not a claim (``ClaimTooShort``).
-MIN_CONTENT_WORDS = 4
+MIN_CONTENT_WORDS = 3
 #: Upper bound on ``LookupRequest.limit`` (reports per lookup).
 MAX_LIMIT = 50
+#: Sentences proposed by BM25 and by the vectors, per claim (the union is scored).
+LEXICAL_CANDIDATES = 80
+VECTOR_CANDIDATES = 80
+#: Key terms of the claim in the lexical OR-query (the store caps query size).
+MAX_QUERY_TERMS = 32
+#: Sentences shown per report: the best ones, at most this many ...
+MAX_SENTENCES_PER_REPORT = 5
+#: ... and only those scoring at least this share of the report's best sentence.
+SENTENCE_SHARE = 0.5
+#: Relative tolerance within which an approximate figure agrees ("around 20"
+#: vs 22); "dozens"-style vague figures get VAGUE_TOLERANCE.
+APPROX_TOLERANCE = 0.15
+VAGUE_TOLERANCE = 0.5
+#: Two reports are copies (syndication, re-posts) when their titles are the
+#: same once normalised, or their best sentences are identical and their
+#: titles' vectors at least this close.
+COPY_TITLE_COSINE = 0.9
 
 
 class ClaimTooShort(ValueError):
@@ -198,28 +236,664 @@ class ScanResult:
     sentences: list[ScannedSentence]
 
 
+# --- claim normalisation ------------------------------------------------------
+
+# "— Jane Doe (@janedoe) January 6, 2020": the trailer of a copied tweet.
+_TWEET_TRAILER = re.compile(
+    r"\s*[\u2014\u2013]+\s*[^\u2014\u2013]*?\(@\w+\)\s*"
+    r"(?:[A-Z][a-z]+\.? \d{1,2}, \d{4})?\s*$")
+_URL = re.compile(r"(?:https?://|www\.|pic\.twitter\.com/)\S*", re.IGNORECASE)
+_VIA = re.compile(r"\s*\bvia\s+@\w+", re.IGNORECASE)
+_LEADING_MENTIONS = re.compile(r"^(?:\.?@\w+[\s:,]*)+")
+_TAG = re.compile(r"([#@])(\w+)")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])")
+_SPACES = re.compile(r"\s+")
+
+
+def _split_tag(match: re.Match) -> str:
+    """``#ImpeachTrump`` -> ``Impeach Trump``; ``@SnoopDogg`` -> ``Snoop Dogg``."""
+    words = _CAMEL.sub(" ", match.group(2).replace("_", " "))
+    return " " + words.strip() + " "
+
+
+def _drop_symbols(text: str) -> str:
+    # Emoji, pictographs and flags are category So; joiners and variation
+    # selectors (Cf, Mn after them) are left over from emoji sequences.
+    out = []
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if cat == "So" or "\U0001f3fb" <= ch <= "\U0001f3ff" or ch in "\u200d\ufe0f\ufe0e":
+            out.append(" ")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def normalise_claim(text: str) -> str:
+    """Turn a pasted claim (often a copied tweet) into plain sentence text.
+
+    In order: HTML entities unescaped; the "— Name (@handle) Date" tweet
+    trailer removed; URLs (``http(s)://``, ``www.``, ``pic.twitter.com/``,
+    also when glued to a word) removed; leading reply @mentions and
+    "via @handle" removed; remaining ``#hashtags`` and ``@mentions`` turned
+    into words split at case changes (``#ImpeachTrump`` -> "Impeach Trump");
+    emoji and other pictographic symbols removed; whitespace collapsed.
+    Plain news sentences pass through unchanged.
+    """
+    text = html.unescape(text)
+    text = _TWEET_TRAILER.sub("", text)
+    text = _URL.sub(" ", text)
+    text = _VIA.sub(" ", text)
+    text = _LEADING_MENTIONS.sub("", text.strip())
+    text = _TAG.sub(_split_tag, text)
+    text = _drop_symbols(text)
+    text = _SPACES.sub(" ", text).strip()
+    return re.sub(r" ([.,;:!?])", r"\1", text)
+
+
+# --- the claim --------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class PreparedClaim:
+    """A claim ready for matching: cleaned text, analysis, vectors, stems.
+
+    ``vectors`` row 0 embeds the whole claim; when the claim has several
+    sentences (a tweet often has), one row per sentence follows, so that a
+    report matching one part of a long claim is still found.
+    """
+
+    text: str
+    sentences: list[Sentence]
+    entities: list[EntityMention]
+    quantities: list[Quantity]
+    key_terms: list[str]
+    vectors: np.ndarray
+    stems: dict[str, float]  # content stem -> IDF weight
+
+
+def content_words(key_terms: Sequence[str]) -> int:
+    return len(key_terms)
+
+
+def prepare_claims(texts: Sequence[str]) -> list[PreparedClaim]:
+    """Normalise, analyse and embed claims (one embedder call for all).
+    Raise ClaimTooShort for the first claim with too few content words."""
+    from claimlookup import nlp
+
+    analysed = []
+    for text in texts:
+        cleaned = normalise_claim(text)
+        analysis = nlp.analyse_claim(cleaned)
+        if content_words(analysis.key_terms) < MIN_CONTENT_WORDS:
+            raise ClaimTooShort(content_words(analysis.key_terms))
+        analysed.append((cleaned, analysis))
+    parts = [[cleaned] + ([s.text for s in a.sentences] if len(a.sentences) > 1 else [])
+             for cleaned, a in analysed]
+    vectors = _embed([p for ps in parts for p in ps])
+    out, row = [], 0
+    for (cleaned, analysis), ps in zip(analysed, parts):
+        out.append(_prepared(cleaned, analysis.sentences, analysis.entities, analysis.quantities,
+                             analysis.key_terms, vectors[row:row + len(ps)]))
+        row += len(ps)
+    return out
+
+
+def _prepared(text: str, sentences: list[Sentence], entities: list[EntityMention],
+              quantities: list[Quantity], key_terms: list[str], vectors: np.ndarray) -> PreparedClaim:
+    weights = fusion.TermWeights.load()
+    stems = {s: weights.idf(s) for s in fusion.content_stems(text)}
+    unique = list({e.key: e for e in entities}.values())
+    return PreparedClaim(text, sentences, unique, quantities, key_terms, vectors, stems)
+
+
+def _embed(texts: list[str]) -> np.ndarray:
+    from claimlookup.embed import get_embedder
+
+    return get_embedder().embed(texts)
+
+
+# --- candidates and features --------------------------------------------------------
+
+#: The evidence the fusion model weighs, in the order of its weights. Sentence
+#: features describe the candidate sentence; ``*_article`` ones the article's
+#: sentences the lookup fetched (its title and every candidate sentence of it);
+#: ``cosine_gap`` and ``rank_*`` compare the article with the other candidates.
+FEATURES = (
+    "bm25",               # store BM25 / best BM25 among this claim's candidates
+    "bm25_article",       # best of the above over the article
+    "bm25_title",         # the article title's (0 if its title does not match)
+    "coverage",           # IDF-weighted share of the claim's words in the sentence
+    "coverage_article",   # ... in the article's fetched sentences together
+    "coverage_reverse",   # IDF-weighted share of the sentence's words in the claim
+    "cosine",             # claim vector . sentence vector
+    "cosine_part",        # best over the claim's sentences (= cosine for one sentence)
+    "cosine_title",       # claim vector . title vector
+    "cosine_article",     # best cosine_part over the article's fetched sentences
+    "cosine_gap",         # cosine_article - the best cosine_article of any candidate
+    "rank_lexical",       # 1 / (1 + rank of the article by bm25_article)
+    "rank_vector",        # 1 / (1 + rank of the article by cosine_article)
+    "entities_shared",    # claim entities found in the article (at most 3)
+    "entities_missing",   # claim entities not found in the article (at most 3)
+    "figure_same",        # the sentence gives a figure agreeing with the claim's
+    "figure_different",   # it gives the same counted thing with another figure
+)
+
+
+@dataclass(slots=True)
+class CandidateSet:
+    """One claim's candidate sentences and their features (rows align)."""
+
+    claim: PreparedClaim
+    sentences: list[StoredSentence]
+    features: np.ndarray  # (len(sentences), len(FEATURES))
+    scores: np.ndarray | None = None
+
+
+def lexical_query(claim: PreparedClaim) -> ParsedQuery:
+    """The claim's key terms as one OR-group."""
+    terms = tuple(Term(t) for t in claim.key_terms[:MAX_QUERY_TERMS])
+    return ParsedQuery(groups=(terms,)) if terms else ParsedQuery()
+
+
+def candidate_sets(store: Store, claims: Sequence[PreparedClaim], filters: Filters,
+                   limit: int | None = None) -> list[CandidateSet]:
+    """Candidates of every claim with their features, from one vector search
+    (all claims' vectors as one matrix), one BM25 query per claim (plus one
+    to score the vector-only candidates), and one ``get_sentences`` call.
+    ``limit``: candidates per source and claim (default LEXICAL_CANDIDATES /
+    VECTOR_CANDIDATES)."""
+    matrix = np.vstack([c.vectors for c in claims]) if claims else np.zeros((0, 1), np.float32)
+    found = store.vector_candidates(matrix, filters, limit or VECTOR_CANDIDATES) if len(matrix) else []
+    per_claim: list[tuple[dict[SentenceRef, float], list[SentenceRef]]] = []
+    row = 0
+    for claim in claims:
+        query = lexical_query(claim)
+        bm25 = {c.ref: c.score for c in store.lexical_candidates(query, filters, limit or LEXICAL_CANDIDATES)}
+        refs = dict.fromkeys(bm25)
+        for hits in found[row:row + len(claim.vectors)]:
+            refs.update(dict.fromkeys(c.ref for c in hits))
+        row += len(claim.vectors)
+        refs.update(dict.fromkeys(SentenceRef(r.article_id, TITLE_POSITION) for r in list(refs)))
+        missing = [r for r in refs if r not in bm25]
+        if missing and not query.is_empty:
+            bm25.update({c.ref: c.score for c in store.lexical_candidates(
+                query, filters, len(missing), restrict_to=missing)})
+        per_claim.append((bm25, list(refs)))
+    wanted = list(dict.fromkeys(r for _, refs in per_claim for r in refs))
+    stored = {s.ref: s for s in store.get_sentences(wanted)}
+    out = []
+    for claim, (bm25, refs) in zip(claims, per_claim):
+        sentences = [stored[r] for r in refs if r in stored and stored[r].sentence.vector is not None]
+        out.append(CandidateSet(claim, sentences, _features(claim, sentences, bm25)))
+    return out
+
+
+@functools.lru_cache(maxsize=200_000)
+def _stems(text: str) -> frozenset[str]:
+    return frozenset(fusion.content_stems(text))
+
+
+@functools.lru_cache(maxsize=200_000)
+def _lower_words(text: str) -> frozenset[str]:
+    return frozenset(w.lower() for _, _, w in fusion.words(text.replace("-", " ")))
+
+
+def _features(claim: PreparedClaim, sentences: list[StoredSentence],
+              bm25: dict[SentenceRef, float]) -> np.ndarray:
+    n = len(sentences)
+    x = np.zeros((n, len(FEATURES)))
+    if not n:
+        return x
+    col = {name: i for i, name in enumerate(FEATURES)}
+    vectors = np.vstack([s.sentence.vector for s in sentences]).astype(np.float32)
+    cos = vectors @ claim.vectors.T
+    raw = np.array([max(bm25.get(s.ref, 0.0), 0.0) for s in sentences])
+    x[:, col["bm25"]] = raw / raw.max() if raw.max() > 0 else 0.0
+    x[:, col["cosine"]] = cos[:, 0]
+    x[:, col["cosine_part"]] = cos.max(axis=1)
+    stems = [_stems(s.sentence.text) for s in sentences]
+    weights = fusion.TermWeights.load()
+    claim_stems = set(claim.stems)
+    for i, (s, st) in enumerate(zip(sentences, stems)):
+        x[i, col["coverage"]] = fusion.coverage(claim.stems, st)
+        x[i, col["coverage_reverse"]] = fusion.coverage({t: weights.idf(t) for t in st}, claim_stems)
+        same, different = _figure_evidence(claim.quantities, s.sentence.quantities)
+        x[i, col["figure_same"]], x[i, col["figure_different"]] = same, different
+    _article_features(claim, sentences, stems, x, col)
+    return x
+
+
+def _article_features(claim: PreparedClaim, sentences: list[StoredSentence], stems: list[frozenset[str]],
+                      x: np.ndarray, col: dict[str, int]) -> None:
+    by_article: dict[str, list[int]] = {}
+    for i, s in enumerate(sentences):
+        by_article.setdefault(s.ref.article_id, []).append(i)
+    articles = list(by_article)
+    best_bm25 = np.array([x[by_article[a], col["bm25"]].max() for a in articles])
+    best_cos = np.array([x[by_article[a], col["cosine_part"]].max() for a in articles])
+    rank_lex = _ranks(best_bm25)
+    rank_vec = _ranks(best_cos)
+    top_cos = best_cos.max()
+    for k, article in enumerate(articles):
+        rows = by_article[article]
+        title = next((i for i in rows if sentences[i].ref.position == TITLE_POSITION), None)
+        union = frozenset().union(*(stems[i] for i in rows))
+        shared = _entities_found(claim, [sentences[i].sentence for i in rows])
+        x[rows, col["bm25_article"]] = best_bm25[k]
+        x[rows, col["bm25_title"]] = x[title, col["bm25"]] if title is not None else 0.0
+        x[rows, col["coverage_article"]] = fusion.coverage(claim.stems, union)
+        x[rows, col["cosine_title"]] = x[title, col["cosine"]] if title is not None else 0.0
+        x[rows, col["cosine_article"]] = best_cos[k]
+        x[rows, col["cosine_gap"]] = best_cos[k] - top_cos
+        x[rows, col["rank_lexical"]] = 1.0 / (1.0 + rank_lex[k])
+        x[rows, col["rank_vector"]] = 1.0 / (1.0 + rank_vec[k])
+        x[rows, col["entities_shared"]] = min(len(shared), 3)
+        x[rows, col["entities_missing"]] = min(len(claim.entities) - len(shared), 3)
+
+
+def _ranks(values: np.ndarray) -> np.ndarray:
+    """0 for the largest value, ties broken by position."""
+    order = np.argsort(-values, kind="stable")
+    ranks = np.empty(len(values), dtype=np.int64)
+    ranks[order] = np.arange(len(values))
+    return ranks
+
+
+def _entities_found(claim: PreparedClaim, sentences: Sequence[Sentence]) -> list[str]:
+    """Keys of the claim's entities that the sentences mention: the same key,
+    a key whose words contain the other's ("trump" / "donald trump"), or all
+    the key's words written in a sentence (NER missed the mention)."""
+    keys = [set(e.key.split()) for s in sentences for e in s.entities]
+    words = frozenset().union(*(_lower_words(s.text) for s in sentences)) if sentences else frozenset()
+    found = []
+    for entity in claim.entities:
+        mine = set(entity.key.split())
+        if not mine:
+            continue
+        if mine <= words or any(mine <= k or k <= mine for k in keys if k):
+            found.append(entity.key)
+    return found
+
+
+# --- figures ----------------------------------------------------------------------
+
+
+def comparable(a: Quantity, b: Quantity) -> bool:
+    """Same counted thing: equal ``counts`` and equal ``event``."""
+    return a.counts == b.counts and a.event == b.event
+
+
+def figures_agree(claim: Quantity, report: Quantity) -> bool:
+    """Whether two figures for the same thing agree.
+
+    Exact vs exact: equal values. "at least X" agrees with any value
+    >= X (and "at most X" with any <= X), within the approximate tolerance.
+    When either side is approximate ("around", "nearly", "two dozen"), values
+    agree within APPROX_TOLERANCE of the larger one; a vague one ("dozens")
+    within VAGUE_TOLERANCE.
+    """
+    quals = {claim.qualifier, report.qualifier}
+    a, b = claim.value, report.value
+    if "vague" in quals:
+        return abs(a - b) <= VAGUE_TOLERANCE * max(a, b)
+    slack = APPROX_TOLERANCE * max(a, b)
+    for q, bound, other in ((claim.qualifier, a, b), (report.qualifier, b, a)):
+        if q == "at_least":
+            return other >= bound - slack
+        if q == "at_most":
+            return other <= bound + slack
+    if "approx" in quals:
+        return abs(a - b) <= slack
+    return a == b
+
+
+def agreement(claim_quantities: Sequence[Quantity], quantity: Quantity) -> Agreement:
+    """``same`` if a claim figure for the same thing agrees, ``different`` if
+    the claim has figures for that thing and none agrees, else ``absent``."""
+    mine = [q for q in claim_quantities if comparable(q, quantity)]
+    if not mine:
+        return Agreement.ABSENT
+    return Agreement.SAME if any(figures_agree(q, quantity) for q in mine) else Agreement.DIFFERENT
+
+
+def _figure_evidence(claim_quantities: Sequence[Quantity], quantities: Sequence[Quantity]) -> tuple[float, float]:
+    found = [agreement(claim_quantities, q) for q in quantities]
+    same = Agreement.SAME in found
+    return float(same), float(not same and Agreement.DIFFERENT in found)
+
+
+# --- scoring and grouping ---------------------------------------------------------------
+
+
+def score(candidates: CandidateSet, model: fusion.FusionModel | None = None) -> CandidateSet:
+    """Fill ``candidates.scores`` with calibrated probabilities."""
+    model = model or _model()
+    candidates.scores = model.probabilities(candidates.features) if len(candidates.sentences) else np.zeros(0)
+    return candidates
+
+
+def _model() -> fusion.FusionModel:
+    model = fusion.load_model()
+    if model.features != FEATURES:
+        raise fusion.FusionModelError(
+            f"{fusion.WEIGHTS_PATH} was fitted on features {model.features}, the lookup computes {FEATURES}; "
+            "run bench/fit_fusion.py")
+    return model
+
+
+@dataclass(slots=True)
+class _Group:
+    """One article's scored candidate sentences, best first."""
+
+    article_id: str
+    rows: list[int]  # indices into the CandidateSet, best first
+    score: float
+    copies: list[_Group] = field(default_factory=list)
+
+
+def group_by_article(candidates: CandidateSet) -> list[_Group]:
+    """Articles best first; an article's score is its best sentence's."""
+    scores = candidates.scores
+    rows_of: dict[str, list[int]] = {}
+    for i in np.argsort(-scores, kind="stable"):
+        rows_of.setdefault(candidates.sentences[i].ref.article_id, []).append(int(i))
+    groups = [_Group(a, rows, float(scores[rows[0]])) for a, rows in rows_of.items()]
+    return sorted(groups, key=lambda g: -g.score)
+
+
+def _normalised_text(text: str) -> str:
+    return " ".join(w for _, _, w in fusion.words(text.lower()))
+
+
+def fold_copies(candidates: CandidateSet, groups: list[_Group]) -> list[_Group]:
+    """Fold syndicated and re-posted copies into one report.
+
+    Two articles are copies when their titles are the same once normalised
+    (case, punctuation, spacing), or when their best sentences are the same
+    and their titles' vectors are at least COPY_TITLE_COSINE close. A family
+    of copies is led by its earliest-published article (undated ones count as
+    latest; on a tie, the better-scored one); the lead takes the family's best
+    score and lists the others as ``copies``. Groups stay best first.
+    """
+    sent = candidates.sentences
+    families: list[list[_Group]] = []
+    by_title: dict[str, int] = {}
+    by_sentence: dict[str, list[int]] = {}
+    for group in groups:
+        best = sent[group.rows[0]]
+        title = _normalised_text(best.title)
+        text = _normalised_text(best.sentence.text)
+        family = by_title.get(title) if title else None
+        if family is None:
+            vector = _title_vector([sent[i] for i in group.rows])
+            family = next((f for f in by_sentence.get(text, ())
+                           if _close(vector, _title_vector([sent[i] for i in families[f][0].rows]))), None)
+        if family is None:
+            family = len(families)
+            families.append([])
+            by_sentence.setdefault(text, []).append(family)
+            if title:
+                by_title[title] = family
+        families[family].append(group)
+    out = []
+    for family in families:
+        lead = min(family, key=lambda g: (_published_key(sent[g.rows[0]]), -g.score))
+        lead.copies = [g for g in family if g is not lead]
+        lead.score = max(g.score for g in family)
+        out.append(lead)
+    return sorted(out, key=lambda g: -g.score)
+
+
+def _title_vector(sentences: Sequence[StoredSentence]) -> np.ndarray | None:
+    return next((s.sentence.vector for s in sentences if s.ref.position == TITLE_POSITION), None)
+
+
+def _close(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    return a is not None and b is not None and float(a @ b) >= COPY_TITLE_COSINE
+
+
+def _published_key(s: StoredSentence) -> tuple[int, str]:
+    return (0, s.published.isoformat()) if s.published else (1, "")
+
+
+# --- reports -------------------------------------------------------------------------
+
+
+def highlight(text: str, stems: dict[str, float] | set[str]) -> str:
+    """``text`` HTML-escaped, with ``<mark>`` around words whose stem is one
+    of the claim's content stems."""
+    out, last = [], 0
+    for start, end, word in fusion.words(text):
+        if word.lower() in fusion.STOPWORDS or fusion.stem(word) not in stems:
+            continue
+        out += [html.escape(text[last:start]), "<mark>", html.escape(word), "</mark>"]
+        last = end
+    out.append(html.escape(text[last:]))
+    return "".join(out)
+
+
+def _report_sentence(candidates: CandidateSet, row: int, explain: bool) -> ReportSentence:
+    stored = candidates.sentences[row]
+    sentence = stored.sentence
+    claim = candidates.claim
+    evidence = None
+    if explain:
+        model = _model()
+        evidence = {"features": {n: round(float(v), 4) for n, v in zip(FEATURES, candidates.features[row])},
+                    "contributions": model.contributions(candidates.features[row])}
+    return ReportSentence(
+        position=sentence.position, text=sentence.text, highlighted=highlight(sentence.text, claim.stems),
+        score=round(float(candidates.scores[row]), 4), stance=sentence.stance, attributed_to=sentence.speaker,
+        quantities=[QuantityAgreement(q, agreement(claim.quantities, q)) for q in sentence.quantities],
+        evidence=evidence)
+
+
+def _shown_rows(candidates: CandidateSet, group: _Group, min_score: float) -> list[int]:
+    best = candidates.scores[group.rows[0]]
+    floor = max(min_score, SENTENCE_SHARE * best)
+    rows = [i for i in group.rows if candidates.scores[i] >= floor]
+    return (rows or group.rows[:1])[:MAX_SENTENCES_PER_REPORT]
+
+
+def _copy(candidates: CandidateSet, group: _Group) -> Copy:
+    s = candidates.sentences[group.rows[0]]
+    return Copy(s.ref.article_id, s.source, s.published, s.url)
+
+
+def build_report(candidates: CandidateSet, group: _Group, min_score: float = 0.0,
+                 explain: bool = False) -> Report:
+    """The report of one article group: its best sentences, copies, and the
+    claim's entities it shares or misses (over the sentences fetched for it:
+    its title and every candidate sentence)."""
+    lead = candidates.sentences[group.rows[0]]
+    shared = _entities_found(candidates.claim, [candidates.sentences[i].sentence for i in group.rows])
+    keys = list(dict.fromkeys(e.key for e in candidates.claim.entities))
+    return Report(
+        article_id=lead.ref.article_id, title=lead.title, source=lead.source, published=lead.published,
+        url=lead.url, score=round(group.score, 4),
+        sentences=[_report_sentence(candidates, i, explain) for i in _shown_rows(candidates, group, min_score)],
+        copies=[_copy(candidates, g) for g in group.copies],
+        shared_entities=[k for k in keys if k in shared],
+        missing_entities=[k for k in keys if k not in shared])
+
+
+def reports_for(candidates: CandidateSet, limit: int, min_score: float = 0.0, explain: bool = False,
+                exclude: _Exclusion | None = None) -> list[Report]:
+    """Scored candidates -> the best ``limit`` reports at or above ``min_score``."""
+    groups = fold_copies(candidates, group_by_article(candidates))
+    if exclude is not None:
+        groups = [g for g in groups if not exclude.covers(candidates, g)]
+    return [build_report(candidates, g, min_score, explain) for g in groups[:limit] if g.score >= min_score]
+
+
+@dataclass(slots=True)
+class _Exclusion:
+    """An indexed article being scanned: neither it nor its copies are reports."""
+
+    article_id: str
+    title: str
+    title_vector: np.ndarray | None
+
+    def covers(self, candidates: CandidateSet, group: _Group) -> bool:
+        family = [group, *group.copies]
+        for g in family:
+            s = candidates.sentences[g.rows[0]]
+            if s.ref.article_id == self.article_id or _normalised_text(s.title) == self.title:
+                return True
+            if _close(self.title_vector, _title_vector([candidates.sentences[i] for i in g.rows])):
+                return True
+        return False
+
+
+# --- summary -------------------------------------------------------------------------
+
+
+def summarise(reports: Sequence[Report], claim_quantities: Sequence[Quantity] = ()) -> Summary:
+    """Counts of reports, outlets and stances, and the figures table."""
+    outlets = {s for r in reports for s in [r.source, *(c.source for c in r.copies)] if s}
+    stances = {s.value: 0 for s in Stance}
+    for report in reports:
+        stances[report.sentences[0].stance.value] += 1
+    return Summary(reports=len(reports), outlets=len(outlets), stances=stances,
+                   figures=figures_table(reports, claim_quantities))
+
+
+def figures_table(reports: Sequence[Report], claim_quantities: Sequence[Quantity] = ()) -> list[FigureRow]:
+    """For each counted thing (counts + event) in the reports' sentences,
+    each value given and the outlets giving it (an outlet is the report's
+    source, or its id if it has none; copies add their sources). Things the
+    claim counts come first, then the most reported; values by outlets."""
+    table: dict[tuple[str, str], dict[float, list[str]]] = {}
+    for report in reports:
+        names = [report.source or report.article_id, *(c.source or c.article_id for c in report.copies)]
+        for sentence in report.sentences:
+            for qa in sentence.quantities:
+                q = qa.quantity
+                values = table.setdefault((q.counts, q.event), {})
+                outlets = values.setdefault(q.value, [])
+                outlets += [n for n in names if n not in outlets]
+    claimed = {(q.counts, q.event) for q in claim_quantities}
+    rows = [FigureRow(counts, event, sorted((FigureValue(v, o) for v, o in values.items()),
+                                            key=lambda fv: (-len(fv.outlets), fv.value)))
+            for (counts, event), values in table.items()]
+    return sorted(rows, key=lambda r: ((r.counts, r.event) not in claimed,
+                                       -sum(len(v.outlets) for v in r.values)))
+
+
 # --- entry points -----------------------------------------------------------
+
+#: Check-worthy sentences (scan) have at least this many words ...
+SCAN_MIN_WORDS = 8
+#: ... and a figure, a reporting or denial verb, or this many named actors.
+SCAN_MIN_ACTORS = 2
+_ACTOR_LABELS = frozenset({"PERSON", "ORG", "GPE", "NORP"})
+#: Candidates per sentence in a scan (fewer than a single lookup: 30 sentences share one budget).
+SCAN_CANDIDATES = 40
+#: Default ``min_score`` of a scan: reports at least as likely as not.
+SCAN_MIN_SCORE = 0.5
 
 
 def find_reports(store: Store, request: LookupRequest) -> LookupResult:
     """Other reports of ``request.text``, best first, at most ``request.limit``.
 
     Raises ClaimTooShort if the cleaned text has fewer than
-    MIN_CONTENT_WORDS content words.
+    MIN_CONTENT_WORDS content words, ValueError if ``limit`` or
+    ``min_score`` is out of range.
     """
-    raise NotImplementedError
+    _check_limits(request.limit, request.min_score)
+    claim = prepare_claims([request.text])[0]
+    candidates = score(candidate_sets(store, [claim], request.filters)[0])
+    reports = reports_for(candidates, request.limit, request.min_score, request.explain)
+    return LookupResult(ClaimView(claim.text, claim.entities, claim.quantities), reports,
+                        summarise(reports, claim.quantities))
+
+
+def _check_limits(limit: int, min_score: float) -> None:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValueError(f"limit must be between 1 and {MAX_LIMIT}")
+    if not 0.0 <= min_score <= 1.0:
+        raise ValueError("min_score must be between 0 and 1")
+
+
+def check_worthiness(sentence: Sentence) -> str | None:
+    """Why a sentence is worth looking up, or None.
+
+    A sentence of at least SCAN_MIN_WORDS words is check-worthy if it gives a
+    figure (``"figure"``), reports or denies what someone says (``"reporting
+    verb"``: its stance is attributes or denies), or names at least
+    SCAN_MIN_ACTORS distinct people, organisations, places or groups
+    (``"actors"``). The first reason that applies is returned.
+    """
+    if len(sentence.text.split()) < SCAN_MIN_WORDS:
+        return None
+    if sentence.quantities:
+        return "figure"
+    if sentence.stance in (Stance.ATTRIBUTES, Stance.DENIES):
+        return "reporting verb"
+    if len({e.key for e in sentence.entities if e.label in _ACTOR_LABELS}) >= SCAN_MIN_ACTORS:
+        return "actors"
+    return None
 
 
 def scan(store: Store, text: str | None = None, article_id: str | None = None,
          limit_per_claim: int = 3, filters: Filters = Filters(),
-         min_score: float = 0.0) -> ScanResult:
-    """Look up every check-worthy sentence of an article.
+         min_score: float = SCAN_MIN_SCORE) -> ScanResult:
+    """Look up every check-worthy sentence of an article (see
+    ``check_worthiness``); every check-worthy sentence is listed, with the
+    reports scoring at least ``min_score`` (possibly none).
 
-    Give exactly one of ``text`` (raw article text: analysed, and its
+    Give exactly one of ``text`` (raw article text: analysed once, its
     check-worthy sentences embedded in one batch) or ``article_id`` (an
     indexed article: its stored sentences and vectors are reused; the article
-    itself and its copies are excluded from the reports). Raises
-    ``ValueError`` if both or neither are given, ``ArticleNotFound`` for an
-    unknown id.
+    itself and its copies are never reports). Raises ``ValueError`` if both
+    or neither are given, ``ArticleNotFound`` for an unknown id.
     """
-    raise NotImplementedError
+    if (text is None) == (article_id is None):
+        raise ValueError("give exactly one of text or article_id")
+    _check_limits(limit_per_claim, min_score)
+    if article_id is not None:
+        sentences, exclusion = _stored_sentences(store, article_id)
+        filters = Filters(filters.sources, filters.date_from, filters.date_to, filters.entities,
+                          tuple(dict.fromkeys((*filters.exclude_articles, article_id))))
+    else:
+        sentences, exclusion = _analysed_sentences(text or ""), None
+    worthy = [(s, reason) for s in sentences if (reason := check_worthiness(s))]
+    if not worthy:
+        return ScanResult([])
+    missing = [s for s, _ in worthy if s.vector is None]
+    if missing:
+        for s, v in zip(missing, _embed([s.text for s in missing])):
+            s.vector = v
+    claims = [_sentence_claim(s) for s, _ in worthy]
+    sets = _scan_candidates(store, claims, filters)
+    return ScanResult([
+        ScannedSentence(s.position, s.text, reason,
+                        reports_for(score(c), limit_per_claim, min_score, exclude=exclusion))
+        for (s, reason), c in zip(worthy, sets)])
+
+
+def _scan_candidates(store: Store, claims: list[PreparedClaim], filters: Filters) -> list[CandidateSet]:
+    return candidate_sets(store, claims, filters, limit=SCAN_CANDIDATES)
+
+
+def _stored_sentences(store: Store, article_id: str) -> tuple[list[Sentence], _Exclusion]:
+    article = store.get_article(article_id)
+    refs = [SentenceRef(article_id, s.position) for s in article.sentences]
+    stored = store.get_sentences(refs)
+    title = next((s.sentence.vector for s in stored if s.ref.position == TITLE_POSITION), None)
+    return [s.sentence for s in stored], _Exclusion(article_id, _normalised_text(article.title), title)
+
+
+def _analysed_sentences(text: str) -> list[Sentence]:
+    from claimlookup import nlp
+
+    return nlp.analyse_text(text)
+
+
+def _sentence_claim(sentence: Sentence) -> PreparedClaim:
+    from claimlookup import nlp
+
+    vector = np.asarray(sentence.vector, dtype=np.float32).reshape(1, -1)
+    return _prepared(sentence.text, [sentence], sentence.entities, sentence.quantities,
+                     nlp.key_terms(sentence.text), vector)
