@@ -75,7 +75,7 @@ KINDS = ("articles", "sentences")
 
 READ_TIMEOUT = 5.0  # seconds; an outage fails fast instead of hanging a request
 WRITE_TIMEOUT = 60.0  # bulk chunks, delete-by-query and refresh do more work
-MAX_RETRIES = 1  # refused connections and 502/503/504 answers; never timeouts
+MAX_RETRIES = 1  # refused connections and 429/502/503/504 answers; never timeouts
 READ_ATTEMPTS = 3  # get_article re-reads when a concurrent update moved the generation
 
 MAX_RESULT_WINDOW = 10_000  # index.max_result_window in es-mapping.json
