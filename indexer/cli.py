@@ -1,0 +1,222 @@
+"""``claimlookup-index``: index articles from files, folders or stdin.
+
+Reading is ``indexer.readers``; everything after (ids, cleaning, spaCy,
+embeddings, the store) is ``claimlookup.pipeline``. This module parses
+arguments, shows progress, prints problems and the summary, and maps the
+outcome to an exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TextIO
+
+from claimlookup.pipeline import IngestSummary, Problem, ingest
+from claimlookup.store import ArticleNotFound, Store, StoreError, open_store
+from indexer.readers import FORMATS, CsvLayout, InputError, ReadOptions, check_paths, count_records, read_inputs
+
+DEFAULT_STORE_URL = "sqlite:///data/claimlookup.db"
+EXIT_OK, EXIT_FATAL, EXIT_USAGE, EXIT_SKIPPED = 0, 1, 2, 3
+
+DESCRIPTION = """\
+Index news articles into the claimlookup store: read them, strip boilerplate,
+split sentences and find entities, figures and stance (spaCy), embed titles
+and sentences, and write them. Articles whose content is unchanged since the
+last run are skipped before any analysis, so re-running is cheap."""
+
+EPILOG = """\
+inputs:
+  PATH is a file or a folder (read recursively, sorted; hidden files skipped;
+  files of other extensions ignored with a note). "-" reads stdin (--format,
+  default jsonl).
+  .txt     one article per file (UTF-8); title = first non-empty line that is
+           not boilerplate
+  .jsonl   one JSON object per line (also .ndjson). Fields:
+             body       (required) the article text
+             title      headline; without it the first line of body is the title
+             id         the source's own id (string or integer), kept as given
+                        (or "PREFIX:id" with --id-prefix)
+             url        http(s) URL; the id when there is no id
+             source     outlet name
+             published  ISO date (2017-04-05) or datetime (2017-04-05T09:14:00Z)
+             language   "en" (default; English only)
+           other fields are ignored
+  .csv     a header row, then one article per row. FA-KES columns out of the
+           box: unit_id -> id, article_title -> title, article_content -> body,
+           source, date (M/D/YYYY) -> published. Generic names work too
+           (id, title, body/text/content, source, date/published, url/link).
+           Ids from the id column are namespaced "PREFIX:value", PREFIX being
+           --id-prefix or the file's stem lower-cased, a final "-dataset"/
+           "-data"/"-export"/"-dump"/"-corpus" dropped (FA-KES-Dataset.csv ->
+           fa-kes:1914947530).
+
+ids:
+  the source's id (namespaced as above), else the URL, else "h:" + a hash of
+  the cleaned title and body (the same text always gets the same id).
+  Writing an id again replaces the stored article; unchanged content is
+  skipped. Within one run, a repeated id is indexed once (the first) and
+  every repeat is reported with its location: it is a note, not an error.
+
+exit status:
+  0  everything indexed (duplicates and ignored files are only notes)
+  1  fatal: the store is unavailable or corrupt, or --delete found no such id
+  2  usage error (bad option, missing path, bad store URL)
+  3  some records were skipped (reported as PATH:LINE: REASON)
+
+environment:
+  CLAIMLOOKUP_STORE_URL      default store (sqlite:///data/claimlookup.db)
+  CLAIMLOOKUP_EMBED_THREADS  onnxruntime threads for embeddings (default 1)
+
+See docs/indexer.md for the boilerplate rules and the full reference."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="claimlookup-index", description=DESCRIPTION, epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="file, folder or - (stdin)")
+    parser.add_argument("--store", metavar="URL", default=os.environ.get("CLAIMLOOKUP_STORE_URL", DEFAULT_STORE_URL),
+                        help="store URL: sqlite:///relative.db, sqlite:////absolute.db or http(s)://host:9200 "
+                             "(default: $CLAIMLOOKUP_STORE_URL or %(default)s)")
+    parser.add_argument("--format", choices=FORMATS,
+                        help="format of stdin (default jsonl) and of the files named, whatever their extension")
+    parser.add_argument("--id-prefix", metavar="PREFIX",
+                        help="namespace for ids from a CSV id column or a JSONL id field: PREFIX:id")
+    _add_csv_options(parser)
+    parser.add_argument("--processes", type=_positive_int, metavar="N",
+                        help="spaCy processes (default: 2 when at least 200 articles need analysis and "
+                             "2 cores exist, else 1)")
+    parser.add_argument("--reindex", action="store_true",
+                        help="index the inputs into a fresh index and swap it in atomically when done: "
+                             "articles not in the inputs disappear; on failure the old index stays")
+    parser.add_argument("--delete", nargs="+", metavar="ID", help="delete these articles (no PATH allowed)")
+    parser.add_argument("--quiet", "-q", action="store_true",
+                        help="no progress bar, notes or summary; skipped records and errors are still printed")
+    return parser
+
+
+def _add_csv_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("csv layout", "which column holds what (defaults: FA-KES, then generic names)")
+    for key, default in (("id", "unit_id"), ("title", "article_title"), ("body", "article_content"),
+                         ("source", "source"), ("date", "date"), ("url", "url")):
+        group.add_argument(f"--csv-{key}-column", metavar="NAME", help=f"{key} column (default {default})")
+    group.add_argument("--csv-date-format", metavar="FMT",
+                       help="strptime format of the date column, e.g. %%d.%%m.%%Y (default: YYYY-MM-DD or M/D/YYYY)")
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        _check_usage(args, parser)
+        store = open_store(args.store)
+    except (InputError, ValueError) as e:
+        parser.print_usage(sys.stderr)
+        print(f"claimlookup-index: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        return _delete(store, args.delete) if args.delete else _index(store, args)
+    except StoreError as e:
+        print(f"claimlookup-index: store error: {e}", file=sys.stderr)
+        return EXIT_FATAL
+    except KeyboardInterrupt:
+        print("claimlookup-index: interrupted (articles written so far are kept)", file=sys.stderr)
+        return 130
+    finally:
+        store.close()
+
+
+def _check_usage(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    if args.delete and (args.paths or args.reindex):
+        raise InputError("--delete takes ids only: no PATH and no --reindex")
+    if not args.delete and not args.paths:
+        raise InputError("nothing to do: give a PATH (or - for stdin) or --delete ID")
+    if args.paths.count("-") > 1:
+        raise InputError("stdin (-) can be read only once")
+    check_paths(args.paths)
+
+
+def _delete(store: Store, ids: Sequence[str]) -> int:
+    store.setup()
+    status = EXIT_OK
+    for article_id in ids:
+        try:
+            store.delete_article(article_id)
+            print(f"deleted {article_id}")
+        except ArticleNotFound:
+            print(f"claimlookup-index: no article with id {article_id!r}", file=sys.stderr)
+            status = EXIT_FATAL
+    return status
+
+
+def _index(store: Store, args: argparse.Namespace) -> int:
+    options = _read_options(args)
+    store.setup()
+    show_progress = not args.quiet and sys.stderr.isatty()
+    total = count_records(args.paths, options) if show_progress else None
+    with _progress(show_progress, total) as on_progress:
+        if args.reindex:
+            with store.rebuild() as fresh:
+                summary = ingest(fresh, read_inputs(args.paths, options), n_process=args.processes,
+                                 on_progress=on_progress)
+        else:
+            summary = ingest(store, read_inputs(args.paths, options), n_process=args.processes,
+                             on_progress=on_progress)
+    print_problems(summary.problems, sys.stderr, notes=not args.quiet)
+    if not args.quiet:
+        print_summary(summary, sys.stdout, reindexed=args.reindex)
+    return EXIT_SKIPPED if summary.skipped else EXIT_OK
+
+
+def _read_options(args: argparse.Namespace) -> ReadOptions:
+    layout = CsvLayout(id_column=args.csv_id_column, title_column=args.csv_title_column,
+                       body_column=args.csv_body_column, source_column=args.csv_source_column,
+                       date_column=args.csv_date_column, url_column=args.csv_url_column,
+                       date_format=args.csv_date_format)
+    return ReadOptions(csv=layout, id_prefix=args.id_prefix, format=args.format)
+
+
+@contextmanager
+def _progress(enabled: bool, total: int | None) -> Iterator[Callable[[int], object]]:
+    """A tqdm bar's ``update`` (or a no-op) for the pipeline's progress callback."""
+    if not enabled:
+        yield lambda n: None
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, unit="article", file=sys.stderr, dynamic_ncols=True) as bar:
+        yield bar.update
+
+
+def print_problems(problems: Sequence[Problem], out: TextIO, *, notes: bool = True) -> None:
+    """``path:line: reason``, one per line; notes only if ``notes``."""
+    for problem in problems:
+        if problem.skipped or notes:
+            print(f"{problem}{'' if problem.skipped else ' (note)'}", file=out)
+
+
+def print_summary(summary: IngestSummary, out: TextIO, *, reindexed: bool = False) -> None:
+    stages = summary.stages
+    lines = [
+        f"{'reindexed' if reindexed else 'indexed'}: {summary.new} new, {summary.updated} updated, "
+        f"{summary.unchanged} unchanged, {summary.skipped} skipped, {summary.duplicates} duplicate articles",
+        f"written: {summary.sentences} sentences (titles included), {summary.entities} entities",
+        f"time: {summary.seconds:.1f} s (read+clean {stages.read_clean:.1f} s, spaCy {stages.spacy:.1f} s "
+        f"with {summary.processes} process{'es' if summary.processes > 1 else ''}, embed {stages.embed:.1f} s, "
+        f"store {stages.store:.1f} s)",
+    ]
+    print("\n".join(lines), file=out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
