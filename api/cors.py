@@ -43,7 +43,8 @@ def _allowed_origin() -> str | None:
 def _answer_options() -> Response | None:
     if request.method != "OPTIONS" or request.url_rule is None:
         return None  # unknown paths fall through to the 404 problem
-    methods = sorted((request.url_rule.methods or set()) | {"OPTIONS"})
+    # Every method of the URL, not just of the rule that matched OPTIONS.
+    methods = sorted(set(current_app.url_map.bind_to_environ(request.environ).allowed_methods()) | {"OPTIONS"})
     response = no_content()
     response.headers["Allow"] = ", ".join(methods)
     if request.headers.get("Access-Control-Request-Method") and _allowed_origin():

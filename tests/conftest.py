@@ -12,83 +12,27 @@ facets real metadata.
 from __future__ import annotations
 
 import csv
-import json
 import shutil
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from apicontract import ROOT, WRITE_KEY, ContractClient
 from flask import Flask
-from flask.testing import FlaskClient
-from openapi_core import Config, OpenAPI
-from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
-from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
-from openapi_schema_validator import OAS30Validator
 
-from api import SPEC_PATH, create_app
+from api import create_app
 from claimlookup.pipeline import ArticleRecord, Origin, ingest
 from claimlookup.store import open_store
 
-ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 FAKES_CSV = SEEDS / "fa-kes" / "FA-KES-Dataset.csv"
 #: FA-KES rows in the test store (unit_id): trt, alaraby, ahram; all mention the White Helmets.
 FAKES_ROWS = ("1919191767", "1923102973", "1923848146")
-WRITE_KEY = "test-write-key-0123456789"
-READ_KEY = "test-read-key-0123456789"
 #: Environment variables the app reads; cleared so a developer's shell cannot change the tests.
 APP_ENV = ("STORE_URL", "API_KEY", "READ_API_KEY", "CORS_ORIGINS", "MAX_PAGE_SIZE", "MAX_QUERY_LENGTH",
            "MAX_QUERY_STRING", "MAX_CONTENT_LENGTH", "MAX_BATCH_ARTICLES", "RETRY_AFTER")
-
-
-# --- the contract ---------------------------------------------------------------------
-
-
-@cache
-def spec_dict() -> dict[str, Any]:
-    return yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
-
-
-@cache
-def openapi() -> OpenAPI:
-    # openapi-core reads only application/json as JSON; errors are application/problem+json.
-    config = Config(extra_media_type_deserializers={"application/problem+json": json.loads})
-    return OpenAPI.from_file_path(str(SPEC_PATH), config=config)
-
-
-def problem_validator() -> OAS30Validator:
-    return OAS30Validator(spec_dict()["components"]["schemas"]["Problem"])
-
-
-def check_against_contract(response: Any) -> None:
-    """Validate a test-client response against openapi.yaml (status, headers,
-    media type, body). A request the spec does not describe (unknown path or
-    method) must get a problem document; an OPTIONS request an empty 204."""
-    request = response.request
-    try:
-        openapi().validate_response(WerkzeugOpenAPIRequest(request), WerkzeugOpenAPIResponse(response))
-    except (PathNotFound, OperationNotFound):
-        if request.method == "OPTIONS":
-            assert response.status_code in (204, 404), response.status_code
-            if response.status_code == 204:
-                assert response.data == b"" and "Content-Type" not in response.headers
-                return
-        assert response.status_code in (404, 405), (request.method, request.path, response.status_code)
-        assert response.mimetype == "application/problem+json"
-        problem_validator().validate(response.get_json())
-
-
-class ContractClient(FlaskClient):
-    """A test client that validates every response against the contract."""
-
-    def open(self, *args: Any, **kwargs: Any) -> Any:
-        response = super().open(*args, **kwargs)
-        check_against_contract(response)
-        return response
 
 
 # --- the seeded store -------------------------------------------------------------------
