@@ -1,0 +1,415 @@
+"""SQLite-only behaviour: FTS5 quoting, URLs, error translation, crash safety,
+cross-process vector sync, threads. The shared behaviour is in tests/contract/."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import threading
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from claimlookup.model import Filters, ParsedQuery, SearchRequest, SentenceRef, Term
+from claimlookup.query import parse_query
+from claimlookup.store import ArticleNotFound, StoreCorrupt, StoreUnavailable, open_store
+from claimlookup.store.sqlite import SQLiteStore, fts_expression, fts_phrase, markup
+
+from contract.fixtures import CONVOY, Line, build_article, corpus, extra_article, unit
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SQLiteStore]:
+    store = SQLiteStore(tmp_path / "claimlookup.db")
+    store.setup()
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def loaded(store: SQLiteStore) -> SQLiteStore:
+    list(store.write_articles(corpus()))
+    return store
+
+
+def raw(store: SQLiteStore) -> sqlite3.Connection:
+    """A plain connection for looking behind the adapter."""
+    return sqlite3.connect(store.path)
+
+
+# --- FTS5 quoting ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "quoted"), [
+    ("market", '"market"'),
+    ("vegetable market", '"vegetable market"'),
+    ('say "no"', '"say ""no"""'),
+    ('"', '""""'),
+    ("", '""'),
+    ("NEAR(a b)", '"NEAR(a b)"'),
+    ("a*", '"a*"'),
+    ("title:x", '"title:x"'),
+    ("a\x00b", '"a b"'),
+    ("AND", '"AND"'),
+])
+def test_fts_phrase(text: str, quoted: str) -> None:
+    assert fts_phrase(text) == quoted
+
+
+@pytest.mark.parametrize(("query", "expression"), [
+    (ParsedQuery(), None),
+    (parse_query("a"), '("a")'),
+    (parse_query("a b"), '("a") AND ("b")'),
+    (parse_query('a OR "b c" d'), '("a" OR "b c") AND ("d")'),
+    (parse_query('a -b -"c d"'), '(("a")) NOT ("b" OR "c d")'),
+    (ParsedQuery(groups=((), (Term("x"),))), '("x")'),
+    (ParsedQuery(groups=((Term('x" OR "y'),),)), '("x"" OR ""y")'),
+])
+def test_fts_expression(query: ParsedQuery, expression: str | None) -> None:
+    assert fts_expression(query) == expression
+
+
+def test_markup_escapes_then_marks() -> None:
+    assert markup("<b>\ue000x&y\ue001</b> 'q\"") == "&lt;b&gt;<mark>x&amp;y</mark>&lt;/b&gt; &#x27;q&quot;"
+
+
+# --- URLs and construction ------------------------------------------------------------
+
+
+def test_open_store_sqlite_urls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    relative = open_store("sqlite:///data/x.db")
+    assert isinstance(relative, SQLiteStore) and relative.path == Path("data/x.db")
+    absolute = open_store(f"sqlite:///{tmp_path}/y.db")
+    assert isinstance(absolute, SQLiteStore) and absolute.path == tmp_path / "y.db"
+    assert list(tmp_path.iterdir()) == []  # nothing created
+
+
+def test_open_store_http_is_elasticsearch() -> None:
+    store = open_store("http://localhost:9200")
+    assert type(store).__name__ == "ElasticStore"
+    assert type(open_store("https://es.example.org:9243")).__name__ == "ElasticStore"
+
+
+@pytest.mark.parametrize("url", ["", "sqlite://", "sqlite:///", "sqlite:///dir/", "postgres://host/db",
+                                 "http://", "file:///x.db", "data/claimlookup.db"])
+def test_open_store_rejects(url: str) -> None:
+    with pytest.raises(ValueError, match="URL"):
+        open_store(url)
+
+
+def test_missing_file_is_unavailable_and_not_created(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "nowhere" / "x.db")
+    with pytest.raises(StoreUnavailable):
+        store.ping()
+    with pytest.raises(StoreUnavailable):
+        store.count_articles()
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_file_without_tables_is_unavailable(tmp_path: Path) -> None:
+    sqlite3.connect(tmp_path / "empty.db").close()
+    with pytest.raises(StoreUnavailable, match="no such table"):
+        SQLiteStore(tmp_path / "empty.db").count_articles()
+
+
+def test_garbage_file_is_corrupt(tmp_path: Path) -> None:
+    (tmp_path / "junk.db").write_bytes(b"this is not a database" * 500)
+    with pytest.raises(StoreCorrupt):
+        SQLiteStore(tmp_path / "junk.db").count_articles()
+
+
+def test_errors_chain_the_driver_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreUnavailable) as raised:
+        SQLiteStore(tmp_path / "missing.db").ping()
+    assert isinstance(raised.value.__cause__, sqlite3.Error)
+
+
+def test_settings(store: SQLiteStore) -> None:
+    with raw(store) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    with store._connection() as conn:  # the adapter's own connections
+        assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+        assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
+
+
+def test_article_without_sentences_is_refused(store: SQLiteStore) -> None:
+    article = corpus()[0]
+    article.sentences = []
+    with pytest.raises(ValueError, match="no sentences"):
+        list(store.write_articles([article]))
+    assert store.count_articles() == 0
+
+
+# --- no orphans, integrity --------------------------------------------------------------
+
+
+def orphans(store: SQLiteStore) -> dict[str, int]:
+    """Rows (and FTS index entries) that belong to no live article/sentence."""
+    with raw(store) as conn:
+        conn.execute("CREATE VIRTUAL TABLE temp.sv USING fts5vocab(main, sentences_fts, 'instance')")
+        conn.execute("CREATE VIRTUAL TABLE temp.av USING fts5vocab(main, articles_fts, 'instance')")
+        checks = {
+            "sentences": "SELECT count(*) FROM sentences WHERE article NOT IN (SELECT pk FROM articles)",
+            "entities": "SELECT count(*) FROM entities e WHERE NOT EXISTS (SELECT 1 FROM sentences s "
+                        "WHERE s.article = e.article AND s.position = e.position)",
+            "quantities": "SELECT count(*) FROM quantities q WHERE NOT EXISTS (SELECT 1 FROM sentences s "
+                          "WHERE s.article = q.article AND s.position = q.position)",
+            "sentences_fts": "SELECT count(DISTINCT doc) FROM temp.sv WHERE doc NOT IN (SELECT id FROM sentences)",
+            "articles_fts": "SELECT count(DISTINCT doc) FROM temp.av WHERE doc NOT IN (SELECT pk FROM articles)",
+        }
+        return {name: conn.execute(sql).fetchone()[0] for name, sql in checks.items()}
+
+
+def test_replace_and_delete_leave_no_orphans(loaded: SQLiteStore) -> None:
+    changed = corpus()
+    for article in changed:
+        article.sentences = article.sentences[:2]
+        article.body = article.body + " (updated)"
+    list(loaded.write_articles(changed))
+    loaded.delete_article(CONVOY)
+    assert orphans(loaded) == dict.fromkeys(["sentences", "entities", "quantities", "sentences_fts",
+                                             "articles_fts"], 0)
+    with raw(loaded) as conn:
+        assert conn.execute("SELECT count(*) FROM sentences").fetchone()[0] == 2 * (len(changed) - 1)
+    loaded.integrity_check()
+
+
+def test_orphan_check_detects_orphans(loaded: SQLiteStore) -> None:
+    """The checks above are not vacuous: an FTS row without content is caught."""
+    with raw(loaded) as conn:
+        conn.execute("INSERT INTO sentences_fts (rowid, text) VALUES (99999, 'ghost')")
+    assert orphans(loaded)["sentences_fts"] == 1
+    with pytest.raises(StoreCorrupt, match="sentences_fts"):
+        loaded.integrity_check()
+
+
+# --- crash safety ------------------------------------------------------------------------
+
+WRITER = textwrap.dedent("""
+    import sys
+    import numpy as np
+    from claimlookup.model import Article, EntityMention, Quantity, Sentence
+    from claimlookup.store.sqlite import SQLiteStore
+
+    path, version = sys.argv[1], int(sys.argv[2])
+
+    def sentences_of(i):
+        return 3 + (i + version) % 7
+
+    def article(i):
+        rng = np.random.default_rng(i)
+        sentences = []
+        for p in range(sentences_of(i)):
+            text = f"Version {version} sentence {p} of article {i} near Homs with {p} dead."
+            vector = rng.standard_normal(384).astype(np.float32)
+            sentences.append(Sentence(p, text, 0, len(text), vector=vector / np.linalg.norm(vector),
+                                      entities=[EntityMention("Homs", "GPE", "homs", text.index("Homs"),
+                                                              text.index("Homs") + 4)],
+                                      quantities=[Quantity(p, str(p), "dead", "killed")]))
+        body = " ".join(s.text for s in sentences[1:])
+        return Article(f"a{i}", sentences[0].text, body, source=f"v{version}", sentences=sentences)
+
+    store = SQLiteStore(path)
+    store.setup()
+    for outcome in store.write_articles(article(i) for i in range(100_000)):
+        print(outcome.article_id, flush=True)
+""")
+
+
+def child_env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+
+
+def kill_writer_after(path: Path, version: int, reported: int) -> int:
+    """Start a writer child, SIGKILL it once it has reported ``reported``
+    committed articles; return how many it reported."""
+    with subprocess.Popen([sys.executable, "-c", WRITER, str(path), str(version)], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, env=child_env()) as child:
+        assert child.stdout is not None and child.stderr is not None
+        seen = 0
+        for _ in child.stdout:
+            seen += 1
+            if seen >= reported:
+                os.kill(child.pid, signal.SIGKILL)
+                break
+        child.wait(timeout=60)
+        assert child.returncode == -signal.SIGKILL, child.stderr.read()
+    return seen
+
+
+@pytest.mark.slow
+def test_sigkill_mid_write_leaves_whole_articles(tmp_path: Path) -> None:
+    path = tmp_path / "killed.db"
+    committed = 0
+    for version, reported in enumerate((150, 60, 240)):  # later rounds replace earlier articles
+        committed = max(committed, kill_writer_after(path, version, reported))
+        store = SQLiteStore(path)
+        store.integrity_check()
+        assert store.count_articles() >= committed  # reported = committed: nothing lost
+        for summary in store.search(SearchRequest(size=1000, facets=False)).hits:
+            article = store.get_article(summary.article_id)
+            version_written = int(article.source[1:])
+            i = int(article.id[1:])
+            assert len(article.sentences) == 3 + (i + version_written) % 7, article.id
+            assert [s.position for s in article.sentences] == list(range(len(article.sentences)))
+            assert all(s.text.startswith(f"Version {version_written} ") for s in article.sentences)
+            assert all(len(s.entities) == 1 and len(s.quantities) == 1 for s in article.sentences)
+        assert set(orphans(store).values()) == {0}
+        store.close()
+
+
+# --- cross-process vector sync ----------------------------------------------------------------
+
+SYNC_CHILD = textwrap.dedent("""
+    import sys
+    import numpy as np
+    from claimlookup.model import Article, Sentence
+    from claimlookup.store.sqlite import SQLiteStore
+
+    path, action, article_id, axis = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    store = SQLiteStore(path)
+    if action == "write":
+        vector = np.zeros(384, np.float32)
+        vector[axis] = 1.0
+        sentences = [Sentence(0, "A title", 0, 7, vector=vector)]
+        article = Article(article_id, "A title", "", source="Child", sentences=sentences)
+        print(list(store.write_articles([article]))[0].status.value)
+    elif action == "delete":
+        store.delete_article(article_id)
+    elif action == "rebuild":
+        vector = np.zeros(384, np.float32)
+        vector[axis] = 1.0
+        with store.rebuild() as fresh:
+            list(fresh.write_articles([Article(article_id, "Rebuilt", "", sentences=[
+                Sentence(0, "Rebuilt", 0, 7, vector=vector)])]))
+""")
+
+
+def in_child(path: Path, action: str, article_id: str, axis: int = 0) -> None:
+    subprocess.run([sys.executable, "-c", SYNC_CHILD, str(path), action, article_id, str(axis)], check=True,
+                   env=child_env(), capture_output=True, timeout=120)
+
+
+def nearest(store: SQLiteStore, axis: int, filters: Filters = Filters()) -> SentenceRef | None:
+    [found] = store.vector_candidates(unit((axis, 1.0))[None, :], filters, 1)
+    return found[0].ref if found and found[0].score > 0.99 else None
+
+
+@pytest.mark.slow
+def test_vectors_follow_writes_of_other_processes(loaded: SQLiteStore) -> None:
+    assert nearest(loaded, 300) is None  # loads the matrix
+    in_child(loaded.path, "write", "from-child", axis=300)
+    assert nearest(loaded, 300) == SentenceRef("from-child", 0)
+    assert nearest(loaded, 300, Filters(sources=("Child",))) == SentenceRef("from-child", 0)
+    assert nearest(loaded, 300, Filters(exclude_articles=("from-child",))) is None
+    in_child(loaded.path, "delete", "from-child")
+    assert nearest(loaded, 300) is None
+    in_child(loaded.path, "rebuild", "rebuilt", axis=301)
+    assert nearest(loaded, 301) == SentenceRef("rebuilt", 0)
+    assert nearest(loaded, 8 * 2 + 1) is None  # the convoy sentence went with the old data
+    assert loaded.count_articles() == 1
+
+
+def test_vectors_follow_writes_of_another_store_object(loaded: SQLiteStore) -> None:
+    other = SQLiteStore(loaded.path)
+    axis = 8 * 20 + 1
+    assert nearest(loaded, axis) is None
+    list(other.write_articles([extra_article("extra", "zeppelin")]))
+    assert nearest(loaded, axis) == SentenceRef("extra", 1)
+    other.delete_article("extra")
+    assert nearest(loaded, axis) is None
+    other.close()
+
+
+def test_incremental_sync_compacts_deleted_rows(store: SQLiteStore) -> None:
+    articles = [build_article(i, f"x{i}", Line(f"Title {i}"), [Line(f"Body {i}.")], source="S",
+                              published=date(2020, 1, 1)) for i in range(40)]
+    list(store.write_articles(articles))
+    assert nearest(store, 8 * 39 + 1) == SentenceRef("x39", 1)
+    for i in range(30):
+        store.delete_article(f"x{i}")
+    assert nearest(store, 8 * 5 + 1) is None
+    assert nearest(store, 8 * 35 + 1) == SentenceRef("x35", 1)
+    snapshot = store._vector_snapshot()
+    assert snapshot.size == snapshot.live_count == 20  # compacted
+
+
+# --- concurrency ----------------------------------------------------------------------------
+
+
+def test_readers_in_threads_while_writing(loaded: SQLiteStore) -> None:
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            while not stop.is_set():
+                assert loaded.search(SearchRequest(query=parse_query("zeppelin OR market"))).total >= 2
+                loaded.vector_candidates(unit((1, 1.0))[None, :], Filters(), 5)
+                loaded.get_sentences([SentenceRef(CONVOY, 1)])
+        except BaseException as e:  # noqa: BLE001 - reported by the main thread
+            errors.append(e)
+
+    readers = [threading.Thread(target=read) for _ in range(4)]
+    for thread in readers:
+        thread.start()
+    for i in range(40):
+        list(loaded.write_articles([extra_article(f"extra-{i}", "zeppelin", index=20 + i % 20)]))
+    stop.set()
+    for thread in readers:
+        thread.join()
+    assert errors == []
+    assert loaded.count_articles() == len(corpus()) + 40
+
+
+def test_rebuild_leaves_no_temp_files(loaded: SQLiteStore) -> None:
+    with loaded.rebuild() as fresh:
+        list(fresh.write_articles([extra_article("new", "zeppelin")]))
+    with pytest.raises(KeyError):
+        with loaded.rebuild() as fresh:
+            raise KeyError("boom")
+    names = {p.name for p in loaded.path.parent.iterdir()}
+    assert names <= {"claimlookup.db", "claimlookup.db-wal", "claimlookup.db-shm"}
+
+
+def test_rebuild_is_invisible_to_an_open_reader_until_commit(loaded: SQLiteStore) -> None:
+    reader = raw(loaded)
+    reader.execute("BEGIN")
+    assert reader.execute("SELECT count(*) FROM articles").fetchone()[0] == len(corpus())
+    with loaded.rebuild() as fresh:
+        list(fresh.write_articles([extra_article("new", "zeppelin")]))
+    # the reader's snapshot predates the swap and stays whole
+    assert reader.execute("SELECT count(*) FROM articles").fetchone()[0] == len(corpus())
+    reader.execute("COMMIT")
+    assert reader.execute("SELECT count(*) FROM articles").fetchone()[0] == 1
+    reader.close()
+    loaded.integrity_check()
+
+
+def test_get_article_omits_vectors_get_sentences_has_them(loaded: SQLiteStore) -> None:
+    assert all(s.vector is None for s in loaded.get_article(CONVOY).sentences)
+    [stored] = loaded.get_sentences([SentenceRef(CONVOY, 1)])
+    assert stored.sentence.vector is not None and stored.sentence.vector.flags.writeable
+    assert np.linalg.norm(stored.sentence.vector) == pytest.approx(1.0)
+
+
+def test_stores_are_independent_of_search_request_defaults(loaded: SQLiteStore) -> None:
+    with pytest.raises(ValueError, match="level"):
+        loaded.search(SearchRequest(level="paragraph"))
+    with pytest.raises(ValueError, match="sort"):
+        loaded.search(SearchRequest(sort="popularity"))
+    with pytest.raises(ValueError, match="page"):
+        loaded.search(SearchRequest(page=0))
+    with pytest.raises(ArticleNotFound):
+        loaded.delete_article("missing")
