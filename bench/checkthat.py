@@ -121,3 +121,178 @@ def _filled(store: Store, data_dir: Path, fresh: bool) -> Store:
     for problem in summary.problems[:10]:
         print(f"  {problem}", flush=True)
     return store
+
+
+# --- metrics -----------------------------------------------------------------------
+
+
+def average_precision(ranked: Sequence[str], relevant: set[str], depth: int) -> float:
+    hits, total = 0, 0.0
+    for i, doc in enumerate(ranked[:depth]):
+        if doc in relevant:
+            hits += 1
+            total += hits / (i + 1)
+    return total / len(relevant) if relevant else 0.0
+
+
+def metrics(rankings: dict[str, list[str]], qrels: dict[str, set[str]]) -> dict[str, float]:
+    """MAP@1, MAP@5, MRR, P@1 and recall@20 over the queries of ``qrels``
+    (a query with no ranking counts as all misses)."""
+    rows = []
+    for qid, relevant in qrels.items():
+        ranked = rankings.get(qid, [])
+        first = next((i for i, d in enumerate(ranked) if d in relevant), None)
+        rows.append((average_precision(ranked, relevant, 1), average_precision(ranked, relevant, 5),
+                     0.0 if first is None else 1.0 / (first + 1),
+                     float(bool(ranked) and ranked[0] in relevant),
+                     len(set(ranked[:20]) & relevant) / len(relevant)))
+    means = [sum(col) / len(rows) for col in zip(*rows)] if rows else [0.0] * 5
+    return dict(zip(("map_at_1", "map_at_5", "mrr", "p_at_1", "recall_at_20"), (round(m, 4) for m in means)))
+
+
+def ranked_ids(result) -> list[str]:
+    """Report ids in order, each followed by its folded copies (a copy is
+    as much a report of the claim as its lead)."""
+    return [i for r in result.reports for i in (r.article_id, *(c.article_id for c in r.copies))]
+
+
+def run_lookups(store: Store, split: Split) -> tuple[dict[str, list[str]], list[float], int]:
+    """Every query through find_reports; (rankings, latencies in ms, rejected)."""
+    from claimlookup.lookup import ClaimTooShort, LookupRequest, find_reports
+
+    find_reports(store, LookupRequest("Warm-up query about a claim that loads every model"))
+    rankings, latencies, rejected = {}, [], 0
+    for qid, text in split.queries.items():
+        started = time.perf_counter()
+        try:
+            result = find_reports(store, LookupRequest(text, limit=DEPTH))
+        except ClaimTooShort:
+            rejected += 1
+            continue
+        finally:
+            latencies.append((time.perf_counter() - started) * 1000)
+        rankings[qid] = ranked_ids(result)
+    return rankings, latencies, rejected
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    k = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+# --- ablation --------------------------------------------------------------------------
+
+#: Feature groups removed one at a time in --ablation.
+EVIDENCE = {
+    "lexical (BM25 + coverage)": ("bm25", "bm25_article", "bm25_title", "coverage", "coverage_article",
+                                  "coverage_reverse", "rank_lexical"),
+    "vectors (cosines)": ("cosine", "cosine_part", "cosine_title", "cosine_article", "cosine_gap", "rank_vector"),
+    "entities": ("entities_shared", "entities_missing"),
+    "figures": ("figure_same", "figure_different"),
+    "relative features (gap, ranks)": ("cosine_gap", "rank_lexical", "rank_vector"),
+    "store BM25 (coverage kept)": ("bm25", "bm25_article", "bm25_title", "rank_lexical"),
+}
+
+
+def collect(store: Store, split: Split) -> list:
+    """Candidate sets (features, no scores) of every query of a split, with
+    each query id: [(qid, CandidateSet)]. Too-short queries are left out."""
+    from claimlookup.lookup import ClaimTooShort, candidate_sets, prepare_claims
+    from claimlookup.model import Filters
+
+    out = []
+    for qid, text in split.queries.items():
+        try:
+            claim = prepare_claims([text])[0]
+        except ClaimTooShort:
+            continue
+        out.append((qid, candidate_sets(store, [claim], Filters())[0]))
+    return out
+
+
+def labels(sets: list, qrels: dict[str, set[str]]):
+    import numpy as np
+
+    return np.concatenate([[s.ref.article_id in qrels.get(qid, ()) for s in c.sentences] for qid, c in sets]
+                          ).astype(float)
+
+
+def rank_by(sets: list, values_of) -> dict[str, list[str]]:
+    """Rank each query's articles by the best value of their sentences."""
+    rankings = {}
+    for (qid, c), values in zip(sets, values_of):
+        best: dict[str, float] = {}
+        for s, v in zip(c.sentences, values):
+            best[s.ref.article_id] = max(best.get(s.ref.article_id, -1e9), float(v))
+        rankings[qid] = sorted(best, key=lambda a: -best[a])
+    return rankings
+
+
+def ablation(store: Store, train: Split, dev: Split) -> list[tuple[str, float]]:
+    import numpy as np
+
+    from claimlookup.fusion import fit_logistic
+    from claimlookup.lookup import FEATURES
+
+    train_sets, dev_sets = collect(store, train), collect(store, dev)
+    x_train = np.vstack([c.features for _, c in train_sets])
+    y_train = labels(train_sets, train.qrels)
+    col = {n: i for i, n in enumerate(FEATURES)}
+
+    def fused(names: Sequence[str]) -> float:
+        idx = [col[n] for n in names]
+        model = fit_logistic(x_train[:, idx], y_train, names)
+        return metrics(rank_by(dev_sets, [model.logits(c.features[:, idx]) for _, c in dev_sets]),
+                       dev.qrels)["map_at_5"]
+
+    rows = [("BM25 only (store BM25, best sentence)",
+             metrics(rank_by(dev_sets, [c.features[:, col["bm25"]] for _, c in dev_sets]), dev.qrels)["map_at_5"]),
+            ("vectors only (best cosine)",
+             metrics(rank_by(dev_sets, [c.features[:, col["cosine_part"]] for _, c in dev_sets]),
+                     dev.qrels)["map_at_5"]),
+            ("fused (all features)", fused(FEATURES))]
+    for name, group in EVIDENCE.items():
+        rows.append((f"fused minus {name}", fused([f for f in FEATURES if f not in group])))
+    return rows
+
+
+# --- main ---------------------------------------------------------------------------------
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--split", default="dev", help="split to evaluate (a folder of --data-dir)")
+    parser.add_argument("--store", help="store URL to fill (default: a fresh SQLite store in a temp dir)")
+    parser.add_argument("--cache-dir", type=Path, help="reuse the built SQLite store from here")
+    parser.add_argument("--ablation", action="store_true",
+                        help="also refit the fusion on --train-split without each evidence source")
+    parser.add_argument("--train-split", default="train")
+    args = parser.parse_args(argv)
+
+    store, where = build_store(args.data_dir, args.cache_dir, args.store)
+    split = read_split(args.data_dir, args.split)
+    print(f"split {args.split}: {len(split.queries)} queries; store {where}", flush=True)
+    rankings, latencies, rejected = run_lookups(store, split)
+    result = metrics(rankings, split.qrels)
+    result |= {"latency_p50_ms": round(statistics.median(latencies), 1),
+               "latency_p99_ms": round(percentile(latencies, 99), 1), "queries": len(split.queries)}
+    if rejected:
+        print(f"{rejected} queries rejected as too short (scored as misses)")
+    for key in ("map_at_1", "map_at_5", "mrr", "p_at_1", "recall_at_20"):
+        print(f"{key:>14}: {result[key]:.4f}")
+    print(f"{'latency':>14}: p50 {result['latency_p50_ms']} ms, p99 {result['latency_p99_ms']} ms (in-process)")
+    if args.ablation:
+        print("\nablation (MAP@5 on %s; fusion refitted on %s each time):" % (args.split, args.train_split))
+        for name, value in ablation(store, read_split(args.data_dir, args.train_split), split):
+            print(f"  {value:.4f}  {name}")
+    store.close()
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -61,3 +61,74 @@ def write_term_weights(data_dir: Path) -> fusion.TermWeights:
     fusion.TermWeights.load.cache_clear()
     print(f"term weights: {len(data['idf'])} stems from {len(docs)} documents -> {fusion.TermWeights.PATH}")
     return weights
+
+
+def article_scores(sets: list, qrels: dict[str, set[str]], model: fusion.FusionModel):
+    """(score, label) per candidate article: its best sentence's probability."""
+    scores, labels = [], []
+    for qid, c in sets:
+        p = model.probabilities(c.features)
+        best: dict[str, float] = {}
+        for s, v in zip(c.sentences, p):
+            best[s.ref.article_id] = max(best.get(s.ref.article_id, 0.0), float(v))
+        scores += list(best.values())
+        labels += [a in qrels.get(qid, ()) for a in best]
+    return np.array(scores), np.array(labels, dtype=float)
+
+
+def print_reliability(title: str, p: np.ndarray, y: np.ndarray) -> list[dict]:
+    table = fusion.reliability_table(p, y)
+    print(f"\n{title}\n| score | pairs | mean score | true matches |\n|---|---:|---:|---:|")
+    for row in table:
+        if row["pairs"]:
+            print(f"| {row['low']:.1f}-{row['high']:.1f} | {row['pairs']} | {row['mean_score']:.3f} "
+                  f"| {row['match_rate']:.1%} |")
+    brier = float(np.mean((p - y) ** 2))
+    print(f"Brier score {brier:.4f}; {int(y.sum())} true of {len(y)}")
+    return table
+
+
+def main(argv: list[str] | None = None) -> int:
+    from checkthat import collect, labels
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--cache-dir", type=Path, help="reuse the built SQLite store from here")
+    parser.add_argument("--train-split", default="train")
+    parser.add_argument("--report-split", default="dev")
+    parser.add_argument("--l2", type=float, default=L2)
+    parser.add_argument("--keep-idf", action="store_true", help="do not rebuild term-idf.json")
+    args = parser.parse_args(argv)
+
+    if not args.keep_idf:
+        write_term_weights(args.data_dir)
+    store, _ = build_store(args.data_dir, args.cache_dir, None)
+    train = read_split(args.data_dir, args.train_split)
+    started = time.perf_counter()
+    train_sets = collect(store, train)
+    x = np.vstack([c.features for _, c in train_sets])
+    y = labels(train_sets, train.qrels)
+    print(f"train: {len(train_sets)} queries, {len(y)} candidate sentences, {int(y.sum())} positive "
+          f"({time.perf_counter() - started:.0f} s)")
+    model = fusion.fit_logistic(x, y, lookup.FEATURES, l2=args.l2, meta={
+        "fitted_on": f"CheckThat! 2020 task 2, split {args.train_split!r} ({len(train_sets)} queries)",
+        "unit": "candidate sentence; label 1 if its article is a relevant verified claim",
+        "l2": args.l2, "written_by": "bench/fit_fusion.py"})
+    fusion.WEIGHTS_PATH.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
+    fusion.load_model.cache_clear()
+    print(f"weights -> {fusion.WEIGHTS_PATH}")
+    for name, w in sorted(zip(lookup.FEATURES, model.weights), key=lambda t: -abs(t[1])):
+        print(f"  {w:+.3f}  {name}")
+
+    dev = read_split(args.data_dir, args.report_split)
+    dev_sets = collect(store, dev)
+    p_sent = np.concatenate([model.probabilities(c.features) for _, c in dev_sets])
+    print_reliability(f"Reliability, {args.report_split} split, sentence level", p_sent, labels(dev_sets, dev.qrels))
+    print_reliability(f"Reliability, {args.report_split} split, article level (report score)",
+                      *article_scores(dev_sets, dev.qrels, model))
+    store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -61,9 +61,10 @@ MAX_QUERY_TERMS = 32
 MAX_SENTENCES_PER_REPORT = 5
 #: ... and only those scoring at least this share of the report's best sentence.
 SENTENCE_SHARE = 0.5
-#: Relative tolerance within which an approximate figure agrees ("around 20"
-#: vs 22); "dozens"-style vague figures get VAGUE_TOLERANCE.
-APPROX_TOLERANCE = 0.15
+#: Relative tolerance (of the larger value) within which an approximate
+#: figure agrees ("around two dozen" vs 20); "dozens"-style vague figures get
+#: VAGUE_TOLERANCE.
+APPROX_TOLERANCE = 0.2
 VAGUE_TOLERANCE = 0.5
 #: Two reports are copies (syndication, re-posts) when their titles are the
 #: same once normalised, or their best sentences are identical and their

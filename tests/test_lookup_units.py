@@ -1,0 +1,238 @@
+"""Lookup parts that need no model: claim normalisation, figure agreement,
+copies folding, grouping, reports, the figures table, check-worthiness."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pytest
+
+from claimlookup import lookup
+from claimlookup.lookup import (
+    CandidateSet,
+    Copy,
+    FigureValue,
+    PreparedClaim,
+    QuantityAgreement,
+    Report,
+    ReportSentence,
+)
+from claimlookup.model import (
+    Agreement,
+    EntityMention,
+    Quantity,
+    Sentence,
+    SentenceRef,
+    Stance,
+    StoredSentence,
+)
+
+# --- normalisation -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("Hurricane Dorian washed up bricks of cocaine on Florida’s coast pic.twitter.com/ApEtNvR7tb "
+     "— NowThis (@nowthisnews) September 10, 2019",
+     "Hurricane Dorian washed up bricks of cocaine on Florida’s coast"),
+    ("CBC deletes Trump from Home Alone 2 #DefundTheCBChttps://t.co/CsHG8R9cHp — Brad Trost 🇨🇦 "
+     "(@BradTrostCPC) December 26, 2019",
+     "CBC deletes Trump from Home Alone 2 Defund The CBC"),
+    ("@user1 @user2 Nancy Pelosi said it via @someone", "Nancy Pelosi said it"),
+    ("How are butterflies surviving the #AustralianFires? 😍😍", "How are butterflies surviving the Australian Fires?"),
+    ("Russian jets &amp; helicopters struck the market", "Russian jets & helicopters struck the market"),
+    ("Plain news sentences pass through unchanged.", "Plain news sentences pass through unchanged."),
+    ("Background: https://t.co/6HDggoMSi2pic.twitter.com/zv3zKmt2mB — Andy Shain (@AndyShain) November 19, 2018",
+     "Background:"),
+])
+def test_normalise_claim(raw: str, expected: str) -> None:
+    assert lookup.normalise_claim(raw) == expected
+
+
+def test_a_dash_inside_a_sentence_is_not_a_tweet_trailer() -> None:
+    text = "The ministry — which denied the strike — said 20 people died"
+    assert lookup.normalise_claim(text) == text
+
+
+# --- figures ---------------------------------------------------------------------------
+
+
+def q(value: float, counts: str = "people", event: str = "killed", qualifier: str = "exact") -> Quantity:
+    return Quantity(value, f"{value:g} {counts}", counts, event, qualifier)
+
+
+@pytest.mark.parametrize(("claim", "report", "same"), [
+    (q(20), q(20), True),
+    (q(20), q(27), False),
+    (q(20, qualifier="approx"), q(22), True),       # within 20 % of the larger
+    (q(20, qualifier="approx"), q(26), False),      # 23 % off
+    (q(24, qualifier="approx"), q(20, qualifier="exact"), True),  # "around two dozen" vs 20
+    (q(20, qualifier="at_least"), q(27), True),     # "at least 20" allows 27
+    (q(20, qualifier="at_least"), q(12), False),
+    (q(30, qualifier="at_most"), q(27), True),
+    (q(24, qualifier="vague"), q(40), True),        # "dozens"
+    (q(24, qualifier="vague"), q(300), False),
+])
+def test_figures_agree(claim: Quantity, report: Quantity, same: bool) -> None:
+    assert lookup.figures_agree(claim, report) is same
+
+
+def test_agreement_compares_only_the_same_counted_thing() -> None:
+    claim = [q(20), q(50, event="wounded")]
+    assert lookup.agreement(claim, q(20)) is Agreement.SAME
+    assert lookup.agreement(claim, q(27)) is Agreement.DIFFERENT
+    assert lookup.agreement(claim, q(50, event="wounded")) is Agreement.SAME
+    assert lookup.agreement(claim, q(45, event="wounded")) is Agreement.DIFFERENT
+    assert lookup.agreement(claim, q(3, counts="hospitals", event="")) is Agreement.ABSENT
+    assert lookup.agreement([], q(20)) is Agreement.ABSENT
+
+
+# --- candidates, grouping, copies ---------------------------------------------------------
+
+
+def _unit(seed: int) -> np.ndarray:
+    v = np.random.default_rng(seed).normal(size=8).astype(np.float32)
+    return v / np.linalg.norm(v)
+
+
+def stored(article: str, position: int, text: str, title: str, vector: np.ndarray,
+           published: date | None = None, source: str | None = None, **sentence) -> StoredSentence:
+    return StoredSentence(SentenceRef(article, position),
+                          Sentence(position, text, 0, len(text), vector=vector, **sentence),
+                          title=title, source=source, published=published, url=None)
+
+
+def claim(text: str = "Russian jets struck a market in Idlib killing 20 people",
+          quantities: list[Quantity] | None = None) -> PreparedClaim:
+    return PreparedClaim(text, [], [EntityMention("Idlib", "GPE", "idlib", 0, 5)], quantities or [q(20)],
+                         [], np.zeros((1, 8), np.float32), {"russian": 2.0, "jet": 2.0, "strik": 1.5,
+                                                             "market": 2.0, "idlib": 3.0, "kill": 1.0})
+
+
+def candidate_set(rows: list[tuple[StoredSentence, float]]) -> CandidateSet:
+    sentences = [s for s, _ in rows]
+    return CandidateSet(claim(), sentences, np.zeros((len(sentences), len(lookup.FEATURES))),
+                        np.array([p for _, p in rows]))
+
+
+def test_groups_are_articles_best_first_with_best_sentence_first() -> None:
+    cs = candidate_set([
+        (stored("a", 3, "a three", "A", _unit(1)), 0.4),
+        (stored("b", 1, "b one", "B", _unit(2)), 0.7),
+        (stored("a", 1, "a one", "A", _unit(1)), 0.9),
+    ])
+    groups = lookup.group_by_article(cs)
+    assert [g.article_id for g in groups] == ["a", "b"]
+    assert groups[0].rows == [2, 0] and groups[0].score == pytest.approx(0.9)
+
+
+def test_copies_fold_under_the_earliest_and_keep_the_best_score() -> None:
+    title_vector = _unit(7)
+    cs = candidate_set([
+        (stored("late", 0, "Jets strike Idlib market", "Jets strike Idlib market", title_vector,
+                published=date(2019, 7, 23), source="Wire B"), 0.9),
+        (stored("early", 0, "Jets strike Idlib market!", "Jets strike Idlib market!", title_vector,
+                published=date(2019, 7, 22), source="Wire A"), 0.8),
+        (stored("undated", 0, "JETS STRIKE IDLIB MARKET", "JETS STRIKE IDLIB MARKET", title_vector), 0.85),
+        (stored("other", 0, "Another story entirely", "Another story entirely", _unit(8)), 0.5),
+    ])
+    groups = lookup.fold_copies(cs, lookup.group_by_article(cs))
+    assert [g.article_id for g in groups] == ["early", "other"]
+    assert groups[0].score == pytest.approx(0.9)
+    assert sorted(g.article_id for g in groups[0].copies) == ["late", "undated"]
+
+
+def test_same_best_sentence_with_close_titles_is_a_copy_but_not_with_distant_titles() -> None:
+    text = "Russian jets struck the market in Idlib, killing 20 people."
+    t1 = _unit(3)
+    t2 = (t1 + 0.05 * _unit(4)) / np.linalg.norm(t1 + 0.05 * _unit(4))
+    cs = candidate_set([
+        (stored("x", 2, text, "Syria: market strike", t1), 0.9),
+        (stored("x", 0, "Syria: market strike", "Syria: market strike", t1), 0.2),
+        (stored("y", 5, text, "Idlib market hit by jets", t2), 0.88),
+        (stored("y", 0, "Idlib market hit by jets", "Idlib market hit by jets", t2), 0.2),
+        (stored("z", 4, text, "A very different page", _unit(9)), 0.87),
+        (stored("z", 0, "A very different page", "A very different page", _unit(9)), 0.1),
+    ])
+    groups = lookup.fold_copies(cs, lookup.group_by_article(cs))
+    assert [(g.article_id, [c.article_id for c in g.copies]) for g in groups] == [("x", ["y"]), ("z", [])]
+
+
+def test_report_shows_strong_sentences_with_stance_and_figures() -> None:
+    cs = candidate_set([
+        (stored("a", 2, "The Observatory said 27 people were killed in Idlib", "Idlib strike", _unit(1),
+                source="Outlet", stance=Stance.ATTRIBUTES, speaker="the Observatory",
+                quantities=[q(27)], entities=[EntityMention("Idlib", "GPE", "idlib", 43, 48)]), 0.8),
+        (stored("a", 1, "Russian jets struck a market", "Idlib strike", _unit(1), source="Outlet"), 0.6),
+        (stored("a", 7, "The weather was fine", "Idlib strike", _unit(1), source="Outlet"), 0.1),
+    ])
+    group = lookup.group_by_article(cs)[0]
+    report = lookup.build_report(cs, group)
+    assert [s.position for s in report.sentences] == [2, 1]  # 0.1 < half of 0.8
+    first = report.sentences[0]
+    assert first.stance is Stance.ATTRIBUTES and first.attributed_to == "the Observatory"
+    assert first.quantities == [QuantityAgreement(q(27), Agreement.DIFFERENT)]
+    assert report.shared_entities == ["idlib"] and report.missing_entities == []
+    assert first.evidence is None
+
+
+def test_min_score_drops_reports_and_limit_cuts() -> None:
+    cs = candidate_set([(stored(a, 1, f"text {a}", f"title {a}", _unit(i)), p)
+                        for i, (a, p) in enumerate([("a", 0.9), ("b", 0.6), ("c", 0.3), ("d", 0.2)])])
+    assert [r.article_id for r in lookup.reports_for(cs, limit=10, min_score=0.5)] == ["a", "b"]
+    assert [r.article_id for r in lookup.reports_for(cs, limit=3)] == ["a", "b", "c"]
+
+
+def test_highlight_escapes_html_and_marks_claim_words() -> None:
+    out = lookup.highlight("Jets <b>strikes</b> the market & Idlib's square", {"strik", "market", "idlib"})
+    assert out == ("Jets &lt;b&gt;<mark>strikes</mark>&lt;/b&gt; the <mark>market</mark> &amp; "
+                   "<mark>Idlib&#x27;s</mark> square")
+
+
+# --- summary ---------------------------------------------------------------------------------
+
+
+def rs(stance: Stance, *quantities: Quantity) -> ReportSentence:
+    return ReportSentence(1, "t", "t", 0.9, stance, None,
+                          [QuantityAgreement(x, Agreement.ABSENT) for x in quantities])
+
+
+def report(article_id: str, source: str | None, *sentences: ReportSentence,
+           copies: tuple[Copy, ...] = ()) -> Report:
+    return Report(article_id, "title", source, None, None, 0.9, list(sentences), list(copies))
+
+
+def test_summary_counts_reports_outlets_stances_and_figures() -> None:
+    reports = [
+        report("a", "Outlet A", rs(Stance.ATTRIBUTES, q(20), q(50, event="wounded")),
+               copies=(Copy("a2", "Outlet C", None, None),)),
+        report("b", "Outlet B", rs(Stance.ATTRIBUTES, q(27)), rs(Stance.DENIES)),
+        report("c", "Outlet A", rs(Stance.DENIES, q(20))),
+        report("d", None, rs(Stance.ASSERTS, q(3, counts="hospitals", event=""))),
+    ]
+    summary = lookup.summarise(reports, claim_quantities=[q(20)])
+    assert summary.reports == 4 and summary.outlets == 3
+    assert summary.stances == {"asserts": 1, "attributes": 2, "denies": 1, "unclear": 0}
+    killed, *others = summary.figures
+    assert (killed.counts, killed.event) == ("people", "killed")
+    assert killed.values == [FigureValue(20.0, ["Outlet A", "Outlet C"]), FigureValue(27.0, ["Outlet B"])]
+    assert {(r.counts, r.event) for r in others} == {("people", "wounded"), ("hospitals", "")}
+    hospitals = next(r for r in others if r.counts == "hospitals")
+    assert hospitals.values == [FigureValue(3.0, ["d"])]  # no source: the article id stands in
+
+
+# --- check-worthiness ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("sentence", "reason"), [
+    (Sentence(1, "The strike on the market killed 20 people on Monday", 0, 0, quantities=[q(20)]), "figure"),
+    (Sentence(1, "The ministry said the planes were not flying over the city", 0, 0,
+              stance=Stance.DENIES, speaker="the ministry"), "reporting verb"),
+    (Sentence(1, "Turkey and Russia agreed a ceasefire for the province last week", 0, 0,
+              entities=[EntityMention("Turkey", "GPE", "turkey", 0, 6),
+                        EntityMention("Russia", "GPE", "russia", 11, 17)]), "actors"),
+    (Sentence(1, "It was a long and very difficult week for everyone here", 0, 0), None),
+    (Sentence(1, "Russia said 20 died", 0, 0, quantities=[q(20)], stance=Stance.ATTRIBUTES), None),  # short
+])
+def test_check_worthiness(sentence: Sentence, reason: str | None) -> None:
+    assert lookup.check_worthiness(sentence) == reason
