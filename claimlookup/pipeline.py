@@ -304,9 +304,13 @@ class _Run:
 
 
 def _analysed(articles: Iterator[Article], n_process: int) -> Iterator[Article]:
-    from claimlookup import nlp  # spaCy loads only when something needs analysis
+    """spaCy analysis; the model is loaded only if some article needs it."""
+    first = next(articles, None)
+    if first is None:
+        return
+    from claimlookup import nlp
 
-    yield from nlp.analyse_articles(articles, n_process=n_process)
+    yield from nlp.analyse_articles(itertools.chain([first], articles), n_process=n_process)
 
 
 def _embedded(articles: Iterator[Article]) -> Iterator[Article]:
