@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -20,7 +21,7 @@ from claimlookup.store import ArticleNotFound, Store, StoreError, open_store
 from indexer.readers import FORMATS, CsvLayout, InputError, ReadOptions, check_paths, count_records, read_inputs
 
 DEFAULT_STORE_URL = "sqlite:///data/claimlookup.db"
-EXIT_OK, EXIT_FATAL, EXIT_USAGE, EXIT_SKIPPED = 0, 1, 2, 3
+EXIT_OK, EXIT_FATAL, EXIT_USAGE, EXIT_SKIPPED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 DESCRIPTION = """\
 Index news articles into the claimlookup store: read them, strip boilerplate,
@@ -66,6 +67,7 @@ exit status:
   1  fatal: the store is unavailable or corrupt, or --delete found no such id
   2  usage error (bad option, missing path, bad store URL)
   3  some records were skipped (reported as PATH:LINE: REASON)
+  130 interrupted (Ctrl-C or SIGTERM); articles written so far are kept
 
 environment:
   CLAIMLOOKUP_STORE_URL      default store (sqlite:///data/claimlookup.db)
@@ -124,16 +126,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_usage(sys.stderr)
         print(f"claimlookup-index: error: {e}", file=sys.stderr)
         return EXIT_USAGE
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         return _delete(store, args.delete) if args.delete else _index(store, args)
-    except StoreError as e:
+    except (StoreError, OSError) as e:
         print(f"claimlookup-index: store error: {e}", file=sys.stderr)
         return EXIT_FATAL
     except KeyboardInterrupt:
         print("claimlookup-index: interrupted (articles written so far are kept)", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     finally:
+        signal.signal(signal.SIGTERM, previous)
         store.close()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM ends the run like Ctrl-C: generators close, spaCy's worker
+    processes are stopped, finished articles stay written."""
+    raise KeyboardInterrupt
 
 
 def _check_usage(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:

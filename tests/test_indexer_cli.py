@@ -1,0 +1,383 @@
+"""``claimlookup-index`` end to end: real SQLite store in a temp dir, real spaCy
+model, real embedder.
+
+The whole corpus (five seeds + FA-KES) is indexed once per module
+(``full_run``) and then a second time (everything unchanged); the kill test
+compares its recovered store with that clean run. The other tests use small
+inputs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from claimlookup.store import Store, open_store
+from indexer import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+#: FA-KES: 804 rows; 9 unit_ids repeat (12 extra rows, one with different content) -> 792 articles.
+FAKES_ARTICLES = 792
+FAKES_DUPLICATES = 12
+ALL_ARTICLES = 5 + FAKES_ARTICLES
+
+
+@dataclass
+class Run:
+    status: int
+    out: str
+    err: str
+
+
+def run_cli(*args: str) -> Run:
+    """``main(args)`` in-process, capturing stdout and stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = cli.main(list(args))
+    return Run(status, out.getvalue(), err.getvalue())
+
+
+def store_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+@contextlib.contextmanager
+def opened(path: Path) -> Iterator[Store]:
+    store = open_store(store_url(path))
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def count(path: Path) -> int:
+    with opened(path) as store:
+        return store.count_articles()
+
+
+def sentence_counts(path: Path) -> dict[str, int]:
+    """Article id -> number of stored sentences (0 for an article without any)."""
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute("SELECT a.id, count(s.id) FROM articles a LEFT JOIN sentences s ON s.article = a.pk "
+                            "GROUP BY a.pk")
+        return dict(rows.fetchall())
+
+
+def write_jsonl(path: Path, *objects: dict | str) -> Path:
+    lines = [o if isinstance(o, str) else json.dumps(o) for o in objects]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+# --- the whole corpus, twice -----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def full_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Run]:
+    db = tmp_path_factory.mktemp("full") / "index.db"
+    return db, run_cli(str(SEEDS), "--store", store_url(db))
+
+
+@pytest.mark.slow
+def test_seeds_and_fakes_indexed_twice_second_run_all_unchanged(full_run: tuple[Path, Run]) -> None:
+    db, first = full_run
+    assert first.status == 0, first.err
+    assert (f"indexed: {ALL_ARTICLES} new, 0 updated, 0 unchanged, 0 skipped, "
+            f"{FAKES_DUPLICATES} duplicate articles") in first.out
+    assert count(db) == ALL_ARTICLES
+    fakes = SEEDS / "fa-kes" / "FA-KES-Dataset.csv"
+    assert (f"{fakes}:492: duplicate id 'fa-kes:1926479112' (different content; the first is kept; "
+            f"first at {fakes}:491) (note)") in first.err
+    assert f"{SEEDS / 'README.md'}: ignored: unknown extension '.md' (note)" in first.err
+    assert min(sentence_counts(db).values()) >= 2  # title + at least one body sentence
+
+    second = run_cli(str(SEEDS), "--store", store_url(db))
+    assert second.status == 0, second.err
+    assert (f"indexed: 0 new, 0 updated, {ALL_ARTICLES} unchanged, 0 skipped, "
+            f"{FAKES_DUPLICATES} duplicate articles") in second.out
+    assert "written: 0 sentences" in second.out
+    assert count(db) == ALL_ARTICLES
+
+
+# --- kill test ------------------------------------------------------------------------------
+
+
+def indexer_command(*args: str) -> list[str]:
+    """The installed console script if there is one, else the same entry point via -m."""
+    script = Path(sys.executable).with_name("claimlookup-index")
+    return [str(script), *args] if script.exists() else [sys.executable, "-m", "indexer.cli", *args]
+
+
+@pytest.mark.slow
+def test_sigkill_midway_leaves_a_consistent_store_and_a_rerun_completes(full_run: tuple[Path, Run],
+                                                                         tmp_path: Path) -> None:
+    clean_db, _ = full_run
+    db = tmp_path / "killed.db"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(indexer_command(str(SEEDS), "--store", store_url(db), "--quiet"), cwd=ROOT,
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        written = wait_for_articles(db, process, at_least=60, timeout_s=900)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        stop_group(process)
+    assert process.returncode == -signal.SIGKILL
+    assert written < ALL_ARTICLES
+
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    with opened(db) as store:
+        store.integrity_check()  # type: ignore[attr-defined]  # FTS5 indexes match their tables
+        survivors = store.count_articles()
+    clean = sentence_counts(clean_db)
+    killed = sentence_counts(db)
+    assert survivors >= written and min(killed.values()) >= 2
+    assert all(killed[i] == clean[i] for i in killed), "an article was stored with part of its sentences"
+
+    rerun = subprocess.run(indexer_command(str(SEEDS), "--store", store_url(db)), cwd=ROOT, env=env,
+                           capture_output=True, text=True, timeout=1800)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"{ALL_ARTICLES - survivors} new, 0 updated, {survivors} unchanged" in rerun.stdout
+    assert count(db) == count(clean_db) == ALL_ARTICLES
+    assert sentence_counts(db) == clean
+
+
+def wait_for_articles(db: Path, process: subprocess.Popen, at_least: int, timeout_s: float) -> int:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.stderr.read() if process.stderr else ""
+        if db.exists():
+            with contextlib.suppress(sqlite3.Error), sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+                written = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+                if written >= at_least:
+                    return written
+        time.sleep(0.2)
+    raise AssertionError(f"fewer than {at_least} articles written in {timeout_s} s")
+
+
+def stop_group(process: subprocess.Popen) -> None:
+    """Kill what is left of the indexer's own process group (its spaCy workers)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    if process.poll() is None:
+        process.wait(timeout=30)
+    if process.stderr:
+        process.stderr.close()
+
+
+# --- smaller runs ------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_bad_inputs_reported_with_file_and_line_good_ones_indexed(tmp_path: Path) -> None:
+    db = tmp_path / "i.db"
+    feed = write_jsonl(tmp_path / "feed.jsonl",
+                       {"id": "w:1", "title": "Strike", "body": "Russia denied the strike."},
+                       '{"id": "w:2", "body": ',
+                       {"id": "w:3", "title": "No body"},
+                       {"id": "w:4", "body": "B.", "published": "yesterday"},
+                       {"id": "w:5", "title": "Empty", "body": "  "},
+                       {"id": "w:6", "title": "Ceasefire", "body": "Turkey called for a ceasefire."})
+    table = tmp_path / "table.csv"
+    table.write_bytes(b"id,title,body\n1,Fine,Fine body.\n2,Bad,Bad \xff byte.\n")
+    run = run_cli(str(feed), str(table), "--store", store_url(db))
+    assert run.status == cli.EXIT_SKIPPED
+    assert f"{feed}:2: malformed JSON" in run.err
+    assert f"{feed}:3: missing required field 'body'" in run.err
+    assert f"{feed}:4: bad date 'yesterday'" in run.err
+    assert f"{feed}:5: empty body" in run.err
+    assert f"{table}:3: undecodable bytes (not UTF-8): row skipped" in run.err
+    assert "indexed: 3 new, 0 updated, 0 unchanged, 5 skipped, 0 duplicate articles" in run.out
+    with opened(db) as store:
+        assert {store.get_article(i).title for i in ("w:1", "w:6", "table:1")} == {"Strike", "Ceasefire", "Fine"}
+
+
+@pytest.mark.slow
+def test_duplicates_in_one_input_reported_indexed_once(tmp_path: Path) -> None:
+    db = tmp_path / "d.db"
+    feed = write_jsonl(tmp_path / "dup.jsonl",
+                       {"id": "d:1", "title": "One", "body": "First version."},
+                       {"id": "d:1", "title": "One", "body": "First version."},
+                       {"id": "d:1", "title": "One", "body": "Second version."})
+    run = run_cli(str(feed), "--store", store_url(db))
+    assert run.status == 0
+    assert "1 new, 0 updated, 0 unchanged, 0 skipped, 2 duplicate articles" in run.out
+    assert f"{feed}:2: duplicate id 'd:1' (same content; first at {feed}:1) (note)" in run.err
+    assert f"{feed}:3: duplicate id 'd:1' (different content; the first is kept; first at {feed}:1)" in run.err
+    with opened(db) as store:
+        assert store.count_articles() == 1 and store.get_article("d:1").body == "First version."
+
+
+@pytest.mark.slow
+def test_changed_file_updates_the_article(tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    feed = write_jsonl(tmp_path / "f.jsonl", {"id": "c:1", "title": "T", "body": "Old text about Idlib."})
+    assert run_cli(str(feed), "--store", store_url(db)).status == 0
+    write_jsonl(feed, {"id": "c:1", "title": "T", "body": "New text about Aleppo."})
+    run = run_cli(str(feed), "--store", store_url(db))
+    assert "0 new, 1 updated, 0 unchanged" in run.out
+    with opened(db) as store:
+        assert [s.text for s in store.get_article("c:1").sentences] == ["T", "New text about Aleppo."]
+
+
+@pytest.mark.slow
+def test_delete_by_id(tmp_path: Path) -> None:
+    db = tmp_path / "del.db"
+    feed = write_jsonl(tmp_path / "f.jsonl", {"id": "x:1", "title": "A", "body": "A body."},
+                       {"id": "x:2", "title": "B", "body": "B body."})
+    assert run_cli(str(feed), "--store", store_url(db), "--quiet").status == 0
+    run = run_cli("--delete", "x:1", "--store", store_url(db))
+    assert (run.status, run.out) == (0, "deleted x:1\n")
+    assert count(db) == 1 and sentence_counts(db) == {"x:2": 2}
+    missing = run_cli("--delete", "x:1", "--store", store_url(db))
+    assert missing.status == cli.EXIT_FATAL
+    assert "no article with id 'x:1'" in missing.err
+
+
+@pytest.mark.slow
+def test_reindex_swaps_in_a_fresh_index(tmp_path: Path) -> None:
+    db = tmp_path / "r.db"
+    old = write_jsonl(tmp_path / "old.jsonl", {"id": "r:1", "title": "A", "body": "A body."},
+                      {"id": "r:2", "title": "B", "body": "B body."})
+    assert run_cli(str(old), "--store", store_url(db)).status == 0
+    with opened(db) as reader:  # a reader open across the swap sees the new index afterwards
+        assert reader.count_articles() == 2
+        new = write_jsonl(tmp_path / "new.jsonl", {"id": "r:2", "title": "B", "body": "B body, revised."},
+                          {"id": "r:3", "title": "C", "body": "C body."})
+        run = run_cli(str(new), "--reindex", "--store", store_url(db))
+        assert run.status == 0, run.err
+        assert "reindexed: 2 new, 0 updated, 0 unchanged" in run.out
+        assert reader.count_articles() == 2
+        assert reader.get_article("r:2").body == "B body, revised."
+    assert set(sentence_counts(db)) == {"r:2", "r:3"}
+    assert not list(tmp_path.glob(".r.db.rebuild-*"))
+
+
+@pytest.mark.slow
+def test_failed_reindex_keeps_the_old_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "r.db"
+    old = write_jsonl(tmp_path / "old.jsonl", {"id": "k:1", "title": "A", "body": "A body."})
+    assert run_cli(str(old), "--store", store_url(db)).status == 0
+    from claimlookup.store import StoreUnavailable
+
+    real_ingest = cli.ingest
+
+    def failing(store, records, **kwargs):  # type: ignore[no-untyped-def]
+        real_ingest(store, records, **kwargs)
+        raise StoreUnavailable("disk went away")
+
+    monkeypatch.setattr(cli, "ingest", failing)
+    new = write_jsonl(tmp_path / "new.jsonl", {"id": "k:2", "title": "B", "body": "B body."})
+    run = run_cli(str(new), "--reindex", "--store", store_url(db))
+    assert run.status == cli.EXIT_FATAL and "disk went away" in run.err
+    assert set(sentence_counts(db)) == {"k:1"}
+
+
+@pytest.mark.slow
+def test_stdin_jsonl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "s.db"
+    data = json.dumps({"id": "s:1", "title": "From stdin", "body": "Piped body."}) + "\n"
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data.encode())))
+    run = run_cli("-", "--format", "jsonl", "--store", store_url(db))
+    assert run.status == 0 and "1 new" in run.out
+    assert sentence_counts(db) == {"s:1": 2}
+
+
+@pytest.mark.slow
+def test_store_url_from_environment_and_quiet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "env" / "e.db"
+    monkeypatch.setenv("CLAIMLOOKUP_STORE_URL", store_url(db))
+    feed = write_jsonl(tmp_path / "f.jsonl", {"id": "e:1", "title": "T", "body": "B."}, "{oops")
+    run = run_cli(str(feed), "--quiet")
+    assert run.status == cli.EXIT_SKIPPED
+    assert run.out == ""
+    assert run.err.strip().startswith(f"{feed}:2: malformed JSON")
+    assert count(db) == 1
+
+
+def test_progress_bar_on_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    db = tmp_path / "p.db"
+    feed = write_jsonl(tmp_path / "f.jsonl", "{bad", "{bad")
+    status = cli.main([str(feed), "--store", store_url(db)])
+    assert status == cli.EXIT_SKIPPED
+    assert "2/2" in terminal.getvalue() and "article" in terminal.getvalue()
+
+
+# --- usage and fatal errors (no model needed) ---------------------------------------------------
+
+
+def test_help_documents_formats_options_and_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as raised:
+        cli.main(["--help"])
+    assert raised.value.code == 0
+    text = capsys.readouterr().out
+    for needle in ("--store", "--format", "--csv-id-column", "--csv-title-column", "--csv-body-column",
+                   "--csv-source-column", "--csv-date-column", "--csv-date-format", "--csv-url-column",
+                   "--id-prefix", "--processes", "--reindex", "--delete", "--quiet", "published", "language",
+                   "body       (required)", "fa-kes:1914947530", "exit status", "CLAIMLOOKUP_STORE_URL"):
+        assert needle in text, needle
+
+
+@pytest.mark.parametrize("args", [
+    [],
+    ["does/not/exist.jsonl"],
+    ["--store", "mysql://x", "seeds"],
+    ["seeds", "--delete", "x:1"],
+    ["--reindex", "--delete", "x:1"],
+    ["-", "-"],
+])
+def test_usage_errors_exit_2(args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("CLAIMLOOKUP_STORE_URL", store_url(tmp_path / "u.db"))
+    run = run_cli(*args)
+    assert run.status == cli.EXIT_USAGE
+    assert "claimlookup-index: error:" in run.err
+    assert not (tmp_path / "u.db").exists()
+
+
+@pytest.mark.parametrize("args", [["--processes", "0", "x"], ["--format", "xml", "x"], ["--bogus"]])
+def test_bad_options_exit_2(args: list[str]) -> None:
+    with pytest.raises(SystemExit) as raised, contextlib.redirect_stderr(io.StringIO()):
+        cli.main(args)
+    assert raised.value.code == cli.EXIT_USAGE
+
+
+def test_unavailable_store_is_fatal(tmp_path: Path) -> None:
+    feed = write_jsonl(tmp_path / "f.jsonl", {"body": "B."})
+    directory = tmp_path / "a-directory.db"
+    directory.mkdir()
+    run = run_cli(str(feed), "--store", store_url(directory))
+    assert run.status == cli.EXIT_FATAL and "store error" in run.err
+
+
+def test_corrupt_store_is_fatal(tmp_path: Path) -> None:
+    feed = write_jsonl(tmp_path / "f.jsonl", {"body": "B."})
+    db = tmp_path / "corrupt.db"
+    db.write_bytes(b"this is not a database" * 100)
+    run = run_cli(str(feed), "--store", store_url(db))
+    assert run.status == cli.EXIT_FATAL and "store error" in run.err
+
+
+def test_console_script_is_declared() -> None:
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'claimlookup-index = "indexer.cli:main"' in text
