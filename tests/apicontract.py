@@ -51,8 +51,15 @@ def problem_validator() -> OAS30Validator:
 
 
 class _SentRequest(WerkzeugOpenAPIRequest):
-    """The request as openapi-core needs it to find the operation. Its body
-    stream was consumed by the app; response validation does not need it."""
+    """The request as openapi-core needs it to find the operation: the path
+    as sent (still percent-encoded, so an id like ``https%3A%2F%2F...`` stays
+    one segment, as the contract says to send it). The body stream was
+    consumed by the app; response validation does not need it."""
+
+    @property
+    def path(self) -> str:
+        raw = self.request.environ.get("RAW_URI")
+        return self.request.root_path + raw.split("?", 1)[0] if raw else super().path
 
     @property
     def body(self) -> bytes | None:
