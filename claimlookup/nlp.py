@@ -476,7 +476,7 @@ def _read_figure(view: _SentenceView, i: int) -> _Figure | None:
         if scale in _SCALES or scale == "dozen":
             value, end = value * (_SCALES.get(scale) or 12), end + 1
             qualifier = "approx" if scale == "dozen" else qualifier
-    elif w in _UNITS or w in _TENS or (w in ("a", "an") and view.word(i + 1) in ("dozen", "hundred", "thousand")):
+    elif w in _UNITS or w in _TENS or (w in ("a", "an") and view.word(i + 1) in ("dozen", "hundred", "thousand", "million", "billion")):
         parsed = _read_number_words(view, i)
         if parsed is None:
             return None
@@ -653,9 +653,10 @@ def _event_before(view: _SentenceView, first: int) -> str:
 
 # --- stance and speaker ------------------------------------------------------------
 #
-# Precedence: a denial cue makes the sentence "denies"; else a reporting cue
-# makes it "attributes"; else a question or hedge makes it "unclear"; else the
-# outlet "asserts" it. The speaker is the noun phrase next to the cue word:
+# Precedence: a denial cue makes the sentence "denies"; else a question or
+# hedge makes it "unclear" (with the speaker if it is attributed: "the monitor
+# said it was unclear who ..."); else a reporting cue makes it "attributes";
+# else the outlet "asserts" it. The speaker is the noun phrase next to the cue word:
 # its subject before it ("the Observatory said"), or the phrase after it for
 # inverted, passive and prepositional forms ("..., said the ministry",
 # "rejected by the government", "according to the monitor").
@@ -704,7 +705,7 @@ _INVERTIBLE = frozenset("said says added adds noted stated reported wrote explai
 _BE = frozenset({"was", "were", "is", "are", "been", "being", "be"})
 _PRE_VERB_SKIP = frozenset(
     "has have had also further later earlier previously repeatedly again all both reportedly then too already "
-    "once did does do not n't would will could can may might should".split())
+    "once did does do not n't would will could can may might should always still".split())
 _PRONOUNS = frozenset("he she they it we i you who which that this these those one".split())
 _HEDGES = (
     ("unclear",), ("not", "clear"), ("not", "yet", "clear"), ("not", "known"), ("unknown",), ("unconfirmed",),
@@ -742,10 +743,13 @@ def _stance(view: _SentenceView) -> tuple[str, str | None]:
     denial = _denial(view)
     if denial is not None:
         return Stance.DENIES.value, _speaker_text(view, denial[0])
+    hedged = (view.words and view.words[-1] == "?") or _has_phrase(view, _HEDGES)
     report = _attribution(view)
     if report is not None:
-        return Stance.ATTRIBUTES.value, _speaker_text(view, report[0])
-    if (view.words and view.words[-1] == "?") or _has_phrase(view, _HEDGES):
+        # "The monitor said it was unclear who ...": the reported claim is a hedge.
+        stance = Stance.UNCLEAR if hedged else Stance.ATTRIBUTES
+        return stance.value, _speaker_text(view, report[0])
+    if hedged:
         return Stance.UNCLEAR.value, None
     if any(w in _SOURCELESS for w in view.words):
         return Stance.ATTRIBUTES.value, None
@@ -849,6 +853,9 @@ def _speaker_of(view: _SentenceView, v: int, invertible: bool) -> _Range:
         k -= 1
     if view.word(k) in _BE:
         return None  # agentless passive: "it was reported that"
+    if view.word(k) in ("which", "who") and view.tokens[k].text.islower():  # "the Syrian regime, which denied"
+        k -= 2 if view.word(k - 1) == "," else 1
+        return _phrase_before(view, k) if k >= 0 else None
     if invertible and (k < 0 or view.words[k] in _DASHES or view.words[k] in _QUOTE_CHARS):
         after = _phrase_after(view, v + 1)
         if after:

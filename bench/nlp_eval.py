@@ -1,0 +1,129 @@
+"""Speed and stance figures for claimlookup.nlp (prints; asserts nothing).
+
+    python bench/nlp_eval.py pipes             # spaCy configurations, words/s
+    python bench/nlp_eval.py analyse 1 2       # analyse_articles, n_process=1 and 2
+    python bench/nlp_eval.py stance            # accuracy on tests/data/stance_gold.jsonl
+
+Words are whitespace-separated tokens of title + body. Each figure is the
+median of three runs over the whole FA-KES corpus (804 articles).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import statistics
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from claimlookup import nlp  # noqa: E402
+from claimlookup.model import Article  # noqa: E402
+
+FAKES = ROOT / "seeds" / "fa-kes" / "FA-KES-Dataset.csv"
+GOLD = ROOT / "tests" / "data" / "stance_gold.jsonl"
+RUNS = 3
+
+
+def fakes_articles() -> list[Article]:
+    with FAKES.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    return [Article(id=str(i), title=r["article_title"], body=r["article_content"]) for i, r in enumerate(rows)]
+
+
+def words(articles: list[Article]) -> int:
+    return sum(len(a.title.split()) + len(a.body.split()) for a in articles)
+
+
+def median_rate(n_words: int, run) -> tuple[float, list[float]]:
+    times = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return n_words / statistics.median(times), times
+
+
+def bench_pipes() -> None:
+    import spacy
+
+    articles = fakes_articles()
+    texts = [t for a in articles for t in (a.title, a.body)]
+    n = words(articles)
+    extra = ["tagger", "attribute_ruler", "lemmatizer"]
+    configs = {
+        "senter+ner (chosen)": ["tok2vec", "parser", *extra],
+        "parser+ner": ["senter", *extra],
+        "tagger+senter+ner": ["parser", "attribute_ruler", "lemmatizer"],
+        "tagger+parser+ner": ["senter", "attribute_ruler", "lemmatizer"],
+        "senter only": ["tok2vec", "parser", "ner", *extra],
+    }
+    for name, exclude in configs.items():
+        model = spacy.load(nlp.MODEL, exclude=exclude)
+        if "senter" in model.disabled:
+            model.enable_pipe("senter")
+        rate, times = median_rate(n, lambda: sum(1 for _ in model.pipe(texts, batch_size=64)))
+        print(f"{name:22s} {'+'.join(model.pipe_names):34s} {rate:8.0f} words/s  runs {fmt(times)}", flush=True)
+
+
+def bench_analyse(processes: list[int]) -> None:
+    articles = fakes_articles()
+    n = words(articles)
+    nlp.get_nlp()
+    print(f"FA-KES: {len(articles)} articles, {n} words", flush=True)
+    for n_process in processes:
+        def run() -> None:
+            for _ in nlp.analyse_articles(fakes_articles(), n_process=n_process):
+                pass
+        rate, times = median_rate(n, run)
+        print(f"analyse_articles n_process={n_process}: {rate:8.0f} words/s  runs {fmt(times)}", flush=True)
+
+
+def bench_stance() -> None:
+    gold = [json.loads(line) for line in GOLD.read_text(encoding="utf-8").splitlines() if line.strip()]
+    for split in ("dev", "heldout"):
+        report_split(split, [g for g in gold if g["split"] == split])
+
+
+def report_split(split: str, gold: list[dict]) -> None:
+    labels = ["asserts", "attributes", "denies", "unclear"]
+    confusion: Counter[tuple[str, str]] = Counter()
+    speaker_ok = speaker_total = 0
+    for item in gold:
+        sentences = nlp.analyse_text(item["text"])
+        got = max(sentences, key=lambda s: len(s.text))
+        confusion[(item["stance"], got.stance.value)] += 1
+        if item.get("speaker"):
+            speaker_total += 1
+            speaker_ok += bool(got.speaker) and item["speaker"].lower() in got.speaker.lower()
+        if got.stance.value != item["stance"] or (item.get("speaker") and (
+                not got.speaker or item["speaker"].lower() not in got.speaker.lower())):
+            print(f"  miss: gold={item['stance']}/{item.get('speaker')} got={got.stance.value}/{got.speaker}"
+                  f" :: {item['text'][:80]}")
+    correct = sum(confusion[(g, g)] for g in labels)
+    print(f"{split}: stance accuracy {correct}/{len(gold)} = {correct / len(gold):.2f}; "
+          f"speaker contains the gold speaker {speaker_ok}/{speaker_total}")
+    print("| gold \\ predicted | " + " | ".join(labels) + " |")
+    print("|---" * (len(labels) + 1) + "|")
+    for g in labels:
+        print(f"| {g} | " + " | ".join(str(confusion[(g, p)]) for p in labels) + " |")
+
+
+def fmt(times: list[float]) -> str:
+    return ", ".join(f"{t:.1f}s" for t in times)
+
+
+if __name__ == "__main__":
+    command = sys.argv[1] if len(sys.argv) > 1 else "analyse"
+    if command == "pipes":
+        bench_pipes()
+    elif command == "analyse":
+        bench_analyse([int(a) for a in sys.argv[2:]] or [1, 2])
+    elif command == "stance":
+        bench_stance()
+    else:
+        sys.exit(__doc__)
