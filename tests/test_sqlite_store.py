@@ -19,7 +19,7 @@ import pytest
 
 from claimlookup.model import Filters, ParsedQuery, SearchRequest, SentenceRef, Term
 from claimlookup.query import parse_query
-from claimlookup.store import ArticleNotFound, StoreCorrupt, StoreUnavailable, open_store
+from claimlookup.store import ArticleNotFound, StoreCorrupt, StoreError, StoreUnavailable, open_store
 from claimlookup.store.sqlite import SQLiteStore, fts_expression, fts_phrase, markup
 
 from contract.fixtures import CONVOY, Line, build_article, corpus, extra_article, unit
@@ -134,6 +134,13 @@ def test_errors_chain_the_driver_error(tmp_path: Path) -> None:
     assert isinstance(raised.value.__cause__, sqlite3.Error)
 
 
+def test_setup_refuses_another_schema_version(store: SQLiteStore) -> None:
+    with raw(store) as conn:
+        conn.execute("UPDATE meta SET value = 1 WHERE key = 'schema_version'")
+    with pytest.raises(StoreError, match="schema version 1"):
+        SQLiteStore(store.path).setup()
+
+
 def test_settings(store: SQLiteStore) -> None:
     with raw(store) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -165,6 +172,9 @@ def orphans(store: SQLiteStore) -> dict[str, int]:
                         "WHERE s.article = e.article AND s.position = e.position)",
             "quantities": "SELECT count(*) FROM quantities q WHERE NOT EXISTS (SELECT 1 FROM sentences s "
                           "WHERE s.article = q.article AND s.position = q.position)",
+            "sentence_vectors": "SELECT count(*) FROM sentence_vectors WHERE sentence NOT IN (SELECT id FROM sentences)",
+            "article_entities": "SELECT count(*) FROM article_entities ae WHERE NOT EXISTS (SELECT 1 FROM entities e "
+                                "WHERE e.article = ae.article AND e.key = ae.key)",
             "sentences_fts": "SELECT count(DISTINCT doc) FROM temp.sv WHERE doc NOT IN (SELECT id FROM sentences)",
             "articles_fts": "SELECT count(DISTINCT doc) FROM temp.av WHERE doc NOT IN (SELECT pk FROM articles)",
         }
@@ -178,8 +188,8 @@ def test_replace_and_delete_leave_no_orphans(loaded: SQLiteStore) -> None:
         article.body = article.body + " (updated)"
     list(loaded.write_articles(changed))
     loaded.delete_article(CONVOY)
-    assert orphans(loaded) == dict.fromkeys(["sentences", "entities", "quantities", "sentences_fts",
-                                             "articles_fts"], 0)
+    assert set(orphans(loaded).values()) == {0}
+    assert len(orphans(loaded)) == 7
     with raw(loaded) as conn:
         assert conn.execute("SELECT count(*) FROM sentences").fetchone()[0] == 2 * (len(changed) - 1)
     loaded.integrity_check()

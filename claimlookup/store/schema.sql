@@ -1,6 +1,9 @@
--- claimlookup embedded store, schema version 1.
+-- claimlookup embedded store, schema version 2 (SQLiteStore.SCHEMA_VERSION).
 -- Applied by SQLiteStore.setup(); every statement is idempotent.
--- Deleting an article row cascades to its sentences, entities and quantities;
+-- Wide columns come last (body, vectors in their own table) so joins that
+-- need a few narrow columns do not drag large rows through the page cache.
+-- Deleting an article row cascades to its sentences, vectors, entities,
+-- quantities and article_entities;
 -- triggers keep both external-content FTS5 indexes in step, so nothing is
 -- left behind (tests/test_sqlite_store.py proves it with fts5vocab).
 
@@ -12,14 +15,14 @@ CREATE TABLE IF NOT EXISTS meta (
 CREATE TABLE IF NOT EXISTS articles (
     pk           INTEGER PRIMARY KEY AUTOINCREMENT,
     id           TEXT NOT NULL UNIQUE,
-    title        TEXT NOT NULL,
-    body         TEXT NOT NULL,
     source       TEXT,
-    url          TEXT,
     published    TEXT,               -- ISO date YYYY-MM-DD, NULL when undated
+    url          TEXT,
     language     TEXT NOT NULL,
     content_hash TEXT NOT NULL,
-    indexed_at   TEXT NOT NULL       -- ISO UTC timestamp
+    indexed_at   TEXT NOT NULL,      -- ISO UTC timestamp
+    title        TEXT NOT NULL,
+    body         TEXT NOT NULL
 ) STRICT;
 CREATE INDEX IF NOT EXISTS articles_source ON articles (source);
 CREATE INDEX IF NOT EXISTS articles_published ON articles (published);
@@ -35,8 +38,12 @@ CREATE TABLE IF NOT EXISTS sentences (
     end      INTEGER NOT NULL,
     stance   TEXT NOT NULL,
     speaker  TEXT,
-    vector   BLOB,                   -- little-endian float32, L2-normalised
     UNIQUE (article, position)
+) STRICT;
+
+CREATE TABLE IF NOT EXISTS sentence_vectors (
+    sentence INTEGER PRIMARY KEY REFERENCES sentences (id) ON DELETE CASCADE,
+    vector   BLOB NOT NULL           -- little-endian float32, L2-normalised
 ) STRICT;
 
 CREATE TABLE IF NOT EXISTS entities (
@@ -51,6 +58,20 @@ CREATE TABLE IF NOT EXISTS entities (
 ) STRICT;
 CREATE INDEX IF NOT EXISTS entities_sentence ON entities (article, position);
 CREATE INDEX IF NOT EXISTS entities_key ON entities (key, article);
+CREATE INDEX IF NOT EXISTS entities_name ON entities (lower(text));
+
+-- One row per (article, entity key), with the article's most frequent label
+-- and surface form: entity filters and facets count articles with count(*)
+-- instead of count(DISTINCT) over every mention.
+CREATE TABLE IF NOT EXISTS article_entities (
+    article  INTEGER NOT NULL REFERENCES articles (pk) ON DELETE CASCADE,
+    key      TEXT NOT NULL,
+    label    TEXT NOT NULL,
+    name     TEXT NOT NULL,
+    mentions INTEGER NOT NULL,
+    PRIMARY KEY (article, key)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS article_entities_key ON article_entities (key, label, name);
 
 CREATE TABLE IF NOT EXISTS quantities (
     article   INTEGER NOT NULL,
@@ -100,6 +121,6 @@ END;
 -- Readers compare (epoch, generation) to decide whether their in-memory
 -- vectors are stale: every write bumps generation; a fresh or rebuilt store
 -- gets a new random epoch.
-INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', 1);
+INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', 2);
 INSERT OR IGNORE INTO meta (key, value) VALUES ('epoch', lower(hex(randomblob(8))));
 INSERT OR IGNORE INTO meta (key, value) VALUES ('generation', 0);

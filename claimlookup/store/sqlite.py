@@ -12,7 +12,7 @@ Design (details and measurements in ``docs/store-sqlite.md``):
   connection waits up to ``BUSY_TIMEOUT_S`` for the lock.
 * User text reaches FTS5 only through ``fts_expression`` (every term a quoted
   string) and only as a bound parameter.
-* Vectors: each process mirrors the ``sentences.vector`` column in a numpy
+* Vectors: each process mirrors the ``sentence_vectors`` table in a numpy
   matrix. A ``(epoch, generation)`` pair in ``meta`` changes with every write,
   so a reader notices writes made by other processes and syncs incrementally.
 * ``rebuild()`` builds a temp file and copies it over the live database with
@@ -69,6 +69,8 @@ SCHEMA_PATH = Path(__file__).with_name("schema.sql")
 BUSY_TIMEOUT_S = 10.0
 MAX_IDLE_CONNECTIONS = 8
 JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
+CACHE_KIB = 32 * 1024  # page cache per connection (allocated as used)
+SCHEMA_VERSION = 2
 #: Private-use characters that bracket matches in highlight()/snippet() output
 #: before HTML escaping; they become <mark> and </mark> afterwards.
 MARK_START, MARK_END = "\ue000", "\ue001"
@@ -163,7 +165,7 @@ def _filter_sql(filters: Filters) -> tuple[str, list[Any]]:
         clauses.append("a.published <= ?")
         params.append(filters.date_to.isoformat())
     for key in filters.entities:
-        clauses.append("EXISTS (SELECT 1 FROM entities e WHERE e.key = ? AND e.article = a.pk)")
+        clauses.append("EXISTS (SELECT 1 FROM article_entities ae WHERE ae.article = a.pk AND ae.key = ?)")
         params.append(key)
     if filters.exclude_articles:
         clauses.append("a.id NOT IN (SELECT value FROM json_each(?))")
@@ -173,15 +175,21 @@ def _filter_sql(filters: Filters) -> tuple[str, list[Any]]:
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
-    """The FROM and WHERE of one search, with its rank and snippet SQL.
-    ``rank`` is lower-is-better (bm25() convention)."""
+    """The FROM and WHERE of one search, with its rank SQL (lower is better,
+    as bm25() returns). Hits are identified by ``key`` (article pk or sentence
+    id); with an FTS ``expression`` their snippets come from a second query
+    over the page only, since highlight()/snippet() in the page query would
+    run for every match before ORDER BY ... LIMIT."""
 
     source: str
     where: str
     params: list[Any]
     rank: str
-    snippet: str
-    position: str  # SQL for the hit's sentence position (NULL at article level)
+    key: str
+    position: str  # the hit's sentence position (NULL at article level)
+    listing_text: str  # text to lead the snippet with when there is no expression
+    fts: str
+    expression: str | None
 
 
 def _search_plan(request: SearchRequest) -> _Plan:
@@ -190,24 +198,34 @@ def _search_plan(request: SearchRequest) -> _Plan:
     expression = fts_expression(query)
     sentence_level = request.level == "sentence"
     fts = "sentences_fts" if sentence_level else "articles_fts"
-    if sentence_level and expression:
-        source = "sentences_fts JOIN sentences s ON s.id = sentences_fts.rowid JOIN articles a ON a.pk = s.article"
-        rank, snippet = "bm25(sentences_fts)", f"highlight(sentences_fts, 0, '{MARK_START}', '{MARK_END}')"
-    elif sentence_level:
-        source, rank, snippet = "sentences s JOIN articles a ON a.pk = s.article", "0", "s.text"
-    elif expression:
-        source = "articles_fts JOIN articles a ON a.pk = articles_fts.rowid"
-        rank = f"bm25(articles_fts, {TITLE_WEIGHT}, {BODY_WEIGHT})"
-        snippet = f"snippet(articles_fts, -1, '{MARK_START}', '{MARK_END}', '…', {SNIPPET_TOKENS})"
+    if sentence_level:
+        source = "sentences s JOIN articles a ON a.pk = s.article"
+        key, position, text = "s.id", "s.position", "s.text"
+        rank = "bm25(sentences_fts)"
     else:
-        source, rank, snippet = "articles a", "0", f"substr(a.body, 1, {LISTING_SNIPPET_CHARS * 2})"
+        source, key, position, text = "articles a", "a.pk", "NULL", f"substr(a.body, 1, {LISTING_SNIPPET_CHARS * 2})"
+        rank = f"bm25(articles_fts, {TITLE_WEIGHT}, {BODY_WEIGHT})"
     if expression:
+        source = ("sentences_fts JOIN sentences s ON s.id = sentences_fts.rowid JOIN articles a ON a.pk = s.article"
+                  if sentence_level else "articles_fts JOIN articles a ON a.pk = articles_fts.rowid")
         where, params = f"{fts} MATCH ? AND {where}", [expression, *params]
-    elif query.excluded:  # nothing to look for, only things to leave out
-        row = "s.id" if sentence_level else "a.pk"
-        where = f"{where} AND {row} NOT IN (SELECT rowid FROM {fts} WHERE {fts} MATCH ?)"
-        params = [*params, fts_exclusion(query)]
-    return _Plan(source, where, params, rank, snippet, "s.position" if sentence_level else "NULL")
+    else:
+        rank = "0"
+        if query.excluded:  # nothing to look for, only things to leave out
+            where = f"{where} AND {key} NOT IN (SELECT rowid FROM {fts} WHERE {fts} MATCH ?)"
+            params = [*params, fts_exclusion(query)]
+    return _Plan(source, where, params, rank, key, position, text, fts, expression)
+
+
+def _snippet_sql(plan: _Plan) -> str:
+    """Marked text of the page's hits: (rowid, marked) for rowids in a JSON list."""
+    marker = f"'{MARK_START}', '{MARK_END}'"
+    if plan.fts == "sentences_fts":
+        function = f"highlight(sentences_fts, 0, {marker})"
+    else:
+        function = f"snippet(articles_fts, -1, {marker}, '…', {SNIPPET_TOKENS})"
+    return (f"SELECT rowid, {function} AS marked FROM {plan.fts} "
+            f"WHERE {plan.fts} MATCH ? AND rowid IN (SELECT value FROM json_each(?))")
 
 
 def _order_by(request: SearchRequest) -> str:
@@ -289,6 +307,7 @@ class SQLiteStore:
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}")
+        conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         return conn
 
     @contextmanager
@@ -338,6 +357,7 @@ class SQLiteStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = self._connect(create=True)
             try:
+                _check_schema_version(conn, self.path)
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.executescript("BEGIN IMMEDIATE;\n" + SCHEMA_PATH.read_text("utf-8") + "\nCOMMIT;")
             finally:
@@ -475,25 +495,29 @@ class SQLiteStore:
         return SearchPage(total=total, hits=hits, facets=facets)
 
     def _page(self, conn: sqlite3.Connection, plan: _Plan, request: SearchRequest) -> list[SearchHit]:
-        sql = (f"SELECT a.id, a.title, a.source, a.published, a.url, {plan.rank} AS rank, "
-               f"{plan.snippet} AS snippet, {plan.position} AS position "
+        text = "NULL" if plan.expression else plan.listing_text
+        sql = (f"SELECT {plan.key} AS key, a.id, a.title, a.source, a.published, a.url, {plan.rank} AS rank, "
+               f"{plan.position} AS position, {text} AS text "
                f"FROM {plan.source} WHERE {plan.where} ORDER BY {_order_by(request)} LIMIT ? OFFSET ?")
-        rows = conn.execute(sql, [*plan.params, request.size, (request.page - 1) * request.size])
-        listing = request.query.is_empty
+        rows = conn.execute(sql, [*plan.params, request.size, (request.page - 1) * request.size]).fetchall()
+        if plan.expression and rows:
+            marked = dict(conn.execute(_snippet_sql(plan), (plan.expression, json.dumps([r["key"] for r in rows]))))
+            snippets = [markup(marked.get(r["key"], "")) for r in rows]
+        else:
+            snippets = [_lead(r["text"]) for r in rows]
         return [SearchHit(article_id=r["id"], title=r["title"], source=r["source"], published=_date(r["published"]),
-                          url=r["url"], score=-float(r["rank"]) + 0.0,
-                          snippet=_lead(r["snippet"]) if listing else markup(r["snippet"]),
-                          sentence_position=r["position"]) for r in rows]
+                          url=r["url"], score=-float(r["rank"]) + 0.0, snippet=snippet,
+                          sentence_position=r["position"]) for r, snippet in zip(rows, snippets)]
 
     def _facets(self, conn: sqlite3.Connection, plan: _Plan) -> Facets:
-        matches = f"SELECT a.pk FROM {plan.source} WHERE {plan.where}"
+        matches = f"SELECT a.pk FROM {plan.source} WHERE {plan.where}"  # may repeat pks at sentence level
         sources = conn.execute(
             f"SELECT source, count(*) AS n FROM articles WHERE pk IN ({matches}) AND source IS NOT NULL "
             "GROUP BY source ORDER BY n DESC, source LIMIT ?", [*plan.params, FACET_LIMIT])
         months = conn.execute(
             f"SELECT substr(published, 1, 7) AS month, count(*) AS n FROM articles "
             f"WHERE pk IN ({matches}) AND published IS NOT NULL GROUP BY month ORDER BY month", plan.params)
-        entities = _entity_counts(conn, f"article IN ({matches})", plan.params, FACET_LIMIT)
+        entities = _entity_facet(conn, plan)
         return Facets(
             sources=[FacetCount(r["source"], r["n"]) for r in sources],
             entities=[FacetCount(e.key, e.articles, label=e.label, name=e.name) for e in entities],
@@ -501,17 +525,21 @@ class SQLiteStore:
         )
 
     def entities(self, prefix: str = "", label: str | None = None, limit: int = 20) -> list[EntityCount]:
+        """Prefix matching compares lower-cased text: keys are lower case
+        already; names are lowered by SQLite, which folds ASCII only."""
         clauses, params = ["1"], []
         if prefix:
             low = prefix.lower()
-            escaped = low.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            clauses.append("((key >= ? AND key < ?) OR lower(text) LIKE ? ESCAPE '\\')")
-            params += [low, low + "\U0010ffff", escaped + "%"]
+            clauses.append("((key >= ? AND key < ?) OR (lower(text) >= ? AND lower(text) < ?))")
+            params += [low, low + "\U0010ffff", low, low + "\U0010ffff"]
         if label:
             clauses.append("label = ?")
             params.append(label)
         with self._read() as conn:
-            return _entity_counts(conn, " AND ".join(clauses), params, limit, label)
+            top = conn.execute(
+                f"SELECT key, count(DISTINCT article) AS n FROM entities WHERE {' AND '.join(clauses)} "
+                "GROUP BY key ORDER BY n DESC, key LIMIT ?", [*params, limit]).fetchall()
+            return _with_forms(conn, [(r["key"], r["n"]) for r in top], label)
 
     def sources(self) -> list[SourceCount]:
         with self._read() as conn:
@@ -574,10 +602,10 @@ class SQLiteStore:
             return []
         with self._read() as conn:
             rows = conn.execute(
-                "SELECT s.*, a.pk, a.id AS article_id, a.title, a.source, a.published, a.url, a.content_hash "
-                "FROM json_each(?) AS j JOIN articles a ON a.id = json_extract(j.value, '$[0]') "
+                "SELECT s.*, v.vector, a.pk, a.id AS article_id, a.title, a.source, a.published, a.url, "
+                "a.content_hash FROM json_each(?) AS j JOIN articles a ON a.id = json_extract(j.value, '$[0]') "
                 "JOIN sentences s ON s.article = a.pk AND s.position = json_extract(j.value, '$[1]') "
-                "ORDER BY j.key", (_refs_json(refs),)).fetchall()
+                "LEFT JOIN sentence_vectors v ON v.sentence = s.id ORDER BY j.key", (_refs_json(refs),)).fetchall()
             mentions, quantities = _annotations(conn, [(r["pk"], r["position"]) for r in rows])
         return [StoredSentence(
             ref=SentenceRef(r["article_id"], r["position"]),
@@ -605,10 +633,12 @@ def _insert_article(conn: sqlite3.Connection, article: Article, content_hash: st
          article.published.isoformat() if article.published else None, article.language, content_hash, _now()))
     pk = cursor.lastrowid
     conn.executemany(
-        "INSERT INTO sentences (article, position, text, start, end, stance, speaker, vector) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [(pk, s.position, s.text, s.start, s.end, Stance(s.stance).value, s.speaker,
-          None if s.vector is None else to_blob(s.vector)) for s in article.sentences])
+        "INSERT INTO sentences (article, position, text, start, end, stance, speaker) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(pk, s.position, s.text, s.start, s.end, Stance(s.stance).value, s.speaker) for s in article.sentences])
+    conn.executemany(
+        "INSERT INTO sentence_vectors (sentence, vector) "
+        "SELECT id, ? FROM sentences WHERE article = ? AND position = ?",
+        [(to_blob(s.vector), pk, s.position) for s in article.sentences if s.vector is not None])
     conn.executemany(
         "INSERT INTO entities (article, position, key, text, label, start, end) VALUES (?, ?, ?, ?, ?, ?, ?)",
         [(pk, s.position, e.key, e.text, e.label, e.start, e.end) for s in article.sentences for e in s.entities])
@@ -617,6 +647,18 @@ def _insert_article(conn: sqlite3.Connection, article: Article, content_hash: st
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(pk, s.position, float(q.value), q.text, q.counts, q.event, q.qualifier, q.start, q.end)
          for s in article.sentences for q in s.quantities])
+    _insert_article_entities(conn, pk)
+
+
+def _insert_article_entities(conn: sqlite3.Connection, pk: int) -> None:
+    """Roll the article's mentions up per key. With max(n), SQLite takes the
+    bare label and text columns from the most frequent (label, text) form."""
+    conn.execute(
+        "INSERT INTO article_entities (article, key, label, name, mentions) "
+        "SELECT article, key, label, text, mentions FROM ("
+        "  SELECT article, key, label, text, max(n), sum(n) AS mentions FROM ("
+        "    SELECT article, key, label, text, count(*) AS n FROM entities WHERE article = ? "
+        "    GROUP BY key, label, text) GROUP BY key)", (pk,))
 
 
 def _annotations(conn: sqlite3.Connection, keys: list[tuple[int, int]]
@@ -637,26 +679,35 @@ def _annotations(conn: sqlite3.Connection, keys: list[tuple[int, int]]
     return mentions, quantities
 
 
-def _entity_counts(conn: sqlite3.Connection, where: str, params: list[Any], limit: int,
-                   label: str | None = None) -> list[EntityCount]:
-    """Entity keys among mentions matching ``where``, most articles first, each
-    with its most frequent label and surface form."""
-    top = conn.execute(
-        f"SELECT key, count(DISTINCT article) AS n FROM entities WHERE {where} "
-        "GROUP BY key ORDER BY n DESC, key LIMIT ?", [*params, limit]).fetchall()
-    if not top:
+def _entity_facet(conn: sqlite3.Connection, plan: _Plan) -> list[EntityCount]:
+    """The entity keys most matching articles share."""
+    if plan.where == "1" and not plan.params:  # everything matches: skip the membership test
+        where, params = "1", []
+    else:
+        where, params = f"article IN (SELECT a.pk FROM {plan.source} WHERE {plan.where})", plan.params
+    top = conn.execute(f"SELECT key, count(*) AS n FROM article_entities WHERE {where} "
+                       "GROUP BY key ORDER BY n DESC, key LIMIT ?", [*params, FACET_LIMIT]).fetchall()
+    return _with_forms(conn, [(r["key"], r["n"]) for r in top])
+
+
+def _with_forms(conn: sqlite3.Connection, counts: list[tuple[str, int]], label: str | None = None
+                ) -> list[EntityCount]:
+    """EntityCounts for (key, articles) pairs, each with the label and name
+    most articles use for it (among articles using ``label``, if given)."""
+    if not counts:
         return []
     forms = conn.execute(
-        "SELECT key, label, text, count(*) AS n FROM entities WHERE key IN (SELECT value FROM json_each(?)) "
-        "GROUP BY key, label, text", (json.dumps([r["key"] for r in top]),))
+        "SELECT key, label, name, count(*) AS n FROM article_entities "
+        "WHERE key IN (SELECT value FROM json_each(?)) GROUP BY key, label, name",
+        (json.dumps([key for key, _ in counts]),))
     labels: defaultdict[str, Counter[str]] = defaultdict(Counter)
     names: defaultdict[str, Counter[str]] = defaultdict(Counter)
     for row in forms:
         if label is None or row["label"] == label:
             labels[row["key"]][row["label"]] += row["n"]
-            names[row["key"]][row["text"]] += row["n"]
-    return [EntityCount(key=r["key"], name=_most_common(names[r["key"]]), label=_most_common(labels[r["key"]]),
-                        articles=r["n"]) for r in top]
+            names[row["key"]][row["name"]] += row["n"]
+    return [EntityCount(key=key, name=_most_common(names[key]) or key, label=label or _most_common(labels[key]),
+                        articles=n) for key, n in counts]
 
 
 def _most_common(counts: Counter[str]) -> str:
@@ -668,6 +719,17 @@ def _pks(conn: sqlite3.Connection, where: str, params: list[Any]) -> np.ndarray:
     """Primary keys of the articles matching ``where`` (over ``articles a``)."""
     listed = conn.execute(f"SELECT json_group_array(a.pk) FROM articles a WHERE {where}", params).fetchone()[0]
     return np.array(json.loads(listed), dtype=np.int64)
+
+
+def _check_schema_version(conn: sqlite3.Connection, path: Path) -> None:
+    """Refuse to set up over a file written with another schema."""
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    except sqlite3.OperationalError:
+        return  # no meta table: a new file
+    if row is not None and row[0] != SCHEMA_VERSION:
+        raise StoreError(f"{path} has schema version {row[0]}; this version needs {SCHEMA_VERSION}: "
+                         "move the file away and index again")
 
 
 def _token(conn: sqlite3.Connection) -> tuple[str, int]:
@@ -689,16 +751,18 @@ def _sync(conn: sqlite3.Connection, current: vectors.VectorSnapshot,
 
 
 def _vector_rows(conn: sqlite3.Connection, after: int) -> vectors.VectorRows:
-    rows = conn.execute(
-        "SELECT s.id, s.article, a.id AS article_id, s.position, s.vector FROM sentences s "
-        "JOIN articles a ON a.pk = s.article WHERE s.id > ? AND s.vector IS NOT NULL ORDER BY s.id",
-        (after,)).fetchall()
+    """Vectors of sentences with ids above ``after``, in id order."""
+    cursor = conn.cursor()
+    cursor.row_factory = None  # plain tuples: this reads every vector on a full load
+    rows = cursor.execute(
+        "SELECT s.id, s.article, a.id, s.position, v.vector FROM sentence_vectors v "
+        "JOIN sentences s ON s.id = v.sentence JOIN articles a ON a.pk = s.article "
+        "WHERE v.sentence > ? ORDER BY v.sentence", (after,)).fetchall()
     if not rows:
         return vectors.VectorRows.empty()
-    dim = len(rows[0]["vector"]) // 4
-    matrix = np.frombuffer(b"".join(r["vector"] for r in rows), dtype="<f4").reshape(len(rows), dim)
+    ids, article_pks, article_ids, positions, blobs = zip(*rows)
+    matrix = np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(rows), len(blobs[0]) // 4)
     return vectors.VectorRows(
-        sentence_ids=vectors.as_ids(r["id"] for r in rows), article_pks=vectors.as_ids(r["article"] for r in rows),
-        article_ids=np.array([r["article_id"] for r in rows], dtype=object),
-        positions=np.array([r["position"] for r in rows], dtype=np.int32),
-        matrix=matrix.astype(np.float32))
+        sentence_ids=np.array(ids, dtype=np.int64), article_pks=np.array(article_pks, dtype=np.int64),
+        article_ids=np.array(article_ids, dtype=object), positions=np.array(positions, dtype=np.int32),
+        matrix=matrix)

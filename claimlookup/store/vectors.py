@@ -132,8 +132,11 @@ def empty_snapshot(token: tuple[str, int] = ("", -1)) -> VectorSnapshot:
 
 
 def load(token: tuple[str, int], rows: VectorRows) -> VectorSnapshot:
-    """A snapshot holding exactly ``rows`` (sorted by sentence id)."""
-    return VectorSnapshot(token, len(rows), rows, np.ones(len(rows), bool))
+    """A snapshot holding ``rows`` (sorted by sentence id), with spare
+    capacity so that the next few appends copy nothing."""
+    capacity = len(rows) + max(1024, len(rows) // 4)
+    buffer = _grow(rows, len(rows), capacity, rows.matrix.shape[1])
+    return VectorSnapshot(token, len(rows), buffer, np.ones(len(rows), bool))
 
 
 def update(snapshot: VectorSnapshot, token: tuple[str, int], present_articles: np.ndarray,
