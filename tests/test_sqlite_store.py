@@ -82,6 +82,17 @@ def test_markup_escapes_then_marks() -> None:
     assert markup("<b>\ue000x&y\ue001</b> 'q\"") == "&lt;b&gt;<mark>x&amp;y</mark>&lt;/b&gt; &#x27;q&quot;"
 
 
+def test_stored_text_cannot_fake_mark_tags(store: SQLiteStore) -> None:
+    article = build_article(30, "markers", Line("Fake \ue000zeppelin\ue001 title"),
+                            [Line("A \ue001zeppelin\ue000 & <b>bold</b>.")], source="S", published=None)
+    list(store.write_articles([article]))
+    for level in ("article", "sentence"):
+        for hit in store.search(SearchRequest(query=parse_query("zeppelin"), level=level)).hits:
+            assert hit.snippet.count("<mark>") == hit.snippet.count("</mark>") == 1
+            assert "\ufffd" in hit.snippet
+    assert store.get_article("markers").sentences[1].text == "A \ufffdzeppelin\ufffd & <b>bold</b>."
+
+
 # --- URLs and construction ------------------------------------------------------------
 
 
@@ -126,6 +137,12 @@ def test_garbage_file_is_corrupt(tmp_path: Path) -> None:
     (tmp_path / "junk.db").write_bytes(b"this is not a database" * 500)
     with pytest.raises(StoreCorrupt):
         SQLiteStore(tmp_path / "junk.db").count_articles()
+
+
+def test_unusable_directory_is_unavailable(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    with pytest.raises(StoreUnavailable):
+        SQLiteStore(tmp_path / "file" / "x.db").setup()
 
 
 def test_errors_chain_the_driver_error(tmp_path: Path) -> None:

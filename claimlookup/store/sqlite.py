@@ -62,7 +62,7 @@ from claimlookup.model import (
     WriteOutcome,
     WriteStatus,
 )
-from claimlookup.store import vectors
+from claimlookup.store import vectors as vector_index
 from claimlookup.store.base import ArticleNotFound, StoreCorrupt, StoreError, StoreUnavailable
 
 SCHEMA_PATH = Path(__file__).with_name("schema.sql")
@@ -74,6 +74,7 @@ SCHEMA_VERSION = 2
 #: Private-use characters that bracket matches in highlight()/snippet() output
 #: before HTML escaping; they become <mark> and </mark> afterwards.
 MARK_START, MARK_END = "\ue000", "\ue001"
+_MARKER_TO_REPLACEMENT = {ord(MARK_START): "\ufffd", ord(MARK_END): "\ufffd"}
 SNIPPET_TOKENS = 32
 LISTING_SNIPPET_CHARS = 240
 TITLE_WEIGHT, BODY_WEIGHT = 3.0, 1.0
@@ -111,6 +112,12 @@ def fts_exclusion(query: ParsedQuery) -> str:
     return " OR ".join(fts_phrase(t.text) for t in query.excluded)
 
 
+def _unmarked(text: str) -> str:
+    """``text`` with the highlight markers replaced by U+FFFD (same length,
+    so offsets hold): stored text can never fake a <mark> tag."""
+    return text.translate(_MARKER_TO_REPLACEMENT)
+
+
 def markup(marked: str) -> str:
     """HTML-escape highlighter output, then turn the markers into <mark> tags."""
     return html.escape(marked).replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
@@ -130,11 +137,13 @@ def _lead(text: str, limit: int = LISTING_SNIPPET_CHARS) -> str:
 
 @contextmanager
 def _translated(path: Path) -> Iterator[None]:
-    """Re-raise sqlite3 errors as the store's own exceptions."""
+    """Re-raise sqlite3 errors (and file-system errors) as the store's own."""
     try:
         yield
     except sqlite3.Error as e:
         raise _store_error(e, path) from e
+    except OSError as e:
+        raise StoreUnavailable(f"SQLite store {path}: {e}") from e
 
 
 def _store_error(e: sqlite3.Error, path: Path) -> StoreError:
@@ -292,7 +301,7 @@ class SQLiteStore:
         self._idle: list[sqlite3.Connection] = []
         self._pool_generation = 0
         self._vector_lock = threading.Lock()
-        self._vectors = vectors.empty_snapshot()
+        self._vectors = vector_index.empty_snapshot()
 
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"
@@ -371,7 +380,7 @@ class SQLiteStore:
         for conn in idle:
             conn.close()
         with self._vector_lock:
-            self._vectors = vectors.empty_snapshot()
+            self._vectors = vector_index.empty_snapshot()
 
     def ping(self) -> None:
         with self._read() as conn:
@@ -456,7 +465,7 @@ class SQLiteStore:
 
     def _replace_with(self, source: Path) -> None:
         with _translated(self.path):
-            src = sqlite3.connect(f"file:{quote(str(source.absolute()))}?mode=ro", uri=True)
+            src = sqlite3.connect(source)
             try:
                 with self._connection() as conn:
                     src.backup(conn)
@@ -510,14 +519,17 @@ class SQLiteStore:
                           sentence_position=r["position"]) for r, snippet in zip(rows, snippets)]
 
     def _facets(self, conn: sqlite3.Connection, plan: _Plan) -> Facets:
-        matches = f"SELECT a.pk FROM {plan.source} WHERE {plan.where}"  # may repeat pks at sentence level
+        matched, params = _matched_articles(plan, "pk")
         sources = conn.execute(
-            f"SELECT source, count(*) AS n FROM articles WHERE pk IN ({matches}) AND source IS NOT NULL "
-            "GROUP BY source ORDER BY n DESC, source LIMIT ?", [*plan.params, FACET_LIMIT])
+            f"SELECT source, count(*) AS n FROM articles WHERE {matched} AND source IS NOT NULL "
+            "GROUP BY source ORDER BY n DESC, source LIMIT ?", [*params, FACET_LIMIT])
         months = conn.execute(
             f"SELECT substr(published, 1, 7) AS month, count(*) AS n FROM articles "
-            f"WHERE pk IN ({matches}) AND published IS NOT NULL GROUP BY month ORDER BY month", plan.params)
-        entities = _entity_facet(conn, plan)
+            f"WHERE {matched} AND published IS NOT NULL GROUP BY month ORDER BY month", params)
+        matched, params = _matched_articles(plan, "article")
+        top = conn.execute(f"SELECT key, count(*) AS n FROM article_entities WHERE {matched} "
+                           "GROUP BY key ORDER BY n DESC, key LIMIT ?", [*params, FACET_LIMIT]).fetchall()
+        entities = _with_forms(conn, [(r["key"], r["n"]) for r in top])
         return Facets(
             sources=[FacetCount(r["source"], r["n"]) for r in sources],
             entities=[FacetCount(e.key, e.articles, label=e.label, name=e.name) for e in entities],
@@ -566,19 +578,19 @@ class SQLiteStore:
             rows = conn.execute(sql, [expression, *params, limit]).fetchall()
         return [Candidate(SentenceRef(r["id"], r["position"]), -float(r["rank"]) + 0.0) for r in rows]
 
-    def vector_candidates(self, vectors_: np.ndarray, filters: Filters, limit: int) -> list[list[Candidate]]:
-        queries = np.asarray(vectors_, dtype=np.float32)
+    def vector_candidates(self, vectors: np.ndarray, filters: Filters, limit: int) -> list[list[Candidate]]:
+        queries = np.asarray(vectors, dtype=np.float32)
         if queries.ndim != 2:
             raise ValueError("vectors must be a 2-d array (one row per query)")
         snapshot = self._vector_snapshot()
         found = snapshot.search(queries, self._article_mask(filters), limit)
         return [[Candidate(SentenceRef(a, p), s) for a, p, s in rows] for rows in found]
 
-    def _article_mask(self, filters: Filters) -> vectors.ArticleMask:
+    def _article_mask(self, filters: Filters) -> vector_index.ArticleMask:
         """``filters`` as article pks: the articles passing the positive filters
         (None if there are none) and the excluded articles."""
         if filters == Filters():
-            return vectors.ArticleMask()
+            return vector_index.ArticleMask()
         positive = replace(filters, exclude_articles=())
         with self._read() as conn:
             allowed = None if positive == Filters() else _pks(conn, *_filter_sql(positive))
@@ -586,9 +598,9 @@ class SQLiteStore:
             if filters.exclude_articles:
                 excluded = _pks(conn, "a.id IN (SELECT value FROM json_each(?))",
                                 [json.dumps(list(filters.exclude_articles))])
-        return vectors.ArticleMask(allowed, excluded)
+        return vector_index.ArticleMask(allowed, excluded)
 
-    def _vector_snapshot(self) -> vectors.VectorSnapshot:
+    def _vector_snapshot(self) -> vector_index.VectorSnapshot:
         """The in-memory vectors, synced first if any process wrote since."""
         with self._vector_lock, self._read() as conn:
             token = _token(conn)
@@ -629,12 +641,13 @@ def _insert_article(conn: sqlite3.Connection, article: Article, content_hash: st
     cursor = conn.execute(
         "INSERT INTO articles (id, title, body, source, url, published, language, content_hash, indexed_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (article.id, article.title, article.body, article.source, article.url,
+        (article.id, _unmarked(article.title), _unmarked(article.body), article.source, article.url,
          article.published.isoformat() if article.published else None, article.language, content_hash, _now()))
     pk = cursor.lastrowid
     conn.executemany(
         "INSERT INTO sentences (article, position, text, start, end, stance, speaker) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(pk, s.position, s.text, s.start, s.end, Stance(s.stance).value, s.speaker) for s in article.sentences])
+        [(pk, s.position, _unmarked(s.text), s.start, s.end, Stance(s.stance).value, s.speaker)
+         for s in article.sentences])
     conn.executemany(
         "INSERT INTO sentence_vectors (sentence, vector) "
         "SELECT id, ? FROM sentences WHERE article = ? AND position = ?",
@@ -679,15 +692,11 @@ def _annotations(conn: sqlite3.Connection, keys: list[tuple[int, int]]
     return mentions, quantities
 
 
-def _entity_facet(conn: sqlite3.Connection, plan: _Plan) -> list[EntityCount]:
-    """The entity keys most matching articles share."""
+def _matched_articles(plan: _Plan, column: str) -> tuple[str, list[Any]]:
+    """A condition on an article pk ``column``: the article has a match."""
     if plan.where == "1" and not plan.params:  # everything matches: skip the membership test
-        where, params = "1", []
-    else:
-        where, params = f"article IN (SELECT a.pk FROM {plan.source} WHERE {plan.where})", plan.params
-    top = conn.execute(f"SELECT key, count(*) AS n FROM article_entities WHERE {where} "
-                       "GROUP BY key ORDER BY n DESC, key LIMIT ?", [*params, FACET_LIMIT]).fetchall()
-    return _with_forms(conn, [(r["key"], r["n"]) for r in top])
+        return "1", []
+    return f"{column} IN (SELECT a.pk FROM {plan.source} WHERE {plan.where})", plan.params
 
 
 def _with_forms(conn: sqlite3.Connection, counts: list[tuple[str, int]], label: str | None = None
@@ -737,20 +746,20 @@ def _token(conn: sqlite3.Connection) -> tuple[str, int]:
     return str(values["epoch"]), int(values["generation"])
 
 
-def _sync(conn: sqlite3.Connection, current: vectors.VectorSnapshot,
-          token: tuple[str, int]) -> vectors.VectorSnapshot:
+def _sync(conn: sqlite3.Connection, current: vector_index.VectorSnapshot,
+          token: tuple[str, int]) -> vector_index.VectorSnapshot:
     """Bring the in-memory vectors up to date with the database.
 
     Same epoch: drop rows of articles that are gone, append sentences with
     ids above the highest loaded one (ids are never reused). New epoch (a
     fresh or rebuilt file): load everything."""
     if current.token[0] != token[0] or current.size == 0:
-        return vectors.load(token, _vector_rows(conn, after=0))
+        return vector_index.load(token, _vector_rows(conn, after=0))
     present = _pks(conn, "1", [])
-    return vectors.update(current, token, present, _vector_rows(conn, after=current.max_sentence_id))
+    return vector_index.update(current, token, present, _vector_rows(conn, after=current.max_sentence_id))
 
 
-def _vector_rows(conn: sqlite3.Connection, after: int) -> vectors.VectorRows:
+def _vector_rows(conn: sqlite3.Connection, after: int) -> vector_index.VectorRows:
     """Vectors of sentences with ids above ``after``, in id order."""
     cursor = conn.cursor()
     cursor.row_factory = None  # plain tuples: this reads every vector on a full load
@@ -759,10 +768,10 @@ def _vector_rows(conn: sqlite3.Connection, after: int) -> vectors.VectorRows:
         "JOIN sentences s ON s.id = v.sentence JOIN articles a ON a.pk = s.article "
         "WHERE v.sentence > ? ORDER BY v.sentence", (after,)).fetchall()
     if not rows:
-        return vectors.VectorRows.empty()
+        return vector_index.VectorRows.empty()
     ids, article_pks, article_ids, positions, blobs = zip(*rows)
     matrix = np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(rows), len(blobs[0]) // 4)
-    return vectors.VectorRows(
+    return vector_index.VectorRows(
         sentence_ids=np.array(ids, dtype=np.int64), article_pks=np.array(article_pks, dtype=np.int64),
         article_ids=np.array(article_ids, dtype=object), positions=np.array(positions, dtype=np.int32),
         matrix=matrix)
