@@ -8,9 +8,13 @@ every operation and sends requests from the browser.
 
 from __future__ import annotations
 
+import mimetypes
 from pathlib import Path
 
-from flask import Blueprint, current_app, send_from_directory
+from flask import Blueprint, current_app, request
+from werkzeug.exceptions import NotFound
+from werkzeug.security import safe_join
+from werkzeug.wrappers import Response
 
 from api.state import get_state
 
@@ -31,9 +35,23 @@ def openapi_json():  # type: ignore[no-untyped-def]
 
 @bp.get("/docs")
 def docs_page():  # type: ignore[no-untyped-def]
-    return send_from_directory(STATIC, "docs.html", max_age=0)
+    return _static_file("docs.html", max_age=0)
 
 
 @bp.get("/docs/assets/<name>")
 def docs_asset(name: str):  # type: ignore[no-untyped-def]
-    return send_from_directory(STATIC, name, max_age=300)
+    return _static_file(name, max_age=300)
+
+
+def _static_file(name: str, max_age: int) -> Response:
+    """A small file of api/static/, read whole (no open file outlives the
+    request), with an ETag so browsers revalidate cheaply."""
+    path = safe_join(str(STATIC), name)
+    if path is None or not Path(path).is_file():
+        raise NotFound()
+    mimetype = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    response = current_app.response_class(Path(path).read_bytes(), mimetype=mimetype)
+    response.cache_control.public = True
+    response.cache_control.max_age = max_age
+    response.add_etag()
+    return response.make_conditional(request)

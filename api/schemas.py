@@ -132,6 +132,11 @@ class NoArgs(StrictSchema):
 # --- input: articles to index ------------------------------------------------------
 
 
+def _has_words(value: str) -> None:
+    if not any(ch.isalnum() for ch in value):
+        raise ValidationError("The body has no words to index (no letter or digit).")
+
+
 def _optional_text(max_chars: int) -> fields.String:
     return fields.String(load_default=None, allow_none=True, validate=validate.Length(max=max_chars))
 
@@ -145,7 +150,7 @@ class ArticleIn(StrictSchema):
     id = _optional_text(MAX_ID_CHARS)
     url = _optional_text(2048)
     title = _optional_text(MAX_TITLE_CHARS)
-    body = fields.String(required=True, validate=validate.Length(1, MAX_BODY_CHARS))
+    body = fields.String(required=True, validate=[validate.Length(1, MAX_BODY_CHARS), _has_words])
     source = _optional_text(MAX_FILTER_CHARS)
     published = fields.Date(load_default=None, allow_none=True)
     language = fields.String(load_default="en", validate=validate.Length(1, 35))

@@ -7,6 +7,7 @@ receives is validated against ``openapi.yaml`` with openapi-core.
 from __future__ import annotations
 
 import json
+import shutil
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,16 @@ ROOT = Path(__file__).resolve().parent.parent
 WRITE_KEY = "test-write-key-0123456789"
 READ_KEY = "test-read-key-0123456789"
 PROBLEM = "application/problem+json"
+#: Environment variables the app reads; cleared so a developer's shell cannot change the tests.
+APP_ENV = ("STORE_URL", "API_KEY", "READ_API_KEY", "CORS_ORIGINS", "MAX_PAGE_SIZE", "MAX_QUERY_LENGTH",
+           "MAX_QUERY_STRING", "MAX_CONTENT_LENGTH", "MAX_BATCH_ARTICLES", "RETRY_AFTER")
+
+
+def copy_store(seeded_db: Path, target_dir: Path) -> str:
+    """Copy the seeded database (and any WAL) into ``target_dir``; its store URL."""
+    for file in seeded_db.parent.glob(seeded_db.name + "*"):
+        shutil.copy2(file, target_dir / file.name)
+    return f"sqlite:///{target_dir / seeded_db.name}"
 
 
 @cache
@@ -33,11 +44,11 @@ def spec_dict() -> dict[str, Any]:
 
 @cache
 def openapi() -> OpenAPI:
-    # openapi-core reads only application/json as JSON (errors are application/problem+json)
-    # and only text/plain and text/html as text (the spec and the docs assets are text too).
+    # openapi-core reads only application/json as JSON (errors are application/problem+json),
+    # no YAML, and only text/plain and text/html as text (the docs assets are text too).
     as_text = _decode_text
     config = Config(extra_media_type_deserializers={
-        "application/problem+json": json.loads, "application/yaml": as_text,
+        "application/problem+json": json.loads, "application/yaml": yaml.safe_load,
         "text/javascript": as_text, "text/css": as_text})
     return OpenAPI.from_file_path(str(SPEC_PATH), config=config)
 

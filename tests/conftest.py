@@ -12,14 +12,13 @@ facets real metadata.
 from __future__ import annotations
 
 import csv
-import shutil
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from apicontract import ROOT, WRITE_KEY, ContractClient
+from apicontract import APP_ENV, ROOT, WRITE_KEY, ContractClient, copy_store
 from flask import Flask
 
 from api import create_app
@@ -30,9 +29,6 @@ SEEDS = ROOT / "seeds"
 FAKES_CSV = SEEDS / "fa-kes" / "FA-KES-Dataset.csv"
 #: FA-KES rows in the test store (unit_id): trt, alaraby, ahram; all mention the White Helmets.
 FAKES_ROWS = ("1919191767", "1923102973", "1923848146")
-#: Environment variables the app reads; cleared so a developer's shell cannot change the tests.
-APP_ENV = ("STORE_URL", "API_KEY", "READ_API_KEY", "CORS_ORIGINS", "MAX_PAGE_SIZE", "MAX_QUERY_LENGTH",
-           "MAX_QUERY_STRING", "MAX_CONTENT_LENGTH", "MAX_BATCH_ARTICLES", "RETRY_AFTER")
 
 
 # --- the seeded store -------------------------------------------------------------------
@@ -66,13 +62,6 @@ def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
         store.close()
     assert summary.new == 5 + len(FAKES_ROWS) and not summary.skipped, summary.problems
     return path
-
-
-def copy_store(seeded_db: Path, target_dir: Path) -> str:
-    """Copy the seeded database (and any WAL) into ``target_dir``; its store URL."""
-    for file in seeded_db.parent.glob(seeded_db.name + "*"):
-        shutil.copy2(file, target_dir / file.name)
-    return f"sqlite:///{target_dir / seeded_db.name}"
 
 
 @pytest.fixture(autouse=True)

@@ -47,8 +47,7 @@ def test_empty_key_in_the_environment_counts_as_none(make_app, monkeypatch) -> N
 
 
 def test_key_comes_from_the_environment(seeded_db, tmp_path, monkeypatch) -> None:
-    from apicontract import ContractClient
-    from conftest import copy_store
+    from apicontract import ContractClient, copy_store
 
     from api import create_app
 
