@@ -41,6 +41,7 @@ CLAIMS_FILE = "verified_claims.docs.tsv"
 QUERIES_FILE = "tweets.queries.tsv"
 QRELS_FILE = "tweet-vclaim-pairs.qrels"
 DEPTH = 20  # reports asked per query: recall@20 needs 20
+SCHEMA_FILE = Path(__file__).resolve().parents[1] / "claimlookup" / "store" / "schema.sql"
 
 
 @dataclass(frozen=True)
@@ -86,18 +87,22 @@ def file_hash(path: Path) -> str:
 def build_store(data_dir: Path, cache_dir: Path | None, store_url: str | None) -> tuple[Store, str]:
     """A store holding the verified claims, built through the ingest pipeline.
 
-    With ``store_url``: that store is (re)filled. With ``cache_dir``: the
-    SQLite file ``checkthat-<hash of the claims file>.db`` is reused if it
-    exists. Otherwise a fresh store in a temporary directory.
+    With ``store_url``: that store is filled (unchanged claims are skipped).
+    With ``cache_dir``: the SQLite file ``checkthat-<hash of the claims
+    file>-<hash of schema.sql>.db`` is reused if it exists, else built there.
+    Otherwise a fresh store in a temporary directory.
     """
     if store_url:
         store = open_store(store_url)
         return _filled(store, data_dir, fresh=True), store_url
     if cache_dir:
         cache_dir.mkdir(parents=True, exist_ok=True)
-        path = cache_dir / f"checkthat-{file_hash(data_dir / CLAIMS_FILE)}.db"
+        key = f"{file_hash(data_dir / CLAIMS_FILE)}-{file_hash(SCHEMA_FILE)[:8]}"
+        path = cache_dir / f"checkthat-{key}.db"
         if path.exists():
-            print(f"store: reusing {path} (key = sha256 of {CLAIMS_FILE}; delete it to rebuild)", flush=True)
+            print(f"store: reusing {path}\n  key = sha256 of {data_dir / CLAIMS_FILE} + of the store schema "
+                  f"{SCHEMA_FILE.name}; delete the file to rebuild (e.g. after NLP or embedder changes)",
+                  flush=True)
             return open_store(f"sqlite:///{path}"), str(path)
         partial = path.with_suffix(".building")
         shutil.rmtree(partial, ignore_errors=True)

@@ -168,6 +168,7 @@ you'd you'll you're you've your yours yourself yourselves
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 
 
+@functools.lru_cache(maxsize=100_000)
 def stem(word: str) -> str:
     """A light suffix stripper (plurals, -ed, -ing, final -e): enough to match
     "strikes"/"strike", "killed"/"kill", "raised"/"raise" in coverage and

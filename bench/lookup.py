@@ -1,0 +1,204 @@
+"""Claim lookup latency over HTTP: gunicorn, 2 workers, seeds + FA-KES.
+
+    .venv/bin/python bench/lookup.py                        # 400 lookups, 1 client
+    .venv/bin/python bench/lookup.py --requests 1000 --clients 4
+
+Builds (or reuses) a SQLite store holding the seed articles and the FA-KES
+corpus through the ingest pipeline, starts ``gunicorn --workers 2`` on a free
+port of 127.0.0.1, warms both workers up, then sends ``--requests`` lookups
+(``POST /v1/claims/lookup``) from ``--clients`` threads, each a real claim: a
+sentence of a FA-KES article (12-40 words, chosen with a fixed seed). Prints
+p50/p90/p99 latency as the client sees it and requests/s, then stops the
+server. Targets: p50 <= 20 ms, p99 <= 60 ms with one client.
+
+Traffic goes to 127.0.0.1 only; the loop is bounded by ``--requests`` and
+by ``--max-seconds``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import http.client
+import json
+import os
+import random
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from claimlookup.pipeline import ArticleRecord, Origin, ingest  # noqa: E402
+from claimlookup.store import open_store  # noqa: E402
+
+FAKES = ROOT / "seeds" / "fa-kes" / "FA-KES-Dataset.csv"
+DEFAULT_STORE = ROOT / "data" / "bench-lookup.db"
+ENDPOINT = "/v1/claims/lookup"
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])")
+
+
+def fakes_rows() -> list[dict[str, str]]:
+    with open(FAKES, encoding="utf-8", errors="replace", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def records() -> Iterator[ArticleRecord]:
+    for path in sorted((ROOT / "seeds").glob("*.txt")):
+        yield ArticleRecord(body=path.read_text(encoding="utf-8"), id=f"seed:{path.stem[:3]}",
+                            origin=Origin(str(path)))
+    for line, row in enumerate(fakes_rows(), start=2):
+        try:
+            published = datetime.strptime(row["date"], "%m/%d/%Y").date()
+        except ValueError:
+            published = None
+        yield ArticleRecord(body=row["article_content"], title=row["article_title"] or None,
+                            id=f"fa-kes:{row['unit_id']}", source=row["source"] or None,
+                            published=published, origin=Origin(str(FAKES), line))
+
+
+def ensure_store(path: Path) -> str:
+    """The store URL; the store is built (or topped up: unchanged articles are
+    skipped before any NLP) through the real pipeline."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{path}"
+    store = open_store(url)
+    store.setup()
+    started = time.perf_counter()
+    summary = ingest(store, records())
+    print(f"store {path}: {store.count_articles()} articles ({summary.new} new, {summary.unchanged} "
+          f"unchanged, {summary.skipped} skipped) in {time.perf_counter() - started:.1f} s", flush=True)
+    store.close()
+    return url
+
+
+def claims(count: int, seed: int = 7) -> list[str]:
+    """Real claims: FA-KES sentences of 12-40 words."""
+    pool = []
+    for row in fakes_rows():
+        for sentence in _SENTENCE.split(row["article_content"]):
+            words = sentence.split()
+            if 12 <= len(words) <= 40 and "\ufffd" not in sentence:
+                pool.append(" ".join(words))
+    rng = random.Random(seed)
+    return [rng.choice(pool) for _ in range(count)]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(store_url: str, port: int, workers: int) -> subprocess.Popen:
+    env = dict(os.environ, CLAIMLOOKUP_STORE_URL=store_url)
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    return subprocess.Popen(
+        [str(gunicorn), "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
+         "api:create_app()"], cwd=ROOT, env=env, start_new_session=True)
+
+
+def post(port: int, text: str, limit: int = 10) -> tuple[int, float]:
+    body = json.dumps({"text": text, "limit": limit})
+    started = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("POST", ENDPOINT, body, {"Content-Type": "application/json"})
+        response = conn.getresponse()
+        response.read()
+        return response.status, (time.perf_counter() - started) * 1000
+    finally:
+        conn.close()
+
+
+def wait_ready(port: int, server: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with status {server.returncode}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not answer /healthz in time")
+
+
+def run(port: int, texts: Sequence[str], clients: int, max_seconds: float) -> tuple[list[float], dict[int, int], float]:
+    """Send every text once from ``clients`` threads; (latencies ms, status counts, wall seconds)."""
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+    queue = iter(list(texts))
+    deadline = time.monotonic() + max_seconds
+
+    def client() -> None:
+        while time.monotonic() < deadline:
+            with lock:
+                text = next(queue, None)
+            if text is None:
+                return
+            status, ms = post(port, text)
+            with lock:
+                latencies.append(ms)
+                statuses[status] = statuses.get(status, 0) + 1
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, statuses, time.perf_counter() - started
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--store", type=Path, default=DEFAULT_STORE, help="SQLite file (built if missing)")
+    parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--clients", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--max-seconds", type=float, default=300.0)
+    args = parser.parse_args(argv)
+
+    store_url = ensure_store(args.store)
+    port = free_port()
+    server = start_server(store_url, port, args.workers)
+    try:
+        wait_ready(port, server)
+        warm = claims(4 * args.workers, seed=1)
+        run(port, warm, clients=args.workers, max_seconds=120)  # loads spaCy + the embedder in each worker
+        latencies, statuses, seconds = run(port, claims(args.requests), args.clients, args.max_seconds)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    result = {"requests": len(latencies), "clients": args.clients, "workers": args.workers,
+              "statuses": {str(k): v for k, v in sorted(statuses.items())},
+              "p50_ms": round(statistics.median(latencies), 1), "p90_ms": round(percentile(latencies, 90), 1),
+              "p99_ms": round(percentile(latencies, 99), 1),
+              "requests_per_s": round(len(latencies) / seconds, 1)}
+    print(f"{result['requests']} lookups, {args.clients} client(s), {args.workers} workers: "
+          f"p50 {result['p50_ms']} ms, p90 {result['p90_ms']} ms, p99 {result['p99_ms']} ms, "
+          f"{result['requests_per_s']} requests/s; statuses {result['statuses']}")
+    print(json.dumps(result))
+    return 0 if set(statuses) == {200} else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
