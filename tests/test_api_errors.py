@@ -101,8 +101,27 @@ CASES = {
                                              kwargs={"headers": WRITE, "json": ARTICLE | {"language": "fr"}},
                                              errors=("_body",)),
     "every batch article rejected": Case("POST", "/v1/articles", 422, VALIDATION, kwargs={
-        "headers": WRITE, "json": {"articles": [ARTICLE | {"url": "ftp://x"}, ARTICLE | {"body": "   "}]}},
+        "headers": WRITE, "json": {"articles": [ARTICLE | {"url": "ftp://x"}, ARTICLE | {"language": "de"}]}},
         errors=("articles.0", "articles.1")),
+    # claims
+    "claim too short": Case("POST", "/v1/claims/lookup", 422, VALIDATION, kwargs={"json": {"text": "Idlib"}},
+                            errors=("text",)),
+    "claim too short, GET": Case("GET", "/v1/claims/lookup?text=Idlib", 422, VALIDATION, errors=("text",)),
+    "claim lookup without text": Case("GET", "/v1/claims/lookup", 422, VALIDATION, errors=("text",)),
+    "claim body not JSON": Case("POST", "/v1/claims/lookup", 415, kwargs={"data": "text=x"}),
+    "claim body malformed": Case("POST", "/v1/claims/lookup", 400,
+                                 kwargs={"data": "{", "content_type": "application/json"}),
+    "claim body a string": Case("POST", "/v1/claims/lookup", 422, VALIDATION, kwargs={"json": "a claim"},
+                                errors=("_body",)),
+    "scan with both": Case("POST", "/v1/claims/scan", 422, VALIDATION,
+                           kwargs={"json": {"text": "t", "article_id": "seed:000"}}, errors=("_body",)),
+    "scan unknown article": Case("POST", "/v1/claims/scan", 404, "urn:claimlookup:problem:article-not-found",
+                                 kwargs={"json": {"article_id": "nope"}}),
+    "reports of unknown article": Case("GET", "/v1/articles/nope/reports", 404,
+                                       "urn:claimlookup:problem:article-not-found"),
+    "reports with bad min_score": Case("GET", "/v1/articles/seed:000/reports?min_score=2", 422, VALIDATION,
+                                       errors=("min_score",)),
+    "method not allowed on reports": Case("POST", "/v1/articles/seed:000/reports", 405),
     # auth
     "write without key": Case("POST", "/v1/articles", 401, "urn:claimlookup:problem:authentication-required",
                               kwargs={"json": ARTICLE}),
@@ -166,6 +185,11 @@ STORE_REQUESTS = [
     ("GET", "/v1/sources", {}),
     ("DELETE", "/v1/articles/seed:000", {"headers": WRITE}),
     ("POST", "/v1/articles", {"headers": WRITE, "json": ARTICLE}),
+    ("POST", "/v1/claims/lookup", {"json": {"text": "Russian jets struck a market in Idlib"}}),
+    ("GET", "/v1/claims/lookup?text=Russian+jets+struck+a+market+in+Idlib", {}),
+    ("POST", "/v1/claims/scan", {"json": {"text": "Russia denied that its jets struck a market in Idlib."}}),
+    ("POST", "/v1/claims/scan", {"json": {"article_id": "seed:000"}}),
+    ("GET", "/v1/articles/seed:000/reports", {}),
 ]
 
 
