@@ -1,0 +1,129 @@
+"""Indexing benchmark: FA-KES (or any input) into a fresh temp SQLite store per run.
+
+    .venv/bin/python bench/index.py [--path seeds/fa-kes/FA-KES-Dataset.csv] [--runs 3]
+                                    [--no-embed] [--processes N] [--embed-threads N]
+
+Prints, per run and as the median over runs: articles/s, sentences/s, total
+seconds and the seconds of each stage (read+clean, spaCy, embed, store) as
+the pipeline measures them (wall-clock time of the ingesting process; with
+spaCy worker processes, "spaCy" is the time spent waiting for them). Models
+are loaded before the first run, so load time is not counted. Figures, not
+assertions: results go to docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_PATH = ROOT / "seeds" / "fa-kes" / "FA-KES-Dataset.csv"
+
+
+@dataclass
+class Result:
+    articles: int
+    sentences: int
+    seconds: float
+    read_clean: float
+    spacy: float
+    embed: float
+    store: float
+    processes: int
+
+    @property
+    def articles_per_s(self) -> float:
+        return self.articles / self.seconds
+
+    @property
+    def sentences_per_s(self) -> float:
+        return self.sentences / self.seconds
+
+
+def main() -> None:
+    args = parse_args()
+    if args.embed_threads:
+        os.environ["CLAIMLOOKUP_EMBED_THREADS"] = str(args.embed_threads)
+    warm_up(embed=not args.no_embed)
+    print(f"input {args.path}; runs {args.runs}; embeddings {'off' if args.no_embed else 'on'}; "
+          f"CLAIMLOOKUP_EMBED_THREADS={os.environ.get('CLAIMLOOKUP_EMBED_THREADS', '1')}; "
+          f"spaCy processes {args.processes or 'auto'}; load average {os.getloadavg()[0]:.2f}")
+    print(header())
+    results = []
+    for run in range(1, args.runs + 1):
+        results.append(index_once(args.path, args.processes, embed=not args.no_embed))
+        print(row(f"run {run}", results[-1]))
+    print(row("median", median(results)))
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--path", type=Path, default=DEFAULT_PATH, help="file or folder to index (default FA-KES)")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--no-embed", action="store_true", help="skip embeddings (vectors left empty)")
+    parser.add_argument("--processes", type=int, default=None, help="spaCy processes (default: pipeline's auto)")
+    parser.add_argument("--embed-threads", type=int, default=None, help="sets CLAIMLOOKUP_EMBED_THREADS")
+    return parser.parse_args()
+
+
+def warm_up(embed: bool) -> None:
+    from claimlookup import nlp
+
+    nlp.get_nlp()("Warm up.")
+    if embed:
+        from claimlookup.embed import get_embedder
+
+        get_embedder().embed(["Warm up."])
+
+
+def index_once(path: Path, processes: int | None, embed: bool) -> Result:
+    from claimlookup.pipeline import ingest
+    from claimlookup.store import open_store
+    from indexer.readers import read_path
+
+    with tempfile.TemporaryDirectory(prefix="bench-index-") as folder:
+        store = open_store(f"sqlite:///{folder}/index.db")
+        store.setup()
+        try:
+            started = time.perf_counter()
+            summary = ingest(store, read_path(path), n_process=processes, embed=embed)
+            seconds = time.perf_counter() - started
+        finally:
+            store.close()
+    if summary.skipped:
+        print(f"warning: {summary.skipped} records skipped", file=sys.stderr)
+    stages = summary.stages
+    return Result(summary.new + summary.updated, summary.sentences, seconds, stages.read_clean, stages.spacy,
+                  stages.embed, stages.store, summary.processes)
+
+
+def median(results: list[Result]) -> Result:
+    def mid(name: str) -> float:
+        return statistics.median(getattr(r, name) for r in results)
+
+    return Result(int(mid("articles")), int(mid("sentences")), mid("seconds"), mid("read_clean"), mid("spacy"),
+                  mid("embed"), mid("store"), results[0].processes)
+
+
+def header() -> str:
+    return (f"{'':8} {'articles':>8} {'sentences':>9} {'total s':>8} {'art/s':>7} {'sent/s':>7} "
+            f"{'read+clean':>10} {'spaCy':>7} {'embed':>7} {'store':>7} {'procs':>5}")
+
+
+def row(label: str, r: Result) -> str:
+    return (f"{label:8} {r.articles:8d} {r.sentences:9d} {r.seconds:8.1f} {r.articles_per_s:7.1f} "
+            f"{r.sentences_per_s:7.1f} {r.read_clean:10.2f} {r.spacy:7.1f} {r.embed:7.1f} {r.store:7.2f} "
+            f"{r.processes:5d}")
+
+
+if __name__ == "__main__":
+    main()
