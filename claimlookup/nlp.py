@@ -22,6 +22,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+import numpy
 import spacy
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
@@ -56,10 +57,9 @@ def get_nlp() -> Language:
 def _paragraph_breaks(doc: Doc) -> Doc:
     """A line break always ends a sentence: titles, bylines and list items in
     scraped pages carry no final punctuation, and senter would glue them on."""
-    for token in doc[1:]:
-        previous = doc[token.i - 1]
-        if previous.is_space and "\n" in previous.text:
-            token.is_sent_start = True
+    for i in numpy.flatnonzero(doc.to_array("IS_SPACE")):
+        if i + 1 < len(doc) and "\n" in doc[i].text:
+            doc[i + 1].is_sent_start = True
     return doc
 
 
@@ -67,7 +67,8 @@ def _paragraph_breaks(doc: Doc) -> Doc:
 def _claim_facts(doc: Doc) -> Doc:
     """Store per-sentence facts as plain lists in ``doc.user_data`` so that
     they survive the trip back from a ``nlp.pipe`` worker process."""
-    doc.user_data[_FACTS_KEY] = [f for sent in doc.sents if (f := _sentence_facts(sent))]
+    named = [e for e in doc.ents if e.label_ in ENTITY_LABELS]
+    doc.user_data[_FACTS_KEY] = [f for sent in doc.sents if (f := _sentence_facts(sent, named))]
     return doc
 
 
@@ -209,7 +210,8 @@ def analyse_claim(text: str) -> ClaimAnalysis:
 
 def _body_sentences(doc: Doc, first_position: int) -> list[Sentence]:
     facts = doc.user_data.get(_FACTS_KEY, [])
-    return [_to_sentence(first_position + i, doc.text, f) for i, f in enumerate(facts)]
+    text = doc.text
+    return [_to_sentence(first_position + i, text, f) for i, f in enumerate(facts)]
 
 
 def _to_sentence(position: int, text: str, facts: Sequence) -> Sentence:
@@ -247,7 +249,7 @@ def _title_sentence(doc: Doc) -> Sentence | None:
 _HAS_WORD = re.compile(r"\w")
 
 
-def _sentence_facts(sent: Span) -> list | None:
+def _sentence_facts(sent: Span, named: list[Span]) -> list | None:
     """[start, end, entities, quantities, stance, speaker] of one sentence,
     with start/end stripped of surrounding whitespace."""
     raw = sent.text
@@ -256,22 +258,23 @@ def _sentence_facts(sent: Span) -> list | None:
         return None
     start = sent.start_char + (len(raw) - len(raw.lstrip()))
     end = start + len(stripped)
-    view = _SentenceView(sent, start)
+    view = _SentenceView(sent, start, stripped)
     stance, speaker = _stance(view)
-    return [start, end, _entities(sent, start, end), _quantities(view), stance, speaker]
+    return [start, end, _entities(named, start, end), _quantities(view), stance, speaker]
 
 
 class _SentenceView:
     """The token facts the rules read, computed once per sentence."""
 
-    __slots__ = ("tokens", "words", "ent", "offset", "n")
+    __slots__ = ("tokens", "words", "ent", "offset", "text", "n")
 
-    def __init__(self, sent: Span, offset: int) -> None:
+    def __init__(self, sent: Span, offset: int, text: str) -> None:
         # Space tokens (line breaks, no-break spaces) carry no word: skip them.
         self.tokens = [t for t in sent if not t.is_space]
         self.words = [t.lower_.replace("’", "'").replace("‘", "'") for t in self.tokens]
         self.ent = [t.ent_type_ for t in self.tokens]
-        self.offset = offset
+        self.offset = offset  # of the sentence text in the doc
+        self.text = text
         self.n = len(self.tokens)
 
     def word(self, i: int) -> str:
@@ -286,10 +289,11 @@ class _SentenceView:
         return first.idx - self.offset, last.idx + len(last.text) - self.offset
 
 
-def _entities(sent: Span, start: int, end: int) -> list[list]:
+def _entities(named: list[Span], start: int, end: int) -> list[list]:
+    """Named entities lying wholly inside the sentence's characters."""
     out = []
-    for ent in sent.ents:
-        if ent.label_ not in ENTITY_LABELS or ent.start_char < start or ent.end_char > end:
+    for ent in named:
+        if ent.start_char < start or ent.end_char > end:
             continue
         key = entity_key(ent.text, ent.label_)
         if key:
@@ -561,7 +565,7 @@ def _quantity(view: _SentenceView, figure: _Figure, previous: tuple[list, int] |
             return None
         counts = "people"
     start, end = view.char_span(first, max(last, figure.end))
-    text = view.tokens[0].doc.text[view.offset + start:view.offset + end]
+    text = view.text[start:end]
     return [figure.value, text, counts, event, qualifier, start, end], max(last, figure.end)
 
 
@@ -661,6 +665,13 @@ def _event_before(view: _SentenceView, first: int) -> str:
 # inverted, passive and prepositional forms ("..., said the ministry",
 # "rejected by the government", "according to the monitor").
 
+def _by_first_word(phrases: Iterable[tuple[str, ...]]) -> dict[str, list[tuple[str, ...]]]:
+    index: dict[str, list[tuple[str, ...]]] = {}
+    for phrase in phrases:
+        index.setdefault(phrase[0], []).append(phrase)
+    return index
+
+
 _DENIAL_VERBS = frozenset("denies denied denying refute refutes refuted refuting".split())
 #: Verbs that deny a claim only with a claim word close by: "dismisses
 #: claims", "an allegation rejected by", "continues to deny responsibility";
@@ -674,13 +685,13 @@ _CLAIM_WORDS = frozenset(
     "responsibility involvement that as".split())
 _NOT_DENIED = frozenset({"access", "entry", "permission", "visa", "visas", "bail", "asylum"})  # "denied access"
 _DENIAL_NOUNS = frozenset({"denial", "denials"})
-_DENIAL_PHRASES = (
+_DENIAL_PHRASES = _by_first_word((
     ("fake", "news"), ("fake", "story"), ("false", "claims"), ("false", "claim"), ("false", "reports"),
     ("false", "allegations"), ("false", "information"), ("false", "news"), ("false", "accusations"),
     ("fabricated",), ("fabrication",), ("fabrications",), ("baseless",), ("groundless",), ("unfounded",),
     ("untrue",), ("hoax",), ("is", "false"), ("are", "false"), ("was", "false"), ("were", "false"),
     ("are", "lies"), ("is", "a", "lie"),
-)
+))
 _NEGATIONS = frozenset({"not", "n't", "never"})
 _NEGATION_AUX = frozenset({"be", "been", "being", "have", "had", "yet", "ever", "directly", "even"})
 #: Negated actions that, in an attributed sentence, deny a strike claim:
@@ -707,12 +718,12 @@ _PRE_VERB_SKIP = frozenset(
     "has have had also further later earlier previously repeatedly again all both reportedly then too already "
     "once did does do not n't would will could can may might should always still".split())
 _PRONOUNS = frozenset("he she they it we i you who which that this these those one".split())
-_HEDGES = (
+_HEDGES = _by_first_word((
     ("unclear",), ("not", "clear"), ("not", "yet", "clear"), ("not", "known"), ("unknown",), ("unconfirmed",),
     ("could", "not", "be", "verified"), ("could", "not", "be", "independently"), ("could", "not", "be", "confirmed"),
     ("may", "have"), ("might", "have"), ("possibly",), ("perhaps",), ("it", "is", "believed"),
     ("is", "thought", "to"), ("are", "thought", "to"), ("remains", "to", "be", "seen"),
-)
+))
 _SOURCELESS = frozenset({"reportedly", "allegedly", "purportedly"})
 _STATEMENT_WORDS = frozenset({"statement", "statements", "report", "communique", "announcement"})
 _PHRASE_GLUE = frozenset({"of", "for", "'s", "'", "-"})
@@ -799,11 +810,11 @@ def _negated_action(view: _SentenceView) -> bool:
     return False
 
 
-def _has_phrase(view: _SentenceView, phrases: Sequence[tuple[str, ...]]) -> bool:
+def _has_phrase(view: _SentenceView, phrases: dict[str, list[tuple[str, ...]]]) -> bool:
     words = view.words
     for i, w in enumerate(words):
-        for phrase in phrases:
-            if w == phrase[0] and tuple(words[i:i + len(phrase)]) == phrase:
+        for phrase in phrases.get(w, ()):
+            if tuple(words[i:i + len(phrase)]) == phrase:
                 return True
     return False
 
@@ -1021,5 +1032,5 @@ def _speaker_text(view: _SentenceView, span: _Range) -> str | None:
     if span is None:
         return None
     start, end = view.char_span(*span)
-    text = view.tokens[0].doc.text[view.offset + start:view.offset + end]
+    text = view.text[start:end]
     return " ".join(text.translate(_QUOTES).split())
