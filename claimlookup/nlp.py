@@ -451,6 +451,13 @@ def _quantities(view: _SentenceView) -> list[list]:
         if figure is None:
             i += 1
             continue
+        upper = _range_upper(view, figure)
+        if upper is not None:
+            found = _range(view, figure, upper, previous)
+            out += found[0]
+            previous = (found[0][-1], found[1]) if found[0] else previous
+            i = max(upper.end, found[1])
+            continue
         found = _quantity(view, figure, previous)
         if found is not None:
             out.append(found[0])
@@ -459,13 +466,42 @@ def _quantities(view: _SentenceView) -> list[list]:
     return out
 
 
-def _read_figure(view: _SentenceView, i: int) -> _Figure | None:
+def _range_upper(view: _SentenceView, lower: _Figure) -> _Figure | None:
+    """The upper figure of "20 to 30", "20-30" or "between 20 and 30"."""
+    joint = view.word(lower.end)
+    if view.word(lower.start - 1) == "from":
+        return None  # "rose from 20 to 27", "from 2011 to 2015": a change or a period
+    if joint == "to" or (joint == "-" and _glued(view, lower.end, "-")) or (
+            joint == "and" and view.word(lower.start - 1) == "between"):
+        upper = _read_figure(view, lower.end + 1, after_range_dash=joint == "-")
+        if upper is not None and not upper.vague and not lower.vague and upper.value > lower.value:
+            return upper
+    return None
+
+
+def _range(view: _SentenceView, lower: _Figure, upper: _Figure,
+           previous: tuple[list, int] | None) -> tuple[list[list], int]:
+    """A range gives two quantities with the noun and event of the whole:
+    "killed 20 to 30 people" -> 20 at_least and 30 at_most people killed."""
+    first = lower.start - (view.word(lower.start - 1) == "between")
+    found = _quantity(view, upper, previous, context_start=first)
+    if found is None:
+        return [], upper.end
+    value, text, counts, event, _, start, end = found[0]
+    low_start, low_end = view.char_span(first, lower.end)
+    return [[lower.value, view.text[low_start:low_end], counts, event, "at_least", low_start, low_end],
+            [value, text, counts, event, "at_most", start, end]], found[1]
+
+
+def _read_figure(view: _SentenceView, i: int, after_range_dash: bool = False) -> _Figure | None:
     """A figure starting at token i: digits, number words, "two dozen", "dozens"."""
+    if i >= view.n:
+        return None
     w = view.words[i]
     label = view.ent[i]
     if label not in _FIGURE_LABELS and label not in _DATE_LABELS:
         return None
-    if i > 0 and (view.words[i - 1] in _NOT_FIGURE_BEFORE or _glued(view, i - 1, "-")):
+    if i > 0 and (view.words[i - 1] in _NOT_FIGURE_BEFORE or (_glued(view, i - 1, "-") and not after_range_dash)):
         return None
     if w in _VAGUE:
         value, end = float(_VAGUE[w]), i + 1
@@ -487,10 +523,13 @@ def _read_figure(view: _SentenceView, i: int) -> _Figure | None:
         value, end, qualifier = parsed
     else:
         return None
-    if _glued(view, end, "-") and view.word(end + 1) not in COUNTED:
-        return None  # "24-hour", "five-year-old"
+    start = i
+    if view.word(i - 1) == "half" and w in ("a", "an"):
+        value, start = value / 2, i - 1  # "half a million"
+    if _glued(view, end, "-") and view.word(end + 1) not in COUNTED and not _DIGITS.fullmatch(view.word(end + 1)):
+        return None  # "24-hour", "five-year-old" (but "20-30 people" is a range)
     year_like = end == i + 1 and len(w) == 4 and w.isdigit() and 1800 <= int(w) <= 2100
-    return _Figure(value, i, end, qualifier, date_like=label in _DATE_LABELS or year_like)
+    return _Figure(value, start, end, qualifier, date_like=label in _DATE_LABELS or year_like)
 
 
 def _glued(view: _SentenceView, i: int, text: str) -> bool:
@@ -544,9 +583,14 @@ def _qualifier_before(view: _SentenceView, i: int) -> tuple[str, int]:
     return "", i
 
 
-def _quantity(view: _SentenceView, figure: _Figure, previous: tuple[list, int] | None) -> tuple[list, int] | None:
-    """([value, text, counts, event, qualifier, start, end], end token) or None."""
-    qualifier, first = _qualifier_before(view, figure.start)
+def _quantity(view: _SentenceView, figure: _Figure, previous: tuple[list, int] | None,
+              context_start: int | None = None) -> tuple[list, int] | None:
+    """([value, text, counts, event, qualifier, start, end], end token) or None.
+
+    ``context_start`` is where the words before the figure are read from when
+    the figure is the upper end of a range."""
+    qualifier, first = _qualifier_before(view, figure.start if context_start is None else context_start)
+    text_first = first if context_start is None else figure.start
     if figure.vague:
         qualifier = "vague"
     elif not qualifier:
@@ -564,7 +608,7 @@ def _quantity(view: _SentenceView, figure: _Figure, previous: tuple[list, int] |
         if event not in _HUMAN_EVENTS:
             return None
         counts = "people"
-    start, end = view.char_span(first, max(last, figure.end))
+    start, end = view.char_span(text_first, max(last, figure.end))
     text = view.text[start:end]
     return [figure.value, text, counts, event, qualifier, start, end], max(last, figure.end)
 
@@ -649,6 +693,9 @@ def _event_before(view: _SentenceView, first: int) -> str:
             return EVENTS[w]
         if w in _TOLL_VERBS and "toll" in view.words[:k]:
             return "killed"
+        if view.word(k - 1) == "from" and _DIGITS.fullmatch(w):
+            k -= 2  # "the toll rose from 20 to 27"
+            continue
         if w not in _EVENT_TO_FIGURE:
             return ""
         k -= 1

@@ -243,6 +243,12 @@ QUANTITY_CASES = [
     ("The toll rose to 31.", [(31, "people", "killed", "exact")]),
     ("An airstrike hit the market, killing 20.", [(20, "people", "killed", "exact")]),
     ("Police arrested 12 protesters.", [(12, "protesters", "arrested", "exact")]),
+    ("Half a million people fled.", [(500000, "people", "displaced", "exact")]),
+    # ranges: both ends, with the noun and event of the whole
+    ("The strikes killed 20 to 30 people.", [(20, "people", "killed", "at_least"), (30, "people", "killed", "at_most")]),
+    ("Between 20 and 30 civilians were killed.",
+     [(20, "civilians", "killed", "at_least"), (30, "civilians", "killed", "at_most")]),
+    ("Fighting from 2011 to 2015 killed 300 people.", [(300, "people", "killed", "exact")]),
 ]
 
 NOT_QUANTITY_CASES = [
