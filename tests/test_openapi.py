@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from apicontract import ROOT, spec_dict
 from marshmallow import Schema
+from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
 import api.schemas as schemas
@@ -186,6 +187,42 @@ def test_every_component_schema_is_used() -> None:
     text = SPEC_PATH.read_text(encoding="utf-8")
     for name in spec_dict()["components"]["schemas"]:
         assert f'"#/components/schemas/{name}"' in text, f"unused component {name}"
+
+
+def _inline(node: Any) -> Any:
+    """The schema with every $ref replaced by its target (the spec has no cycles)."""
+    if isinstance(node, dict):
+        node = _resolve(node) if "$ref" in node else node
+        return {key: _inline(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_inline(item) for item in node]
+    return node
+
+
+def _examples() -> list[tuple[str, Any, dict[str, Any]]]:
+    """(where, example, schema) for every example of a body or response."""
+    found = []
+    for path, item in spec_dict()["paths"].items():
+        for method, operation in item.items():
+            if method not in HTTP_METHODS:
+                continue
+            bodies = [("request", operation.get("requestBody", {}))]
+            bodies += [(status, _resolve(r)) for status, r in operation["responses"].items()]
+            for where, body in bodies:
+                for media in body.get("content", {}).values():
+                    named = [e["value"] for e in media.get("examples", {}).values()]
+                    for example in ([media["example"]] if "example" in media else []) + named:
+                        found.append((f"{method.upper()} {path} {where}", example, media["schema"]))
+    return found
+
+
+def test_every_example_matches_its_schema() -> None:
+    examples = _examples()
+    assert len(examples) >= 15
+    for where, example, schema in examples:
+        errors = list(OAS30Validator(_inline(schema), format_checker=OAS30Validator.FORMAT_CHECKER)
+                      .iter_errors(example))
+        assert not errors, (where, [e.message for e in errors][:3])
 
 
 def test_every_path_is_in_the_api_guide() -> None:
