@@ -3,8 +3,8 @@
 The body limit is Flask's ``MAX_CONTENT_LENGTH`` (413 problem). The query
 string is capped here at ``MAX_QUERY_STRING`` bytes (414 problem), below
 gunicorn's 4094-byte request line, so that a long GET gets a problem document
-from the app rather than gunicorn's plain-text 400. Longer claims go in a
-POST body.
+from the app rather than gunicorn's own HTML 414 (gunicorn answers that one
+before the app sees the request). Longer claims go in a POST body.
 """
 
 from __future__ import annotations
