@@ -317,11 +317,12 @@ _SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1
 #: Plural round numbers used as vague figures, and the value they stand for.
 _VAGUE = {"dozens": 24, "scores": 40, "hundreds": 200, "thousands": 2_000, "millions": 2_000_000}
 _DIGITS = re.compile(r"\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?")
+_THOUSANDS_GROUP = re.compile(r"\d{3}")
 
 _QUALIFIERS = {  # words before a figure (longest first) -> qualifier
     ("no", "fewer", "than"): "at_least", ("no", "less", "than"): "at_least",
     ("in", "excess", "of"): "at_least", ("a", "minimum", "of"): "at_least",
-    ("no", "more", "than"): "at_most", ("a", "maximum", "of"): "at_most",
+    ("no", "more", "than"): "at_most", ("a", "maximum", "of"): "at_most", ("as", "many", "as"): "at_most",
     ("at", "least"): "at_least", ("more", "than"): "at_least", ("upwards", "of"): "at_least",
     ("at", "most"): "at_most", ("up", "to"): "at_most", ("fewer", "than"): "at_most",
     ("less", "than"): "at_most", ("just", "under"): "at_most", ("close", "to"): "at_most",
@@ -375,7 +376,7 @@ _COUNTED_WORDS = {
     "leaders": "leaders leader",
     "officials": "officials official",
     "volunteers": "volunteers volunteer",
-    "paramedics": "paramedics paramedic rescuers rescuer",
+    "paramedics": "paramedics paramedic medics medic rescuers rescuer",
     "residents": "residents resident",
     "refugees": "refugees refugee",
     "migrants": "migrants migrant",
@@ -384,7 +385,8 @@ _COUNTED_WORDS = {
     "students": "students student",
     "workers": "workers worker",
     "journalists": "journalists journalist",
-    "doctors": "doctors doctor medics medic",
+    "doctors": "doctors doctor",
+    "citizens": "citizens citizen",
     "patients": "patients patient",
     "victims": "victims victim",
     "families": "families family",
@@ -403,6 +405,10 @@ _COUNTED_WORDS = {
     "villages": "villages village towns town",
 }
 COUNTED = {w: plural for plural, words in _COUNTED_WORDS.items() for w in words.split()}
+#: Singular counted nouns are also adjectives ("243 civilian facilities"): they
+#: count only when no other content word follows them.
+_SINGULAR = frozenset(w for w in COUNTED if not w.endswith("s")) - {
+    "people", "men", "women", "children", "police", "aircraft", "gunmen", "policemen"}
 #: Nouns that carry their own event: "20 deaths" = 20 people killed.
 _EVENT_NOUNS = {"deaths": "killed", "dead": "killed", "fatalities": "killed", "injuries": "wounded",
                 "casualties": "casualties", "wounded": "wounded", "injured": "wounded"}
@@ -512,6 +518,10 @@ def _read_figure(view: _SentenceView, i: int, after_range_dash: bool = False) ->
         return _Figure(10.0 * _VAGUE[view.word(i + 2)], i, i + 3, "vague", vague=True)
     if _DIGITS.fullmatch(w):
         value, end, qualifier = float(w.replace(",", "")), i + 1, "exact"
+        while len(w) <= 3 and _THOUSANDS_GROUP.fullmatch(view.word(end)):
+            value, end = value * 1000 + float(view.words[end]), end + 1  # "200 000"
+        if w.startswith("0") and len(w) > 1:
+            return None
         scale = view.word(end)
         if scale in _SCALES or scale == "dozen":
             value, end = value * (_SCALES.get(scale) or 12), end + 1
@@ -600,8 +610,8 @@ def _quantity(view: _SentenceView, figure: _Figure, previous: tuple[list, int] |
     if figure.date_like and not (counts and last == figure.end + 1):
         return None
     if not event:
-        event = (_event_after(view, last) or _event_before(view, first)
-                 or _coordinated_event(view, first, previous))
+        event = (_event_after(view, last) or (not counts and noun.fallback and _event_after(view, noun.fallback_end))
+                 or _event_before(view, first) or _coordinated_event(view, first, previous))
     if not counts and event and noun.fallback:
         counts, last = noun.fallback, noun.fallback_end
     if not counts:
@@ -649,7 +659,7 @@ def _counted_noun(view: _SentenceView, figure: _Figure, previous_counts: str) ->
         j += 1
     for k in range(j, min(j + 6, view.n)):
         w = view.words[k]
-        if w in COUNTED:
+        if w in COUNTED and not (w in _SINGULAR and _is_modifier(view, k + 1)):
             noun.counts, noun.end = COUNTED[w], k + 1
             return noun
         if w in _EVENT_NOUNS and k == j:

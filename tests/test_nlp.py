@@ -244,6 +244,14 @@ QUANTITY_CASES = [
     ("An airstrike hit the market, killing 20.", [(20, "people", "killed", "exact")]),
     ("Police arrested 12 protesters.", [(12, "protesters", "arrested", "exact")]),
     ("Half a million people fled.", [(500000, "people", "displaced", "exact")]),
+    ("Albuseis pointed out that nearly 200 000 civilians trapped in Deir Ezzor have been suffering a double siege.",
+     [(200000, "civilians", "", "at_most")]),  # FA-KES 1926479155 (space-grouped thousands)
+    ("Syrian opposition groups have accused President Bashar al-Assads forces of launching massive chemical attacks "
+     "near Damascus on August 21 and killing as many as 1300 people.",  # FA-KES 1926479157
+     [(1300, "people", "killed", "at_most")]),
+    ("Five citizens were killed and four others were injured in terrorist attacks with explosive device and shells "
+     "in Aleppo Hama Damascus and its countryside on Friday.",  # FA-KES 1926479156
+     [(5, "citizens", "killed", "exact"), (4, "citizens", "wounded", "exact")]),
     # ranges: both ends, with the noun and event of the whole
     ("The strikes killed 20 to 30 people.", [(20, "people", "killed", "at_least"), (30, "people", "killed", "at_most")]),
     ("Between 20 and 30 civilians were killed.",
@@ -273,6 +281,9 @@ NOT_QUANTITY_CASES = [
     "The raids come as forces from the regimes army and Hezbollah are engaged in their 11th day of heavy fighting "
     "with rebel forces in the area for control of the strategic town.",
     "The war began in 2011 and one of the towns fell within 24 hours.",
+    # a singular counted noun used as an adjective (FA-KES 1926479165)
+    "the Russian air force targeted at least 243 vital civilian facilities between September 30 2015 and March 15 "
+    "2016.",
 ]
 
 
