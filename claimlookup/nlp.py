@@ -773,7 +773,7 @@ _INVERTIBLE = frozenset("said says added adds noted stated reported wrote explai
 _BE = frozenset({"was", "were", "is", "are", "been", "being", "be"})
 _PRE_VERB_SKIP = frozenset(
     "has have had also further later earlier previously repeatedly again all both reportedly then too already "
-    "once did does do not n't would will could can may might should always still".split())
+    "once did does do not n't would will could can may might should always still long now".split())
 _PRONOUNS = frozenset("he she they it we i you who which that this these those one".split())
 _HEDGES = _by_first_word((
     ("unclear",), ("not", "clear"), ("not", "yet", "clear"), ("not", "known"), ("unknown",), ("unconfirmed",),
@@ -904,6 +904,8 @@ def _is_report_verb(view: _SentenceView, i: int) -> bool:
     if w in _REPORT_VERBS:
         return view.word(i - 1) not in _ADJECTIVE_AFTER
     if w in _AMBIGUOUS_REPORT_VERBS:
+        if not view.word(i + 1)[:1].isalnum():
+            return False  # last word: a noun ("... Local reports.")
         k = i - 1
         return view.is_named(k) or view.word(k) in _PRONOUNS or (
             k >= 0 and view.tokens[k].text[:1].isupper() and view.words[k] not in _DETERMINERS)
@@ -1067,8 +1069,16 @@ def _phrase_after(view: _SentenceView, start: int) -> _Range:
             pass
         elif not _is_phrase_word(view, k):
             break
+        elif k > start and _new_nationality(view, k):
+            break  # "According to Al-Manar Syrian forces have ...": a comma is missing
         k += 1
     return _trim(view, start, k)
+
+
+def _new_nationality(view: _SentenceView, k: int) -> bool:
+    """Token k starts a NORP entity right after a different named entity."""
+    return (view.ent[k] == "NORP" and view.tokens[k].ent_iob_ == "B" and view.is_named(k - 1)
+            and view.ent[k - 1] != "NORP")
 
 
 def _trim(view: _SentenceView, i: int, j: int) -> _Range:
