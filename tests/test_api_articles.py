@@ -80,7 +80,7 @@ def test_add_read_update_delete_roundtrip(client, write_headers) -> None:
 def test_batch_with_per_article_outcomes(client, write_headers) -> None:
     batch = {"articles": [
         MARKET,
-        {"body": "   \n  "},
+        {"body": "Share"},
         MARKET | {"id": "test:french", "language": "fr"},
         {"title": "Observatory report", "source": "testwire",
          "body": "The Syrian Observatory for Human Rights said 23 people were killed in the market strike."},
@@ -92,7 +92,7 @@ def test_batch_with_per_article_outcomes(client, write_headers) -> None:
     assert [r["status"] for r in body["results"]] == ["new", "rejected", "rejected", "new"]
     assert [r["index"] for r in body["results"]] == [0, 1, 2, 3]
     assert (body["new"], body["rejected"]) == (2, 2)
-    assert "empty body" in body["results"][1]["problem"]
+    assert "nothing left after removing boilerplate" in body["results"][1]["problem"]
     assert "English" in body["results"][2]["problem"]
     derived_id = body["results"][3]["id"]
     assert derived_id.startswith("h:")
@@ -123,3 +123,11 @@ def test_delete_removes_it_from_listing_search_and_facets(client, write_headers,
     assert listing["total"] == 7 and article_id not in {a["id"] for a in listing["articles"]}
     assert article_id not in {h["article_id"] for h in
                               client.get("/v1/search", query_string={"q": "Idlib", "size": 50}).get_json()["hits"]}
+
+
+def test_article_without_words_fails_the_whole_batch(client, write_headers) -> None:
+    batch = {"articles": [MARKET, {"body": "  ...  "}]}
+    response = client.post("/v1/articles", json=batch, headers=write_headers)
+    assert response.status_code == 422
+    assert "articles.1.body" in response.get_json()["errors"]
+    assert client.get("/v1/articles/test:market").status_code == 404  # nothing was written
