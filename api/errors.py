@@ -18,6 +18,8 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
 from claimlookup.lookup import ClaimTooShort
+from claimlookup.pipeline import InvalidArticle
+from claimlookup.query import InvalidQuery
 from claimlookup.store.base import ArticleNotFound, StoreUnavailable
 
 PROBLEM_MIMETYPE = "application/problem+json"
@@ -126,6 +128,14 @@ def _from_claim_too_short(error: ClaimTooShort) -> Problem:
     return validation_problem({"text": [str(error)]}, "The text is too short to be a claim.")
 
 
+def _from_invalid_query(error: InvalidQuery) -> Problem:
+    return validation_problem({"q": [str(error)]})
+
+
+def _from_invalid_article(error: InvalidArticle) -> Problem:
+    return validation_problem({"_body": [str(error)]}, "The article cannot be indexed.")
+
+
 def _from_internal_error(error: InternalServerError) -> Problem:
     # Flask has already logged the original exception (outside testing).
     return _internal_problem()
@@ -139,6 +149,8 @@ def register_error_handlers(app: Flask) -> None:
         (StoreUnavailable, _from_store_unavailable),
         (ArticleNotFound, _from_article_not_found),
         (ClaimTooShort, _from_claim_too_short),
+        (InvalidQuery, _from_invalid_query),  # schemas catch these first; the safety net
+        (InvalidArticle, _from_invalid_article),
         (InternalServerError, _from_internal_error),
         (HTTPException, _from_http_exception),
     ]

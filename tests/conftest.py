@@ -64,14 +64,17 @@ def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """No CLAIMLOOKUP_* setting of the developer's shell reaches the app under test."""
     for name in APP_ENV:
         monkeypatch.delenv(f"CLAIMLOOKUP_{name}", raising=False)
+    return monkeypatch
 
 
 @pytest.fixture
-def make_app(seeded_db: Path, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+def make_app(seeded_db: Path, tmp_path: Path, clean_environment: pytest.MonkeyPatch
+             ) -> Iterator[Callable[..., Flask]]:
     """Build an app on a private copy of the seeded store; ``make_app(API_KEY=None, ...)``
     overrides config. Every app's test client checks responses against the contract."""
     apps: list[Flask] = []

@@ -46,7 +46,8 @@ def test_empty_key_in_the_environment_counts_as_none(make_app, monkeypatch) -> N
     assert client.delete("/v1/articles/seed:004", headers={"X-API-Key": ""}).status_code == 403
 
 
-def test_key_comes_from_the_environment(seeded_db, tmp_path, monkeypatch) -> None:
+def test_key_comes_from_the_environment(seeded_db, tmp_path, clean_environment) -> None:
+    monkeypatch = clean_environment
     from apicontract import ContractClient, copy_store
 
     from api import create_app
