@@ -676,6 +676,8 @@ def _counted_noun(view: _SentenceView, figure: _Figure, previous_counts: str) ->
 
 
 def _is_modifier(view: _SentenceView, k: int) -> bool:
+    if not 0 <= k < view.n:
+        return False
     w = view.words[k]
     if w == "-" or view.is_named(k):
         return True

@@ -384,6 +384,22 @@ def test_stance_gold_accuracy() -> None:
         assert right / len(items) >= floor, (split, right, len(items))
 
 
+# --- robustness ------------------------------------------------------------------------
+
+EDGE_TEXTS = ["", "   \n\n ", "?", "said", "According to", "20", "killed 20", "Russia denied", "“”", "one civilian",
+              "half a", "between 20 and", "20 to", "the death toll to", "U.S.", "’s", "- 5 -", "denials from",
+              "reports", "by", "Dozens of", "two dozen", "a hundred and", "200 000", "0", "1,000,000 people died"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("text", EDGE_TEXTS)
+def test_edge_texts_do_not_break_the_rules(text: str) -> None:
+    for sentence in nlp.analyse_text(text):
+        assert text[sentence.start:sentence.end] == sentence.text
+        for q in sentence.quantities:
+            assert sentence.text[q.start:q.end] == q.text
+
+
 # --- claims ----------------------------------------------------------------------------
 
 @pytest.mark.slow
