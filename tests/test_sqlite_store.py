@@ -189,7 +189,8 @@ def orphans(store: SQLiteStore) -> dict[str, int]:
                         "WHERE s.article = e.article AND s.position = e.position)",
             "quantities": "SELECT count(*) FROM quantities q WHERE NOT EXISTS (SELECT 1 FROM sentences s "
                           "WHERE s.article = q.article AND s.position = q.position)",
-            "sentence_vectors": "SELECT count(*) FROM sentence_vectors WHERE sentence NOT IN (SELECT id FROM sentences)",
+            "sentence_vectors": "SELECT count(*) FROM sentence_vectors "
+                                "WHERE sentence NOT IN (SELECT id FROM sentences)",
             "article_entities": "SELECT count(*) FROM article_entities ae WHERE NOT EXISTS (SELECT 1 FROM entities e "
                                 "WHERE e.article = ae.article AND e.key = ae.key)",
             "sentences_fts": "SELECT count(DISTINCT doc) FROM temp.sv WHERE doc NOT IN (SELECT id FROM sentences)",

@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 
 from claimlookup.model import (
-    Article,
     Filters,
     ParsedQuery,
     SearchPage,
@@ -240,7 +239,8 @@ class StoreContract:
 
     @pytest.mark.parametrize("text", ['"', "*", "NEAR(", "NEAR(market", "AND", "OR", "NOT", "-", ":", "title:market",
                                       "market*", '"market', "market)", "(", "^market", "{body}", "'", "\\", "%", "_",
-                                      "market\x00", "\u00e9\u0301", "\ufffd", "+", "a:b:c", "NEAR(market vegetable, 2)"])
+                                      "market\x00", "\u00e9\u0301", "\ufffd", "+", "a:b:c",
+                                      "NEAR(market vegetable, 2)"])
     def test_fts_hostile_terms_are_plain_text(self, loaded: Store, text: str) -> None:
         for level in ("article", "sentence"):
             for term in (Term(text), Term(text, phrase=True)):
