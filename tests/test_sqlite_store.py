@@ -3,6 +3,8 @@ cross-process vector sync, threads. The shared behaviour is in tests/contract/."
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.queues
 import os
 import signal
 import sqlite3
@@ -399,6 +401,24 @@ def test_readers_in_threads_while_writing(loaded: SQLiteStore) -> None:
         thread.join()
     assert errors == []
     assert loaded.count_articles() == len(corpus()) + 40
+
+
+def _count_in_child(store: SQLiteStore, result: multiprocessing.queues.Queue) -> None:
+    result.put((store.count_articles(), store._pool_generation))
+
+
+def test_forked_child_opens_its_own_connections(loaded: SQLiteStore) -> None:
+    assert loaded.count_articles() == len(corpus())  # the parent's pool now holds a connection
+    context = multiprocessing.get_context("fork")
+    result = context.Queue()
+    child = context.Process(target=_count_in_child, args=(loaded, result))
+    child.start()
+    child.join(timeout=60)
+    generation = loaded._pool_generation
+    assert child.exitcode == 0 and result.get(timeout=5) == (len(corpus()), generation + 1)  # pool dropped
+    result.close()
+    result.join_thread()
+    assert loaded.count_articles() == len(corpus())
 
 
 def test_rebuild_leaves_no_temp_files(loaded: SQLiteStore) -> None:

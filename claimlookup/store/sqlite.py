@@ -8,7 +8,8 @@ Design (details and measurements in ``docs/store-sqlite.md``):
 * One ``BEGIN IMMEDIATE`` transaction per article: a kill at any moment leaves
   every article fully old or fully new.
 * Connections come from a small pool (any thread may borrow one); readers in
-  other processes each have their own. SQLite serialises writers; every
+  other processes each have their own, and a forked child never reuses its
+  parent's connections. SQLite serialises writers; every
   connection waits up to ``BUSY_TIMEOUT_S`` for the lock.
 * User text reaches FTS5 only through ``fts_expression`` (every term a quoted
   string) and only as a bound parameter.
@@ -300,6 +301,7 @@ class SQLiteStore:
         self._lock = threading.Lock()
         self._idle: list[sqlite3.Connection] = []
         self._pool_generation = 0
+        self._pid = os.getpid()
         self._vector_lock = threading.Lock()
         self._vectors = vector_index.empty_snapshot()
 
@@ -324,6 +326,9 @@ class SQLiteStore:
         """Borrow a pooled connection (errors translated to StoreError)."""
         with _translated(self.path):
             with self._lock:
+                if self._pid != os.getpid():  # forked (gunicorn --preload): drop the parent's connections
+                    self._idle, self._pid = [], os.getpid()
+                    self._pool_generation += 1
                 conn = self._idle.pop() if self._idle else None
                 generation = self._pool_generation
             conn = conn or self._connect()
