@@ -147,10 +147,14 @@ def test_unusable_directory_is_unavailable(tmp_path: Path) -> None:
         SQLiteStore(tmp_path / "file" / "x.db").setup()
 
 
-def test_errors_chain_the_driver_error(tmp_path: Path) -> None:
-    with pytest.raises(StoreUnavailable) as raised:
+def test_errors_chain_the_cause(tmp_path: Path) -> None:
+    with pytest.raises(StoreUnavailable) as missing:
         SQLiteStore(tmp_path / "missing.db").ping()
-    assert isinstance(raised.value.__cause__, sqlite3.Error)
+    assert isinstance(missing.value.__cause__, FileNotFoundError)
+    sqlite3.connect(tmp_path / "empty.db").close()
+    with pytest.raises(StoreUnavailable) as empty:
+        SQLiteStore(tmp_path / "empty.db").ping()
+    assert isinstance(empty.value.__cause__, sqlite3.OperationalError)
 
 
 def test_setup_refuses_another_schema_version(store: SQLiteStore) -> None:
@@ -439,6 +443,26 @@ def test_forked_child_opens_its_own_connections(loaded: SQLiteStore) -> None:
     result.close()
     result.join_thread()
     assert loaded.count_articles() == len(corpus())
+
+
+def test_a_replaced_file_is_noticed(loaded: SQLiteStore) -> None:
+    """Ops deleted the file and indexed anew under a running server."""
+    assert nearest(loaded, 8 * 2 + 1) == SentenceRef(CONVOY, 1)  # pool and vectors are warm
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{loaded.path}{suffix}").unlink(missing_ok=True)
+    other = SQLiteStore(loaded.path)
+    other.setup()
+    list(other.write_articles([extra_article("fresh", "zeppelin")]))
+    other.close()
+    assert loaded.count_articles() == 1
+    assert nearest(loaded, 8 * 2 + 1) is None and nearest(loaded, 8 * 20 + 1) == SentenceRef("fresh", 1)
+    loaded.integrity_check()
+
+
+def test_a_deleted_file_is_unavailable(loaded: SQLiteStore) -> None:
+    loaded.path.unlink()
+    with pytest.raises(StoreUnavailable):
+        loaded.count_articles()
 
 
 def test_rebuild_leaves_no_temp_files(loaded: SQLiteStore) -> None:

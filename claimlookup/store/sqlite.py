@@ -8,8 +8,9 @@ Design (details and measurements in ``docs/store-sqlite.md``):
 * One ``BEGIN IMMEDIATE`` transaction per article: a kill at any moment leaves
   every article fully old or fully new.
 * Connections come from a small pool (any thread may borrow one); readers in
-  other processes each have their own, and a forked child never reuses its
-  parent's connections. SQLite serialises writers; every
+  other processes each have their own. A forked child, or any process whose
+  file was replaced under it (compared by inode on every operation), starts a
+  new pool and leaves the old connections alone. SQLite serialises writers; every
   connection waits up to ``BUSY_TIMEOUT_S`` for the lock.
 * User text reaches FTS5 only through ``fts_expression`` (every term a quoted
   string) and only as a bound parameter.
@@ -301,7 +302,9 @@ class SQLiteStore:
         self._lock = threading.Lock()
         self._idle: list[sqlite3.Connection] = []
         self._pool_generation = 0
-        self._pid = os.getpid()
+        self._owner: tuple[int, tuple[int, int] | None] = (os.getpid(), None)  # (pid, file identity)
+        self._abandoned_generations: set[int] = set()
+        self._abandoned: list[sqlite3.Connection] = []
         self._vector_lock = threading.Lock()
         self._vectors = vector_index.empty_snapshot()
 
@@ -325,10 +328,10 @@ class SQLiteStore:
     def _connection(self) -> Iterator[sqlite3.Connection]:
         """Borrow a pooled connection (errors translated to StoreError)."""
         with _translated(self.path):
+            owner = (os.getpid(), _file_identity(self.path))
             with self._lock:
-                if self._pid != os.getpid():  # forked (gunicorn --preload): drop the parent's connections
-                    self._idle, self._pid = [], os.getpid()
-                    self._pool_generation += 1
+                if owner != self._owner:
+                    self._abandon_pool(owner)
                 conn = self._idle.pop() if self._idle else None
                 generation = self._pool_generation
             conn = conn or self._connect()
@@ -337,7 +340,24 @@ class SQLiteStore:
             finally:
                 self._give_back(conn, generation)
 
+    def _abandon_pool(self, owner: tuple[int, tuple[int, int] | None]) -> None:
+        """Forget the pool after a fork or when the file was replaced under us
+        (caller holds the lock). The old connections are kept open, never
+        closed: closing the last connection to a WAL file checkpoints it and
+        unlinks ``<path>-wal`` *by name*, which would now be the parent's or
+        the new file's WAL."""
+        if self._owner[1] is not None:
+            self._abandoned += self._idle
+            self._abandoned_generations.add(self._pool_generation)
+        self._idle = []
+        self._pool_generation += 1
+        self._owner = owner
+
     def _give_back(self, conn: sqlite3.Connection, generation: int) -> None:
+        with self._lock:
+            if generation in self._abandoned_generations:
+                self._abandoned.append(conn)
+                return
         if conn.in_transaction:
             conn.rollback()
         with self._lock:
@@ -735,6 +755,13 @@ def _pks(conn: sqlite3.Connection, where: str, params: list[Any]) -> np.ndarray:
     return np.array(json.loads(listed), dtype=np.int64)
 
 
+def _file_identity(path: Path) -> tuple[int, int]:
+    """(device, inode) of the database file: it changes when the file is
+    replaced. FileNotFoundError (a StoreUnavailable) when it is gone."""
+    stat = os.stat(path)
+    return stat.st_dev, stat.st_ino
+
+
 def _check_schema_version(conn: sqlite3.Connection, path: Path) -> None:
     """Refuse to set up over a file written with another schema."""
     try:
@@ -757,8 +784,9 @@ def _sync(conn: sqlite3.Connection, current: vector_index.VectorSnapshot,
 
     Same epoch: drop rows of articles that are gone, append sentences with
     ids above the highest loaded one (ids are never reused). New epoch (a
-    fresh or rebuilt file): load everything."""
-    if current.token[0] != token[0] or current.size == 0:
+    fresh or rebuilt file) or an older generation (a restored copy): load
+    everything."""
+    if current.token[0] != token[0] or token[1] < current.token[1] or current.size == 0:
         return vector_index.load(token, _vector_rows(conn, after=0))
     present = _pks(conn, "1", [])
     return vector_index.update(current, token, present, _vector_rows(conn, after=current.max_sentence_id))
