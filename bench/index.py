@@ -6,15 +6,19 @@
 Prints, per run and as the median over runs: articles/s, sentences/s, total
 seconds and the seconds of each stage (read+clean, spaCy, embed, store) as
 the pipeline measures them (wall-clock time of the ingesting process; with
-spaCy worker processes, "spaCy" is the time spent waiting for them). Models
-are loaded before the first run, so load time is not counted. Figures, not
-assertions: results go to docs/benchmarks.md.
+spaCy worker processes, "spaCy" is the time spent waiting for them), then CPU
+seconds: spaCy (main process stage + worker processes), embed, and the total
+of the process and its children. On a shared machine CPU seconds show the work
+done; wall-clock seconds also show the other tenants. Models are loaded before
+the first run, so load time is not counted. Figures, not assertions: results
+go to docs/benchmarks.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -38,6 +42,10 @@ class Result:
     embed: float
     store: float
     processes: int
+    cpu_spacy: float  # CPU seconds: the main process's spaCy stage plus the worker processes
+    cpu_embed: float
+    cpu_total: float  # main process and its children
+
 
     @property
     def articles_per_s(self) -> float:
@@ -94,16 +102,26 @@ def index_once(path: Path, processes: int | None, embed: bool) -> Result:
         store = open_store(f"sqlite:///{folder}/index.db")
         store.setup()
         try:
+            cpu_before = cpu_seconds()
             started = time.perf_counter()
             summary = ingest(store, read_path(path), n_process=processes, embed=embed)
             seconds = time.perf_counter() - started
+            cpu_used = cpu_seconds() - cpu_before
         finally:
             store.close()
     if summary.skipped:
         print(f"warning: {summary.skipped} records skipped", file=sys.stderr)
-    stages = summary.stages
+    stages, cpu = summary.stages, summary.cpu
+    workers = cpu_used - (cpu.read_clean + cpu.spacy + cpu.embed + cpu.store)
     return Result(summary.new + summary.updated, summary.sentences, seconds, stages.read_clean, stages.spacy,
-                  stages.embed, stages.store, summary.processes)
+                  stages.embed, stages.store, summary.processes, cpu.spacy + max(0.0, workers), cpu.embed,
+                  cpu_used)
+
+
+def cpu_seconds() -> float:
+    """User + system CPU of this process and of its finished children (spaCy workers)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def median(results: list[Result]) -> Result:
@@ -111,18 +129,20 @@ def median(results: list[Result]) -> Result:
         return statistics.median(getattr(r, name) for r in results)
 
     return Result(int(mid("articles")), int(mid("sentences")), mid("seconds"), mid("read_clean"), mid("spacy"),
-                  mid("embed"), mid("store"), results[0].processes)
+                  mid("embed"), mid("store"), results[0].processes, mid("cpu_spacy"), mid("cpu_embed"),
+                  mid("cpu_total"))
 
 
 def header() -> str:
     return (f"{'':8} {'articles':>8} {'sentences':>9} {'total s':>8} {'art/s':>7} {'sent/s':>7} "
-            f"{'read+clean':>10} {'spaCy':>7} {'embed':>7} {'store':>7} {'procs':>5}")
+            f"{'read+clean':>10} {'spaCy':>7} {'embed':>7} {'store':>7} {'procs':>5} "
+            f"{'cpu spaCy':>9} {'cpu embed':>9} {'cpu total':>9}")
 
 
 def row(label: str, r: Result) -> str:
     return (f"{label:8} {r.articles:8d} {r.sentences:9d} {r.seconds:8.1f} {r.articles_per_s:7.1f} "
             f"{r.sentences_per_s:7.1f} {r.read_clean:10.2f} {r.spacy:7.1f} {r.embed:7.1f} {r.store:7.2f} "
-            f"{r.processes:5d}")
+            f"{r.processes:5d} {r.cpu_spacy:9.1f} {r.cpu_embed:9.1f} {r.cpu_total:9.1f}")
 
 
 if __name__ == "__main__":

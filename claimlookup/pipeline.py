@@ -117,6 +117,10 @@ class IngestSummary:
     entities: int = 0
     seconds: float = 0.0
     stages: StageSeconds = field(default_factory=StageSeconds)
+    #: CPU seconds of the ingesting process per stage (all its threads; spaCy
+    #: worker processes not included): a measure of work that a busy machine
+    #: does not inflate the way it inflates wall-clock time.
+    cpu: StageSeconds = field(default_factory=StageSeconds)
     problems: list[Problem] = field(default_factory=list)
     processes: int = 1  # spaCy processes used
 
@@ -223,6 +227,7 @@ def ingest(store: Store, records: Iterable[ArticleRecord | Problem], *, n_proces
     for outcome in clocks[3].wrap(store.write_articles(embedded)):
         run.written(outcome)
     run.summary.stages = _stage_seconds([clock.seconds for clock in clocks])
+    run.summary.cpu = _stage_seconds([clock.cpu_seconds for clock in clocks])
     run.summary.seconds = time.perf_counter() - started
     return run.summary
 
@@ -360,21 +365,24 @@ def _chunks_by_size(items: Iterable[Article], limit: int, size: Callable[[Articl
 
 
 class _Clock:
-    """Accumulates the time spent in ``next()`` of one stage (upstream included)."""
+    """Accumulates the wall-clock and CPU time spent in ``next()`` of one
+    stage (upstream stages included)."""
 
     def __init__(self) -> None:
         self.seconds = 0.0
+        self.cpu_seconds = 0.0
 
     def wrap(self, iterable: Iterable[_T]) -> Iterator[_T]:
         iterator = iter(iterable)
         while True:
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             try:
                 item = next(iterator)
             except StopIteration:
-                self.seconds += time.perf_counter() - started
                 return
-            self.seconds += time.perf_counter() - started
+            finally:
+                self.seconds += time.perf_counter() - started
+                self.cpu_seconds += time.process_time() - cpu_started
             yield item
 
 
