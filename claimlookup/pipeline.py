@@ -21,6 +21,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TypeVar
@@ -35,6 +36,8 @@ PARALLEL_MIN_ARTICLES = 200
 HASH_LOOKUP_BATCH = 64
 #: Texts (titles + sentences) per embedder call: large calls sort by length and pad little.
 EMBED_CHUNK_TEXTS = 512
+#: Threads that call the embedder in parallel during ``ingest`` (one per core).
+MAX_EMBED_THREADS = 2
 #: spaCy's own limit on a text; longer bodies are refused.
 MAX_BODY_CHARS = 1_000_000
 MAX_ID_CHARS = 512
@@ -223,7 +226,7 @@ def ingest(store: Store, records: Iterable[ArticleRecord | Problem], *, n_proces
     changed = clocks[0].wrap(run.changed(run.prepared(records)))
     changed, run.summary.processes = _with_processes(changed, n_process)
     analysed = clocks[1].wrap(_analysed(changed, run.summary.processes))
-    embedded = clocks[2].wrap(_embedded(analysed) if embed else analysed)
+    embedded = clocks[2].wrap(_embedded(analysed, _embed_threads()) if embed else analysed)
     for outcome in clocks[3].wrap(store.write_articles(embedded)):
         run.written(outcome)
     run.summary.stages = _stage_seconds([clock.seconds for clock in clocks])
@@ -318,20 +321,30 @@ def _analysed(articles: Iterator[Article], n_process: int) -> Iterator[Article]:
     yield from nlp.analyse_articles(itertools.chain([first], articles), n_process=n_process)
 
 
-def _embedded(articles: Iterator[Article]) -> Iterator[Article]:
+def _embedded(articles: Iterator[Article], threads: int = 1) -> Iterator[Article]:
     """Set every sentence's vector (titles included), embedding the texts of
-    several articles in one call; identical texts are embedded once."""
+    several articles per call; identical texts are embedded once. With
+    ``threads > 1`` each call's texts are split over that many threads:
+    onnxruntime releases the GIL while it runs, so one single-threaded session
+    per core does twice the work of one without the spinning that intra-op
+    threads cost on a busy machine (docs/benchmarks.md)."""
     from claimlookup.embed import get_embedder
 
-    embedder = None
-    for chunk in _chunks_by_size(articles, EMBED_CHUNK_TEXTS, lambda a: len(a.sentences)):
-        embedder = embedder or get_embedder()
-        texts = list(dict.fromkeys(s.text for a in chunk for s in a.sentences))
-        vectors = dict(zip(texts, embedder.embed(texts)))
-        for article in chunk:
-            for sentence in article.sentences:
-                sentence.vector = vectors[sentence.text]
-        yield from chunk
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        for chunk in _chunks_by_size(articles, EMBED_CHUNK_TEXTS, lambda a: len(a.sentences)):
+            texts = sorted(dict.fromkeys(s.text for a in chunk for s in a.sentences), key=len)
+            parts = [texts[i::threads] for i in range(threads)]  # similar lengths in every part
+            embedder = get_embedder()
+            vectors = dict(zip(itertools.chain(*parts), itertools.chain(*pool.map(embedder.embed, parts))))
+            for article in chunk:
+                for sentence in article.sentences:
+                    sentence.vector = vectors[sentence.text]
+            yield from chunk
+
+
+def _embed_threads() -> int:
+    """One embedding thread per core, at most ``MAX_EMBED_THREADS``."""
+    return max(1, min(os.cpu_count() or 1, MAX_EMBED_THREADS))
 
 
 def _with_processes(articles: Iterator[Article], n_process: int | None) -> tuple[Iterator[Article], int]:

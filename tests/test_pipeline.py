@@ -281,3 +281,19 @@ def test_nothing_to_analyse_loads_no_model(store: Store, monkeypatch: pytest.Mon
     monkeypatch.setattr(nlp, "analyse_articles", refuse)
     summary = ingest(store, [Problem(Origin("x.jsonl", 1), "bad"), ArticleRecord(body="", origin=Origin("x", 2))])
     assert (summary.new, summary.skipped) == (0, 2)
+
+
+@pytest.mark.slow
+def test_embedding_threads_give_the_same_vectors() -> None:
+    from claimlookup.pipeline import _embedded
+
+    def analysed() -> list[Article]:
+        return list(nlp.analyse_articles([prepare(r) for r in seed_records()[:2]]))
+
+    one = list(_embedded(iter(analysed()), threads=1))
+    two = list(_embedded(iter(analysed()), threads=2))
+    for a, b in zip(one, two, strict=True):
+        assert [s.text for s in a.sentences] == [s.text for s in b.sentences]
+        for x, y in zip(a.sentences, b.sentences):
+            assert x.vector is not None and y.vector is not None
+            assert np.allclose(x.vector, y.vector, atol=1e-5)
