@@ -133,6 +133,8 @@ class IngestSummary:
         return self.new + self.updated + self.unchanged
 
 
+#: Called with 1 each time an input item (record or reader problem) is settled:
+#: written, unchanged, duplicate or skipped.
 ProgressCallback = Callable[[int], None]
 
 
@@ -290,11 +292,11 @@ class _Run:
                     yield article
 
     def report(self, problem: Problem) -> None:
+        """Record a problem; it settles one input item (progress counts items)."""
         self.summary.problems.append(problem)
         if problem.skipped:
             self.summary.skipped += 1
-        if problem.origin.line or problem.skipped:  # a record, not a file note
-            self.on_progress(1)
+        self.on_progress(1)
 
     def written(self, outcome: WriteOutcome) -> None:
         summary = self.summary
