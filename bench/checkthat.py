@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from claimlookup.pipeline import ArticleRecord, Origin, ingest  # noqa: E402
 from claimlookup.store import Store, open_store  # noqa: E402
@@ -190,15 +191,16 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 # --- ablation --------------------------------------------------------------------------
 
-#: Feature groups removed one at a time in --ablation.
+#: Evidence sources removed one at a time in --ablation: (sentence features, article features).
 EVIDENCE = {
-    "lexical (BM25 + coverage)": ("bm25", "bm25_article", "bm25_title", "coverage", "coverage_article",
-                                  "coverage_reverse", "rank_lexical"),
-    "vectors (cosines)": ("cosine", "cosine_part", "cosine_title", "cosine_article", "cosine_gap", "rank_vector"),
-    "entities": ("entities_shared", "entities_missing"),
-    "figures": ("figure_same", "figure_different"),
-    "relative features (gap, ranks)": ("cosine_gap", "rank_lexical", "rank_vector"),
-    "store BM25 (coverage kept)": ("bm25", "bm25_article", "bm25_title", "rank_lexical"),
+    "lexical (BM25 + coverage)": (("bm25", "coverage", "coverage_reverse", "rank_lexical"),
+                                  ("coverage_article", "title_bm25")),
+    "store BM25 only (coverage kept)": (("bm25", "rank_lexical"), ("title_bm25",)),
+    "vectors (cosines)": (("cosine", "cosine_part", "cosine_gap", "rank_vector"), ("title_cosine",)),
+    "entities": (("entities_shared", "entities_missing"), ("entities_shared", "entities_missing")),
+    "figures": (("figure_same", "figure_different"), ()),
+    "relative features (gap, ranks)": (("cosine_gap", "rank_vector", "rank_lexical"), ()),
+    "second-best sentence": ((), ("second_sentence",)),
 }
 
 
@@ -218,49 +220,36 @@ def collect(store: Store, split: Split) -> list:
     return out
 
 
-def labels(sets: list, qrels: dict[str, set[str]]):
-    import numpy as np
-
-    return np.concatenate([[s.ref.article_id in qrels.get(qid, ()) for s in c.sentences] for qid, c in sets]
-                          ).astype(float)
-
-
-def rank_by(sets: list, values_of) -> dict[str, list[str]]:
-    """Rank each query's articles by the best value of their sentences."""
-    rankings = {}
-    for (qid, c), values in zip(sets, values_of):
-        best: dict[str, float] = {}
-        for s, v in zip(c.sentences, values):
-            best[s.ref.article_id] = max(best.get(s.ref.article_id, -1e9), float(v))
-        rankings[qid] = sorted(best, key=lambda a: -best[a])
-    return rankings
+def best_sentence_rankings(sets: list, column: int) -> dict[str, list[str]]:
+    """Each query's articles by the best value of one sentence feature."""
+    out = {}
+    for qid, c in sets:
+        best = [c.features[rows, column].max() for rows in c.article_rows]
+        out[qid] = [c.articles[k] for k in sorted(range(len(best)), key=lambda k: -best[k])]
+    return out
 
 
 def ablation(store: Store, train: Split, dev: Split) -> list[tuple[str, float]]:
-    import numpy as np
+    from fit_fusion import fit_models, rankings, scored
 
-    from claimlookup.fusion import fit_logistic
-    from claimlookup.lookup import FEATURES
+    from claimlookup.lookup import ARTICLE_FEATURES, SENTENCE_FEATURES
 
     train_sets, dev_sets = collect(store, train), collect(store, dev)
-    x_train = np.vstack([c.features for _, c in train_sets])
-    y_train = labels(train_sets, train.qrels)
-    col = {n: i for i, n in enumerate(FEATURES)}
 
-    def fused(names: Sequence[str]) -> float:
-        idx = [col[n] for n in names]
-        model = fit_logistic(x_train[:, idx], y_train, names)
-        return metrics(rank_by(dev_sets, [model.logits(c.features[:, idx]) for _, c in dev_sets]),
-                       dev.qrels)["map_at_5"]
+    def fused(drop_sentence: Sequence[str] = (), drop_article: Sequence[str] = ()) -> float:
+        s_names = [n for n in SENTENCE_FEATURES if n not in drop_sentence]
+        a_names = [n for n in ARTICLE_FEATURES if n not in drop_article]
+        models = fit_models(train_sets, train.qrels, sentence_names=s_names, article_names=a_names)
+        return metrics(rankings(scored(dev_sets, models, s_names, a_names)), dev.qrels)["map_at_5"]
 
     rows = [("BM25 only (store BM25, best sentence)",
-             metrics(rank_by(dev_sets, [c.features[:, col["bm25"]] for _, c in dev_sets]), dev.qrels)["map_at_5"]),
+             metrics(best_sentence_rankings(dev_sets, SENTENCE_FEATURES.index("bm25")), dev.qrels)["map_at_5"]),
             ("vectors only (best cosine)",
-             metrics(rank_by(dev_sets, [c.features[:, col["cosine_part"]] for _, c in dev_sets]),
+             metrics(best_sentence_rankings(dev_sets, SENTENCE_FEATURES.index("cosine_part")),
                      dev.qrels)["map_at_5"]),
-            ("fused (all features)", fused(FEATURES))]
-    for name, group in EVIDENCE.items():
-        rows.append((f"fused minus {name}", fused([f for f in FEATURES if f not in group])))
+            ("fused (all features)", fused())]
+    for name, (drop_sentence, drop_article) in EVIDENCE.items():
+        rows.append((f"fused minus {name}", fused(drop_sentence, drop_article)))
     return rows
 
 

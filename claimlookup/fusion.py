@@ -139,11 +139,30 @@ def reliability_table(p: np.ndarray, y: np.ndarray,
     return rows
 
 
+@dataclass(frozen=True)
+class Fusion:
+    """The two checked-in models: ``sentence`` scores a candidate sentence;
+    ``article`` scores a candidate article from its sentences' log-odds and
+    article-level evidence."""
+
+    sentence: FusionModel
+    article: FusionModel
+    meta: dict
+
+    def to_json(self) -> dict:
+        return {"meta": self.meta, "sentence": self.sentence.to_json(), "article": self.article.to_json()}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Fusion:
+        return cls(FusionModel.from_json(data["sentence"]), FusionModel.from_json(data["article"]),
+                   data.get("meta", {}))
+
+
 @functools.lru_cache(maxsize=4)
-def load_model(path: str | None = None) -> FusionModel:
-    """The checked-in fusion model (cached per path)."""
+def load_fusion(path: str | None = None) -> Fusion:
+    """The checked-in models (cached per path)."""
     with open(path or WEIGHTS_PATH, encoding="utf-8") as f:
-        return FusionModel.from_json(json.load(f))
+        return Fusion.from_json(json.load(f))
 
 
 # --- lexical evidence that does not depend on the store -------------------------

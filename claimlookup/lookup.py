@@ -53,14 +53,16 @@ MIN_CONTENT_WORDS = 3
 #: Upper bound on ``LookupRequest.limit`` (reports per lookup).
 MAX_LIMIT = 50
 #: Sentences proposed by BM25 and by the vectors, per claim (the union is scored).
-LEXICAL_CANDIDATES = 80
-VECTOR_CANDIDATES = 80
+LEXICAL_CANDIDATES = 60
+VECTOR_CANDIDATES = 60
+#: Vector candidates kept for each sentence of a multi-sentence claim.
+PART_CANDIDATES = 20
 #: Key terms of the claim in the lexical OR-query (the store caps query size).
 MAX_QUERY_TERMS = 32
-#: Sentences shown per report: the best ones, at most this many ...
+#: Sentences shown per report: the best one, and the next best scoring at
+#: least SENTENCE_FLOOR, at most MAX_SENTENCES_PER_REPORT in all.
 MAX_SENTENCES_PER_REPORT = 5
-#: ... and only those scoring at least this share of the report's best sentence.
-SENTENCE_SHARE = 0.5
+SENTENCE_FLOOR = 0.02
 #: Relative tolerance (of the larger value) within which an approximate
 #: figure agrees ("around two dozen" vs 20); "dozens"-style vague figures get
 #: VAGUE_TOLERANCE.
@@ -163,9 +165,11 @@ class Copy:
 class Report:
     """An article that reports the claim, with its best sentences first.
 
-    ``score``: calibrated probability that the article reports the claim (its
-    best sentence's score). ``shared_entities`` / ``missing_entities``: the
-    claim's entity keys that the article mentions / does not mention.
+    ``score``: calibrated probability that the article reports the claim
+    (the article model over its best two sentences and article evidence).
+    ``shared_entities`` / ``missing_entities``: the claim's entity keys that
+    the article mentions / does not mention. ``evidence``: the article
+    features and their contributions, only when ``explain`` was asked.
     """
 
     article_id: str
@@ -178,6 +182,7 @@ class Report:
     copies: list[Copy] = field(default_factory=list)
     shared_entities: list[str] = field(default_factory=list)
     missing_entities: list[str] = field(default_factory=list)
+    evidence: dict | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,39 +361,58 @@ def _embed(texts: list[str]) -> np.ndarray:
 
 # --- candidates and features --------------------------------------------------------
 
-#: The evidence the fusion model weighs, in the order of its weights. Sentence
-#: features describe the candidate sentence; ``*_article`` ones the article's
-#: sentences the lookup fetched (its title and every candidate sentence of it);
-#: ``cosine_gap`` and ``rank_*`` compare the article with the other candidates.
-FEATURES = (
+#: Evidence about one candidate sentence, in the order of the sentence model's
+#: weights. ``cosine_gap`` and ``rank_*`` compare it with the claim's other
+#: candidates: a sentence far behind the best one is rarely the same claim.
+SENTENCE_FEATURES = (
     "bm25",               # store BM25 / best BM25 among this claim's candidates
-    "bm25_article",       # best of the above over the article
-    "bm25_title",         # the article title's (0 if its title does not match)
-    "coverage",           # IDF-weighted share of the claim's words in the sentence
-    "coverage_article",   # ... in the article's fetched sentences together
-    "coverage_reverse",   # IDF-weighted share of the sentence's words in the claim
+    "coverage",           # IDF-weighted share of the claim's content words in the sentence
+    "coverage_reverse",   # IDF-weighted share of the sentence's content words in the claim
     "cosine",             # claim vector . sentence vector
-    "cosine_part",        # best over the claim's sentences (= cosine for one sentence)
-    "cosine_title",       # claim vector . title vector
-    "cosine_article",     # best cosine_part over the article's fetched sentences
-    "cosine_gap",         # cosine_article - the best cosine_article of any candidate
-    "rank_lexical",       # 1 / (1 + rank of the article by bm25_article)
-    "rank_vector",        # 1 / (1 + rank of the article by cosine_article)
-    "entities_shared",    # claim entities found in the article (at most 3)
-    "entities_missing",   # claim entities not found in the article (at most 3)
-    "figure_same",        # the sentence gives a figure agreeing with the claim's
+    "cosine_part",        # best over the claim and its sentences (= cosine for one sentence)
+    "cosine_gap",         # cosine_part - the best cosine_part among the candidates
+    "rank_vector",        # 1 / (1 + rank of the sentence by cosine_part)
+    "rank_lexical",       # 1 / (1 + rank of the sentence by bm25)
+    "entities_shared",    # claim entities the sentence mentions (at most 3)
+    "entities_missing",   # claim entities it does not mention (at most 3)
+    "figure_same",        # it gives a figure agreeing with the claim's
     "figure_different",   # it gives the same counted thing with another figure
 )
+#: Evidence about a candidate article, over the sentences the lookup fetched
+#: of it (its title and every candidate sentence), in the order of the
+#: article model's weights.
+ARTICLE_FEATURES = (
+    "best_sentence",      # log-odds of its best sentence (sentence model)
+    "second_sentence",    # log-odds of its second best (best - 5 when it has one)
+    "coverage_article",   # IDF-weighted share of the claim's words in those sentences together
+    "entities_shared",    # claim entities the article mentions (at most 3)
+    "entities_missing",   # claim entities it does not mention (at most 3)
+    "title_cosine",       # cosine_part of its title
+    "title_bm25",         # bm25 feature of its title (0 if the title does not match)
+)
+#: Log-odds given to a missing second sentence: "best - SECOND_GAP".
+SECOND_GAP = 5.0
 
 
 @dataclass(slots=True)
 class CandidateSet:
-    """One claim's candidate sentences and their features (rows align)."""
+    """One claim's candidate sentences, their articles and the evidence.
+
+    Rows of ``features`` / ``logits`` / ``scores`` align with ``sentences``;
+    rows of ``article_features`` / ``article_scores`` with ``articles``, and
+    ``article_rows[k]`` lists the sentence rows of ``articles[k]``. Scores are
+    filled by ``score``.
+    """
 
     claim: PreparedClaim
     sentences: list[StoredSentence]
-    features: np.ndarray  # (len(sentences), len(FEATURES))
+    features: np.ndarray  # (len(sentences), len(SENTENCE_FEATURES))
+    articles: list[str] = field(default_factory=list)
+    article_rows: list[list[int]] = field(default_factory=list)
+    logits: np.ndarray | None = None
     scores: np.ndarray | None = None
+    article_features: np.ndarray | None = None
+    article_scores: np.ndarray | None = None
 
 
 def lexical_query(claim: PreparedClaim) -> ParsedQuery:
@@ -412,8 +436,8 @@ def candidate_sets(store: Store, claims: Sequence[PreparedClaim], filters: Filte
         query = lexical_query(claim)
         bm25 = {c.ref: c.score for c in store.lexical_candidates(query, filters, limit or LEXICAL_CANDIDATES)}
         refs = dict.fromkeys(bm25)
-        for hits in found[row:row + len(claim.vectors)]:
-            refs.update(dict.fromkeys(c.ref for c in hits))
+        for part, hits in enumerate(found[row:row + len(claim.vectors)]):
+            refs.update(dict.fromkeys(c.ref for c in (hits if part == 0 else hits[:PART_CANDIDATES])))
         row += len(claim.vectors)
         refs.update(dict.fromkeys(SentenceRef(r.article_id, TITLE_POSITION) for r in list(refs)))
         missing = [r for r in refs if r not in bm25]
@@ -426,71 +450,85 @@ def candidate_sets(store: Store, claims: Sequence[PreparedClaim], filters: Filte
     out = []
     for claim, (bm25, refs) in zip(claims, per_claim):
         sentences = [stored[r] for r in refs if r in stored and stored[r].sentence.vector is not None]
-        out.append(CandidateSet(claim, sentences, _features(claim, sentences, bm25)))
+        out.append(_candidate_set(claim, sentences, bm25))
     return out
 
 
-@functools.lru_cache(maxsize=200_000)
-def _stems(text: str) -> frozenset[str]:
-    return frozenset(fusion.content_stems(text))
+@dataclass(frozen=True, slots=True)
+class _TextTerms:
+    """What the features need from a sentence's text, computed once per text."""
+
+    stems: frozenset[str]
+    weight: float  # sum of the stems' IDF
+    words: frozenset[str]  # lower-case words, hyphens split
 
 
-@functools.lru_cache(maxsize=200_000)
-def _lower_words(text: str) -> frozenset[str]:
-    return frozenset(w.lower() for _, _, w in fusion.words(text.replace("-", " ")))
+@functools.lru_cache(maxsize=100_000)
+def _terms(text: str) -> _TextTerms:
+    weights = fusion.TermWeights.load()
+    stems = frozenset(fusion.content_stems(text))
+    words = frozenset(w.lower() for _, _, w in fusion.words(text.replace("-", " ")))
+    return _TextTerms(stems, sum(weights.idf(t) for t in stems), words)
 
 
-def _features(claim: PreparedClaim, sentences: list[StoredSentence],
-              bm25: dict[SentenceRef, float]) -> np.ndarray:
+def _candidate_set(claim: PreparedClaim, sentences: list[StoredSentence],
+                   bm25: dict[SentenceRef, float]) -> CandidateSet:
+    rows_of: dict[str, list[int]] = {}
+    for i, s in enumerate(sentences):
+        rows_of.setdefault(s.ref.article_id, []).append(i)
+    return CandidateSet(claim, sentences, _sentence_features(claim, sentences, bm25),
+                        list(rows_of), list(rows_of.values()))
+
+
+def _sentence_features(claim: PreparedClaim, sentences: list[StoredSentence],
+                       bm25: dict[SentenceRef, float]) -> np.ndarray:
     n = len(sentences)
-    x = np.zeros((n, len(FEATURES)))
+    x = np.zeros((n, len(SENTENCE_FEATURES)))
     if not n:
         return x
-    col = {name: i for i, name in enumerate(FEATURES)}
-    vectors = np.vstack([s.sentence.vector for s in sentences]).astype(np.float32)
-    cos = vectors @ claim.vectors.T
+    col = {name: i for i, name in enumerate(SENTENCE_FEATURES)}
+    cos = np.vstack([s.sentence.vector for s in sentences]).astype(np.float32) @ claim.vectors.T
     raw = np.array([max(bm25.get(s.ref, 0.0), 0.0) for s in sentences])
     x[:, col["bm25"]] = raw / raw.max() if raw.max() > 0 else 0.0
     x[:, col["cosine"]] = cos[:, 0]
     x[:, col["cosine_part"]] = cos.max(axis=1)
-    stems = [_stems(s.sentence.text) for s in sentences]
+    x[:, col["cosine_gap"]] = x[:, col["cosine_part"]] - x[:, col["cosine_part"]].max()
+    x[:, col["rank_vector"]] = 1.0 / (1.0 + _ranks(x[:, col["cosine_part"]]))
+    x[:, col["rank_lexical"]] = 1.0 / (1.0 + _ranks(x[:, col["bm25"]]))
     weights = fusion.TermWeights.load()
-    claim_stems = set(claim.stems)
-    for i, (s, st) in enumerate(zip(sentences, stems)):
-        x[i, col["coverage"]] = fusion.coverage(claim.stems, st)
-        x[i, col["coverage_reverse"]] = fusion.coverage({t: weights.idf(t) for t in st}, claim_stems)
-        same, different = _figure_evidence(claim.quantities, s.sentence.quantities)
-        x[i, col["figure_same"]], x[i, col["figure_different"]] = same, different
-    _article_features(claim, sentences, stems, x, col)
+    for i, s in enumerate(sentences):
+        terms = _terms(s.sentence.text)
+        common = terms.stems.intersection(claim.stems)
+        x[i, col["coverage"]] = fusion.coverage(claim.stems, terms.stems)
+        x[i, col["coverage_reverse"]] = sum(weights.idf(t) for t in common) / terms.weight if terms.weight else 0.0
+        shared = len(_entities_found(claim, [s.sentence])) if claim.entities else 0
+        x[i, col["entities_shared"]] = min(shared, 3)
+        x[i, col["entities_missing"]] = min(len(claim.entities) - shared, 3)
+        x[i, col["figure_same"]], x[i, col["figure_different"]] = _figure_evidence(
+            claim.quantities, s.sentence.quantities)
     return x
 
 
-def _article_features(claim: PreparedClaim, sentences: list[StoredSentence], stems: list[frozenset[str]],
-                      x: np.ndarray, col: dict[str, int]) -> None:
-    by_article: dict[str, list[int]] = {}
-    for i, s in enumerate(sentences):
-        by_article.setdefault(s.ref.article_id, []).append(i)
-    articles = list(by_article)
-    best_bm25 = np.array([x[by_article[a], col["bm25"]].max() for a in articles])
-    best_cos = np.array([x[by_article[a], col["cosine_part"]].max() for a in articles])
-    rank_lex = _ranks(best_bm25)
-    rank_vec = _ranks(best_cos)
-    top_cos = best_cos.max()
-    for k, article in enumerate(articles):
-        rows = by_article[article]
+def article_features(candidates: CandidateSet, logits: np.ndarray) -> np.ndarray:
+    """ARTICLE_FEATURES of every candidate article, given the sentence log-odds."""
+    claim, sentences = candidates.claim, candidates.sentences
+    x = np.zeros((len(candidates.articles), len(ARTICLE_FEATURES)))
+    col = {name: i for i, name in enumerate(ARTICLE_FEATURES)}
+    sent_col = {name: i for i, name in enumerate(SENTENCE_FEATURES)}
+    for k, rows in enumerate(candidates.article_rows):
+        ordered = np.sort(logits[rows])[::-1]
         title = next((i for i in rows if sentences[i].ref.position == TITLE_POSITION), None)
-        union = frozenset().union(*(stems[i] for i in rows))
-        shared = _entities_found(claim, [sentences[i].sentence for i in rows])
-        x[rows, col["bm25_article"]] = best_bm25[k]
-        x[rows, col["bm25_title"]] = x[title, col["bm25"]] if title is not None else 0.0
-        x[rows, col["coverage_article"]] = fusion.coverage(claim.stems, union)
-        x[rows, col["cosine_title"]] = x[title, col["cosine"]] if title is not None else 0.0
-        x[rows, col["cosine_article"]] = best_cos[k]
-        x[rows, col["cosine_gap"]] = best_cos[k] - top_cos
-        x[rows, col["rank_lexical"]] = 1.0 / (1.0 + rank_lex[k])
-        x[rows, col["rank_vector"]] = 1.0 / (1.0 + rank_vec[k])
-        x[rows, col["entities_shared"]] = min(len(shared), 3)
-        x[rows, col["entities_missing"]] = min(len(claim.entities) - len(shared), 3)
+        shared = len(_entities_found(claim, [sentences[i].sentence for i in rows])) if claim.entities else 0
+        x[k, col["best_sentence"]] = ordered[0]
+        x[k, col["second_sentence"]] = ordered[1] if len(ordered) > 1 else ordered[0] - SECOND_GAP
+        x[k, col["coverage_article"]] = fusion.coverage(
+            claim.stems, frozenset().union(*(_terms(sentences[i].sentence.text).stems for i in rows)))
+        x[k, col["entities_shared"]] = min(shared, 3)
+        x[k, col["entities_missing"]] = min(len(claim.entities) - shared, 3)
+        if title is not None:
+            x[k, col["title_cosine"]] = candidates.features[title, sent_col["cosine_part"]]
+            x[k, col["title_bm25"]] = candidates.features[title, sent_col["bm25"]]
+    return x
 
 
 def _ranks(values: np.ndarray) -> np.ndarray:
@@ -505,14 +543,12 @@ def _entities_found(claim: PreparedClaim, sentences: Sequence[Sentence]) -> list
     """Keys of the claim's entities that the sentences mention: the same key,
     a key whose words contain the other's ("trump" / "donald trump"), or all
     the key's words written in a sentence (NER missed the mention)."""
-    keys = [set(e.key.split()) for s in sentences for e in s.entities]
-    words = frozenset().union(*(_lower_words(s.text) for s in sentences)) if sentences else frozenset()
+    keys = [frozenset(e.key.split()) for s in sentences for e in s.entities]
+    words = frozenset().union(*(_terms(s.text).words for s in sentences)) if sentences else frozenset()
     found = []
     for entity in claim.entities:
-        mine = set(entity.key.split())
-        if not mine:
-            continue
-        if mine <= words or any(mine <= k or k <= mine for k in keys if k):
+        mine = frozenset(entity.key.split())
+        if mine and (mine <= words or any(k and (mine <= k or k <= mine) for k in keys)):
             found.append(entity.key)
     return found
 
@@ -567,20 +603,24 @@ def _figure_evidence(claim_quantities: Sequence[Quantity], quantities: Sequence[
 # --- scoring and grouping ---------------------------------------------------------------
 
 
-def score(candidates: CandidateSet, model: fusion.FusionModel | None = None) -> CandidateSet:
-    """Fill ``candidates.scores`` with calibrated probabilities."""
-    model = model or _model()
-    candidates.scores = model.probabilities(candidates.features) if len(candidates.sentences) else np.zeros(0)
+def score(candidates: CandidateSet, models: fusion.Fusion | None = None) -> CandidateSet:
+    """Fill the sentence and article scores (calibrated probabilities)."""
+    models = models or _models()
+    candidates.logits = models.sentence.logits(candidates.features)
+    candidates.scores = fusion.sigmoid(candidates.logits)
+    candidates.article_features = article_features(candidates, candidates.logits)
+    candidates.article_scores = models.article.probabilities(candidates.article_features)
     return candidates
 
 
-def _model() -> fusion.FusionModel:
-    model = fusion.load_model()
-    if model.features != FEATURES:
-        raise fusion.FusionModelError(
-            f"{fusion.WEIGHTS_PATH} was fitted on features {model.features}, the lookup computes {FEATURES}; "
-            "run bench/fit_fusion.py")
-    return model
+def _models() -> fusion.Fusion:
+    models = fusion.load_fusion()
+    for model, names in ((models.sentence, SENTENCE_FEATURES), (models.article, ARTICLE_FEATURES)):
+        if model.features != names:
+            raise fusion.FusionModelError(
+                f"{fusion.WEIGHTS_PATH} was fitted on features {model.features}, the lookup computes "
+                f"{names}; run bench/fit_fusion.py")
+    return models
 
 
 @dataclass(slots=True)
@@ -588,18 +628,18 @@ class _Group:
     """One article's scored candidate sentences, best first."""
 
     article_id: str
-    rows: list[int]  # indices into the CandidateSet, best first
+    index: int  # into CandidateSet.articles
+    rows: list[int]  # sentence indices into the CandidateSet, best first
     score: float
     copies: list[_Group] = field(default_factory=list)
 
 
 def group_by_article(candidates: CandidateSet) -> list[_Group]:
-    """Articles best first; an article's score is its best sentence's."""
+    """Articles best first (by article score), each with its sentence rows
+    best first."""
     scores = candidates.scores
-    rows_of: dict[str, list[int]] = {}
-    for i in np.argsort(-scores, kind="stable"):
-        rows_of.setdefault(candidates.sentences[i].ref.article_id, []).append(int(i))
-    groups = [_Group(a, rows, float(scores[rows[0]])) for a, rows in rows_of.items()]
+    groups = [_Group(article, k, sorted(rows, key=lambda i: -scores[i]), float(candidates.article_scores[k]))
+              for k, (article, rows) in enumerate(zip(candidates.articles, candidates.article_rows))]
     return sorted(groups, key=lambda g: -g.score)
 
 
@@ -678,11 +718,7 @@ def _report_sentence(candidates: CandidateSet, row: int, explain: bool) -> Repor
     stored = candidates.sentences[row]
     sentence = stored.sentence
     claim = candidates.claim
-    evidence = None
-    if explain:
-        model = _model()
-        evidence = {"features": {n: round(float(v), 4) for n, v in zip(FEATURES, candidates.features[row])},
-                    "contributions": model.contributions(candidates.features[row])}
+    evidence = _evidence(_models().sentence, candidates.features[row]) if explain else None
     return ReportSentence(
         position=sentence.position, text=sentence.text, highlighted=highlight(sentence.text, claim.stems),
         score=round(float(candidates.scores[row]), 4), stance=sentence.stance, attributed_to=sentence.speaker,
@@ -690,11 +726,17 @@ def _report_sentence(candidates: CandidateSet, row: int, explain: bool) -> Repor
         evidence=evidence)
 
 
-def _shown_rows(candidates: CandidateSet, group: _Group, min_score: float) -> list[int]:
-    best = candidates.scores[group.rows[0]]
-    floor = max(min_score, SENTENCE_SHARE * best)
-    rows = [i for i in group.rows if candidates.scores[i] >= floor]
-    return (rows or group.rows[:1])[:MAX_SENTENCES_PER_REPORT]
+def _evidence(model: fusion.FusionModel, row: np.ndarray) -> dict:
+    """What ``explain`` shows: the features and their shares of the log-odds."""
+    return {"features": {n: round(float(v), 4) for n, v in zip(model.features, row)},
+            "contributions": model.contributions(row)}
+
+
+def _shown_rows(candidates: CandidateSet, group: _Group) -> list[int]:
+    """The group's best sentence, then the others scoring at least
+    SENTENCE_FLOOR, at most MAX_SENTENCES_PER_REPORT."""
+    best, rest = group.rows[0], group.rows[1:]
+    return [best, *(i for i in rest if candidates.scores[i] >= SENTENCE_FLOOR)][:MAX_SENTENCES_PER_REPORT]
 
 
 def _copy(candidates: CandidateSet, group: _Group) -> Copy:
@@ -702,8 +744,7 @@ def _copy(candidates: CandidateSet, group: _Group) -> Copy:
     return Copy(s.ref.article_id, s.source, s.published, s.url)
 
 
-def build_report(candidates: CandidateSet, group: _Group, min_score: float = 0.0,
-                 explain: bool = False) -> Report:
+def build_report(candidates: CandidateSet, group: _Group, explain: bool = False) -> Report:
     """The report of one article group: its best sentences, copies, and the
     claim's entities it shares or misses (over the sentences fetched for it:
     its title and every candidate sentence)."""
@@ -713,10 +754,11 @@ def build_report(candidates: CandidateSet, group: _Group, min_score: float = 0.0
     return Report(
         article_id=lead.ref.article_id, title=lead.title, source=lead.source, published=lead.published,
         url=lead.url, score=round(group.score, 4),
-        sentences=[_report_sentence(candidates, i, explain) for i in _shown_rows(candidates, group, min_score)],
+        sentences=[_report_sentence(candidates, i, explain) for i in _shown_rows(candidates, group)],
         copies=[_copy(candidates, g) for g in group.copies],
         shared_entities=[k for k in keys if k in shared],
-        missing_entities=[k for k in keys if k not in shared])
+        missing_entities=[k for k in keys if k not in shared],
+        evidence=_evidence(_models().article, candidates.article_features[group.index]) if explain else None)
 
 
 def reports_for(candidates: CandidateSet, limit: int, min_score: float = 0.0, explain: bool = False,
@@ -725,7 +767,7 @@ def reports_for(candidates: CandidateSet, limit: int, min_score: float = 0.0, ex
     groups = fold_copies(candidates, group_by_article(candidates))
     if exclude is not None:
         groups = [g for g in groups if not exclude.covers(candidates, g)]
-    return [build_report(candidates, g, min_score, explain) for g in groups[:limit] if g.score >= min_score]
+    return [build_report(candidates, g, explain) for g in groups[:limit] if g.score >= min_score]
 
 
 @dataclass(slots=True)

@@ -87,10 +87,25 @@ def test_weights_with_wrong_shape_are_refused() -> None:
 
 
 def test_checked_in_weights_match_the_lookup_features() -> None:
-    model = fusion.load_model()
-    assert model.features == lookup.FEATURES
-    assert "train" in model.meta["fitted_on"] and "dev" not in model.meta["fitted_on"]
-    assert np.all(model.scales > 0)
+    models = fusion.load_fusion()
+    assert models.sentence.features == lookup.SENTENCE_FEATURES
+    assert models.article.features == lookup.ARTICLE_FEATURES
+    assert "'train'" in models.meta["fitted_on"] and "dev" not in models.meta["fitted_on"]
+    assert np.all(models.sentence.scales > 0) and np.all(models.article.scales > 0)
+
+
+def test_more_evidence_never_lowers_the_checked_in_scores() -> None:
+    """Sanity of the fitted signs: a closer cosine and a better article-level
+    best sentence each raise the probability."""
+    models = fusion.load_fusion()
+    row = models.sentence.means.copy()
+    better = row.copy()
+    better[lookup.SENTENCE_FEATURES.index("cosine_gap")] += 0.1
+    assert models.sentence.probabilities(better[None])[0] > models.sentence.probabilities(row[None])[0]
+    art = models.article.means.copy()
+    art_better = art.copy()
+    art_better[lookup.ARTICLE_FEATURES.index("best_sentence")] += 1.0
+    assert models.article.probabilities(art_better[None])[0] > models.article.probabilities(art[None])[0]
 
 
 @pytest.mark.parametrize(("word", "expected"), [

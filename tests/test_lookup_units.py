@@ -110,9 +110,15 @@ def claim(text: str = "Russian jets struck a market in Idlib killing 20 people",
 
 
 def candidate_set(rows: list[tuple[StoredSentence, float]]) -> CandidateSet:
+    """Scored candidates; an article's score here is its best sentence's."""
     sentences = [s for s, _ in rows]
-    return CandidateSet(claim(), sentences, np.zeros((len(sentences), len(lookup.FEATURES))),
-                        np.array([p for _, p in rows]))
+    rows_of: dict[str, list[int]] = {}
+    for i, s in enumerate(sentences):
+        rows_of.setdefault(s.ref.article_id, []).append(i)
+    scores = np.array([p for _, p in rows])
+    return CandidateSet(claim(), sentences, np.zeros((len(sentences), len(lookup.SENTENCE_FEATURES))),
+                        articles=list(rows_of), article_rows=list(rows_of.values()), scores=scores,
+                        article_scores=np.array([scores[r].max() for r in rows_of.values()]))
 
 
 def test_groups_are_articles_best_first_with_best_sentence_first() -> None:
@@ -164,16 +170,24 @@ def test_report_shows_strong_sentences_with_stance_and_figures() -> None:
                 source="Outlet", stance=Stance.ATTRIBUTES, speaker="the Observatory",
                 quantities=[q(27)], entities=[EntityMention("Idlib", "GPE", "idlib", 43, 48)]), 0.8),
         (stored("a", 1, "Russian jets struck a market", "Idlib strike", _unit(1), source="Outlet"), 0.6),
-        (stored("a", 7, "The weather was fine", "Idlib strike", _unit(1), source="Outlet"), 0.1),
+        (stored("a", 7, "The weather was fine", "Idlib strike", _unit(1), source="Outlet"), 0.01),
     ])
     group = lookup.group_by_article(cs)[0]
     report = lookup.build_report(cs, group)
-    assert [s.position for s in report.sentences] == [2, 1]  # 0.1 < half of 0.8
+    assert [s.position for s in report.sentences] == [2, 1]  # 0.01 is below SENTENCE_FLOOR
     first = report.sentences[0]
     assert first.stance is Stance.ATTRIBUTES and first.attributed_to == "the Observatory"
     assert first.quantities == [QuantityAgreement(q(27), Agreement.DIFFERENT)]
     assert report.shared_entities == ["idlib"] and report.missing_entities == []
     assert first.evidence is None
+
+
+def test_report_shows_at_most_five_sentences_and_always_the_best() -> None:
+    cs = candidate_set([(stored("a", i, f"sentence {i}", "A", _unit(1)), 0.5 - i / 100) for i in range(1, 9)])
+    report = lookup.build_report(cs, lookup.group_by_article(cs)[0])
+    assert [s.position for s in report.sentences] == [1, 2, 3, 4, 5]
+    weak = candidate_set([(stored("b", 1, "only a weak one", "B", _unit(2)), 0.001)])
+    assert [s.position for s in lookup.build_report(weak, lookup.group_by_article(weak)[0]).sentences] == [1]
 
 
 def test_min_score_drops_reports_and_limit_cuts() -> None:

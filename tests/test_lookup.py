@@ -1,0 +1,181 @@
+"""Claim lookup end to end on a real SQLite store filled through the real
+pipeline (real spaCy, real embedder): the seed scenario, short input,
+filters, explain, scan."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from claimlookup import lookup
+from claimlookup.lookup import ClaimTooShort, LookupRequest, find_reports, scan
+from claimlookup.model import Agreement, Filters, Stance
+from claimlookup.pipeline import ArticleRecord, Origin, ingest
+from claimlookup.store import ArticleNotFound, Store, open_store
+
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+CLAIM = "A Russian airstrike on a market in Maaret al-Numan killed 20 people"
+MARKET = "seed-000"  # 000_358fc2682760c67c.txt: the Maaret al-Numan market strike, 20 vs 27 killed
+IDLIB = "seed-001"  # 001_bbb529f6879eddb8.txt: a strike on Idlib city, 23 killed
+
+pytestmark = pytest.mark.slow
+
+
+def seed_records() -> list[ArticleRecord]:
+    return [ArticleRecord(body=p.read_text(encoding="utf-8"), id=f"seed-{p.stem[:3]}", origin=Origin(str(p)))
+            for p in sorted(SEEDS.glob("*.txt"))]
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    path = tmp_path_factory.mktemp("lookup") / "store.db"
+    store = open_store(f"sqlite:///{path}")
+    store.setup()
+    summary = ingest(store, seed_records())
+    assert summary.new == 5, summary.problems
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def market(store: Store) -> lookup.LookupResult:
+    return find_reports(store, LookupRequest(CLAIM, explain=True))
+
+
+def _report(result: lookup.LookupResult, article_id: str) -> lookup.Report:
+    return next(r for r in result.reports if r.article_id == article_id)
+
+
+def test_the_market_article_is_the_top_report(market: lookup.LookupResult) -> None:
+    assert market.reports[0].article_id == MARKET
+    assert market.reports[0].score >= 0.5
+    assert [r.score for r in market.reports] == sorted((r.score for r in market.reports), reverse=True)
+    assert all(0.0 <= r.score <= 1.0 for r in market.reports)
+
+
+def test_claim_view_has_entities_and_the_figure(market: lookup.LookupResult) -> None:
+    assert "maaret al numan" in {e.key for e in market.claim.entities}
+    assert [(q.value, q.counts, q.event) for q in market.claim.quantities] == [(20.0, "people", "killed")]
+
+
+def test_white_helmets_sentence_attributes_the_same_figure(market: lookup.LookupResult) -> None:
+    report = _report(market, MARKET)
+    sentence = next(s for s in report.sentences if "White Helmets" in s.text and "20 people" in s.text)
+    assert sentence.stance is Stance.ATTRIBUTES
+    assert "White Helmets" in (sentence.attributed_to or "")
+    killed = [qa for qa in sentence.quantities if qa.quantity.event == "killed"]
+    assert [(qa.quantity.value, qa.agreement) for qa in killed] == [(20.0, Agreement.SAME)]
+    assert "<mark>" in sentence.highlighted
+
+
+def test_observatory_sentence_attributes_a_different_figure(market: lookup.LookupResult) -> None:
+    report = _report(market, MARKET)
+    sentence = next(s for s in report.sentences if "Syrian Observatory" in s.text)
+    assert sentence.stance is Stance.ATTRIBUTES
+    killed = [qa for qa in sentence.quantities if qa.quantity.value == 27.0]
+    assert [qa.agreement for qa in killed] == [Agreement.DIFFERENT]
+
+
+def test_defence_ministry_sentences_deny(market: lookup.LookupResult) -> None:
+    report = _report(market, MARKET)
+    ministry = [s for s in report.sentences if "Ministry of Defense" in s.text or "defense ministry" in s.text]
+    assert ministry, [s.text for s in report.sentences]
+    assert all(s.stance is Stance.DENIES for s in ministry)
+
+
+def test_figures_table_lists_both_tolls_with_outlets(market: lookup.LookupResult) -> None:
+    killed = next(r for r in market.summary.figures if r.event == "killed" and r.counts == "people")
+    outlets = {v.value: v.outlets for v in killed.values}
+    assert MARKET in outlets[20.0] and MARKET in outlets[27.0]  # seeds have no source: the id stands in
+
+
+def test_other_strike_ranks_below_and_misses_the_town(market: lookup.LookupResult) -> None:
+    ids = [r.article_id for r in market.reports]
+    assert IDLIB in ids and ids.index(IDLIB) > ids.index(MARKET)
+    idlib = _report(market, IDLIB)
+    assert "maaret al numan" in idlib.missing_entities
+    assert "maaret al numan" not in idlib.shared_entities
+    assert idlib.score < market.reports[0].score
+
+
+def test_summary_counts(market: lookup.LookupResult) -> None:
+    summary = market.summary
+    assert summary.reports == len(market.reports)
+    assert sum(summary.stances.values()) == summary.reports
+    assert set(summary.stances) == {s.value for s in Stance}
+
+
+def test_explain_gives_features_and_contributions(market: lookup.LookupResult) -> None:
+    sentence = market.reports[0].sentences[0].evidence
+    assert sentence is not None
+    assert set(sentence["features"]) == set(lookup.SENTENCE_FEATURES)
+    assert set(sentence["contributions"]) == set(lookup.SENTENCE_FEATURES) | {"bias"}
+    article = market.reports[0].evidence
+    assert article is not None and set(article["features"]) == set(lookup.ARTICLE_FEATURES)
+    assert 0.0 < article["features"]["coverage_article"] <= 1.0
+
+
+def test_without_explain_there_is_no_evidence(store: Store) -> None:
+    result = find_reports(store, LookupRequest(CLAIM, limit=2))
+    assert len(result.reports) <= 2
+    assert all(s.evidence is None for r in result.reports for s in r.sentences)
+    assert all(r.evidence is None for r in result.reports)
+
+
+@pytest.mark.parametrize("text", ["Russia bombs", "   ", "the of and a", "#Idlib 😡 https://t.co/x"])
+def test_too_short_claims_are_refused(store: Store, text: str) -> None:
+    with pytest.raises(ClaimTooShort):
+        find_reports(store, LookupRequest(text))
+
+
+def test_tweet_is_cleaned_before_lookup(store: Store) -> None:
+    tweet = ("Russian airstrike on a market in #MaaretAlNuman killed 20 people https://t.co/abc "
+             "— Someone (@someone) January 6, 2020")
+    result = find_reports(store, LookupRequest(tweet))
+    assert "https" not in result.claim.text and "@someone" not in result.claim.text
+    assert result.reports[0].article_id == MARKET
+
+
+def test_exclude_articles_filter(store: Store) -> None:
+    result = find_reports(store, LookupRequest(CLAIM, filters=Filters(exclude_articles=(MARKET,))))
+    assert MARKET not in [r.article_id for r in result.reports]
+
+
+def test_min_score_filters_reports(store: Store) -> None:
+    result = find_reports(store, LookupRequest(CLAIM, min_score=0.5))
+    assert result.reports and all(r.score >= 0.5 for r in result.reports)
+
+
+def test_out_of_range_limit_is_refused(store: Store) -> None:
+    with pytest.raises(ValueError):
+        find_reports(store, LookupRequest(CLAIM, limit=0))
+
+
+# --- scan ---------------------------------------------------------------------------------
+
+
+def test_scan_of_an_indexed_article_excludes_itself(store: Store) -> None:
+    result = scan(store, article_id=IDLIB, min_score=0.0)
+    assert result.sentences
+    assert all(s.reason in ("figure", "reporting verb", "actors") for s in result.sentences)
+    reported = {r.article_id for s in result.sentences for r in s.reports}
+    assert IDLIB not in reported and reported
+
+
+def test_scan_of_text_finds_the_indexed_report(store: Store) -> None:
+    text = (SEEDS / "000_358fc2682760c67c.txt").read_text(encoding="utf-8")
+    result = scan(store, text=text)
+    figures = [s for s in result.sentences if s.reason == "figure"]
+    assert figures
+    assert any(r.article_id == MARKET for s in figures for r in s.reports)
+
+
+def test_scan_needs_exactly_one_input(store: Store) -> None:
+    with pytest.raises(ValueError):
+        scan(store)
+    with pytest.raises(ValueError):
+        scan(store, text="x", article_id=MARKET)
+    with pytest.raises(ArticleNotFound):
+        scan(store, article_id="no-such-article")
