@@ -1,7 +1,6 @@
 """Speed and stance figures for claimlookup.nlp (prints; asserts nothing).
 
-    python bench/nlp_eval.py pipes             # spaCy configurations, words/s
-    BENCH_RUNS=1 python bench/nlp_eval.py pipes  # one run each (the machine was busy)
+    python bench/nlp_eval.py pipes             # spaCy configurations, relative CPU cost
     python bench/nlp_eval.py analyse 1 2       # analyse_articles, n_process=1 and 2
     python bench/nlp_eval.py stance            # accuracy on tests/data/stance_gold.jsonl
 
@@ -65,10 +64,13 @@ def measure(n_words: int, run) -> str:
             f"words/cpu-s  load {os.getloadavg()[0]:.1f}  runs {', '.join(f'{t:.1f}' for t in walls)}")
 
 
-def bench_pipes() -> None:
+def bench_pipes(n_articles: int = 200, rounds: int = 5) -> None:
+    """Relative cost of pipeline configurations: the first ``n_articles`` of
+    FA-KES, configurations interleaved, ``rounds`` rounds, best CPU time each
+    (the minimum is the run least disturbed by other jobs)."""
     import spacy
 
-    articles = fakes_articles()
+    articles = fakes_articles()[:n_articles]
     texts = [t for a in articles for t in (a.title, a.body)]
     n = words(articles)
     extra = ["tagger", "attribute_ruler", "lemmatizer"]
@@ -79,16 +81,27 @@ def bench_pipes() -> None:
         "tagger+parser+ner": ["senter", "attribute_ruler", "lemmatizer"],
         "senter only": ["tok2vec", "parser", "ner", *extra],
     }
-    print(f"FA-KES: {len(articles)} articles, {n} words, nlp.pipe(batch_size=64), one process", flush=True)
+    models = {}
     for name, exclude in configs.items():
-        model = spacy.load(nlp.MODEL, exclude=exclude)
-        if "senter" in model.disabled:
-            model.enable_pipe("senter")
-        line = measure(n, lambda: sum(1 for _ in model.pipe(texts, batch_size=64)))
-        print(f"{name:18s} {'+'.join(model.pipe_names):30s} {line}", flush=True)
-    model = nlp.get_nlp()
-    line = measure(n, lambda: sum(1 for _ in model.pipe(texts, batch_size=64)))
-    print(f"{'get_nlp()':18s} {'+'.join(model.pipe_names):30s} {line}", flush=True)
+        models[name] = spacy.load(nlp.MODEL, exclude=exclude)
+        if "senter" in models[name].disabled:
+            models[name].enable_pipe("senter")
+    models["get_nlp()"] = nlp.get_nlp()
+    best = {name: float("inf") for name in models}
+    for _ in range(rounds):
+        for name, model in models.items():
+            start = time.process_time()
+            for _doc in model.pipe(texts, batch_size=64):
+                pass
+            best[name] = min(best[name], time.process_time() - start)
+    base = best["senter+ner"]
+    print(f"FA-KES first {n_articles} articles, {n} words; best CPU of {rounds} interleaved rounds; "
+          f"load {os.getloadavg()[0]:.1f}")
+    print("| configuration | pipes | CPU s | words/CPU-s | relative to senter+ner |")
+    print("|---|---|---|---|---|")
+    for name, model in models.items():
+        print(f"| {name} | {'+'.join(model.pipe_names)} | {best[name]:.2f} | {n / best[name]:.0f} | "
+              f"{base / best[name]:.2f} |")
 
 
 def bench_analyse(processes: list[int]) -> None:
