@@ -334,8 +334,8 @@ _QUALIFIERS = {  # words before a figure (longest first) -> qualifier
 _MAX_QUALIFIER = max(len(k) for k in _QUALIFIERS)
 
 _EVENT_WORDS = {
-    "killed": "kill kills killed killing killings dead die died dies dying death deaths toll slain slew murder murdered "
-              "massacred executed perished fatalities lives",
+    "killed": "kill kills killed killing killings dead die died dies dying death deaths toll slain slew murder "
+              "murdered massacred executed perished fatalities lives",
     "wounded": "wound wounds wounded wounding injure injured injures injuring injury injuries hurt maimed",
     "displaced": "displaced displacing displace fled flee fleeing flees uprooted",
     "arrested": "arrest arrests arrested arresting detain detains detained detaining",
@@ -503,36 +503,22 @@ def _read_figure(view: _SentenceView, i: int, after_range_dash: bool = False) ->
     """A figure starting at token i: digits, number words, "two dozen", "dozens"."""
     if i >= view.n:
         return None
-    w = view.words[i]
-    label = view.ent[i]
+    w, label = view.words[i], view.ent[i]
     if label not in _FIGURE_LABELS and label not in _DATE_LABELS:
         return None
     if i > 0 and (view.words[i - 1] in _NOT_FIGURE_BEFORE or (_glued(view, i - 1, "-") and not after_range_dash)):
         return None
-    if w in _VAGUE:
-        value, end = float(_VAGUE[w]), i + 1
-        if view.word(end) == "of" and view.word(end + 1) in ("thousands", "millions"):
-            value, end = value * _VAGUE[view.word(end + 1)] / 2, end + 2  # "tens/hundreds of thousands"
-        return _Figure(value, i, end, "vague", vague=True)
-    if w == "tens" and view.word(i + 1) == "of" and view.word(i + 2) in ("thousands", "millions"):
-        return _Figure(10.0 * _VAGUE[view.word(i + 2)], i, i + 3, "vague", vague=True)
+    if w in _VAGUE or w == "tens":
+        return _read_vague(view, i)
     if _DIGITS.fullmatch(w):
-        value, end, qualifier = float(w.replace(",", "")), i + 1, "exact"
-        while len(w) <= 3 and _THOUSANDS_GROUP.fullmatch(view.word(end)):
-            value, end = value * 1000 + float(view.words[end]), end + 1  # "200 000"
-        if w.startswith("0") and len(w) > 1:
-            return None
-        scale = view.word(end)
-        if scale in _SCALES or scale == "dozen":
-            value, end = value * (_SCALES.get(scale) or 12), end + 1
-            qualifier = "approx" if scale == "dozen" else qualifier
-    elif w in _UNITS or w in _TENS or (w in ("a", "an") and view.word(i + 1) in ("dozen", "hundred", "thousand", "million", "billion")):
+        parsed = _read_digits(view, i)
+    elif w in _UNITS or w in _TENS or (w in ("a", "an") and view.word(i + 1) in _A_SCALES):
         parsed = _read_number_words(view, i)
-        if parsed is None:
-            return None
-        value, end, qualifier = parsed
     else:
         return None
+    if parsed is None:
+        return None
+    value, end, qualifier = parsed
     start = i
     if view.word(i - 1) == "half" and w in ("a", "an"):
         value, start = value / 2, i - 1  # "half a million"
@@ -540,6 +526,37 @@ def _read_figure(view: _SentenceView, i: int, after_range_dash: bool = False) ->
         return None  # "24-hour", "five-year-old" (but "20-30 people" is a range)
     year_like = end == i + 1 and len(w) == 4 and w.isdigit() and 1800 <= int(w) <= 2100
     return _Figure(value, start, end, qualifier, date_like=label in _DATE_LABELS or year_like)
+
+
+_A_SCALES = frozenset({"dozen", "hundred", "thousand", "million", "billion"})  # "a dozen", "a million"
+
+
+def _read_vague(view: _SentenceView, i: int) -> _Figure | None:
+    """"dozens", "hundreds of thousands", "tens of thousands"."""
+    w = view.words[i]
+    if w == "tens":
+        if view.word(i + 1) == "of" and view.word(i + 2) in ("thousands", "millions"):
+            return _Figure(10.0 * _VAGUE[view.word(i + 2)], i, i + 3, "vague", vague=True)
+        return None
+    value, end = float(_VAGUE[w]), i + 1
+    if view.word(end) == "of" and view.word(end + 1) in ("thousands", "millions"):
+        value, end = value * _VAGUE[view.word(end + 1)] / 2, end + 2
+    return _Figure(value, i, end, "vague", vague=True)
+
+
+def _read_digits(view: _SentenceView, i: int) -> tuple[float, int, str] | None:
+    """"20", "592,700", "200 000", "2.5 million", "2 dozen"."""
+    w = view.words[i]
+    if w.startswith("0") and len(w) > 1 and not w.startswith("0."):
+        return None
+    value, end, qualifier = float(w.replace(",", "")), i + 1, "exact"
+    while len(w) <= 3 and _THOUSANDS_GROUP.fullmatch(view.word(end)):
+        value, end = value * 1000 + float(view.words[end]), end + 1
+    scale = view.word(end)
+    if scale in _SCALES or scale == "dozen":
+        value, end = value * (_SCALES.get(scale) or 12), end + 1
+        qualifier = "approx" if scale == "dozen" else qualifier
+    return value, end, qualifier
 
 
 def _glued(view: _SentenceView, i: int, text: str) -> bool:

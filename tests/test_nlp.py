@@ -188,8 +188,8 @@ S000_MISSIONS = ("“The Russian air force was not carrying out any missions in 
 S001_FEDERATION = ("Russian Federation has angrily denied its planes had conducted air strikes overnight against the "
                    "Syrian rebel-held city of Idlib, which the Syrian Observatory for Human Rights said had killed 23 "
                    "people.")
-S004_MONITOR = ("At least 45 foreign-backed militants have been killed in a missile attack in Syria’s embattled province "
-                "of Idlib, says a UK-based monitor.")
+S004_MONITOR = ("At least 45 foreign-backed militants have been killed in a missile attack in Syria’s embattled "
+                "province of Idlib, says a UK-based monitor.")
 
 QUANTITY_CASES = [
     # seeds
@@ -253,7 +253,8 @@ QUANTITY_CASES = [
      "in Aleppo Hama Damascus and its countryside on Friday.",  # FA-KES 1926479156
      [(5, "citizens", "killed", "exact"), (4, "citizens", "wounded", "exact")]),
     # ranges: both ends, with the noun and event of the whole
-    ("The strikes killed 20 to 30 people.", [(20, "people", "killed", "at_least"), (30, "people", "killed", "at_most")]),
+    ("The strikes killed 20 to 30 people.",
+     [(20, "people", "killed", "at_least"), (30, "people", "killed", "at_most")]),
     ("Between 20 and 30 civilians were killed.",
      [(20, "civilians", "killed", "at_least"), (30, "civilians", "killed", "at_most")]),
     ("Fighting from 2011 to 2015 killed 300 people.", [(300, "people", "killed", "exact")]),
