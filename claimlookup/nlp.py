@@ -420,8 +420,8 @@ _EVENT_TO_FIGURE = frozenset(
     "to at of rose risen rises rising climbed climbs reached reaches has had have stood stands now "
     "jumped increased up another further additional a an the".split())
 #: Words between a figure (or its noun) and a later event word: "45 militants have been killed".
-_FIGURE_TO_EVENT = frozenset("have has had been were was are is be being reportedly also all now already "
-                             "later were reported".split())
+_FIGURE_TO_EVENT = frozenset("have has had been were was are is be being reportedly also all now already later "
+                             "reported confirmed believed feared may might could would will".split())
 _NOT_FIGURE_BEFORE = frozenset(
     "resolution article no no. number section chapter paragraph page flight route highway road channel "
     "item clause room block su mig tu al f $ £ € us$ usd".split())
@@ -687,7 +687,8 @@ def _counted_noun(view: _SentenceView, figure: _Figure, previous_counts: str) ->
             return noun
         if not _is_modifier(view, k):
             break
-        if not noun.fallback and len(w) > 3 and w.endswith("s") and not w.endswith("ss") and w.isalpha():
+        if (not noun.fallback and len(w) > 3 and w.endswith("s") and not w.endswith("ss") and w.isalpha()
+                and view.ent[k] in ("", "NORP")):  # "129 loyalists", "30 Alawites"; not "seven Homs"
             noun.fallback, noun.fallback_end = w, k + 1
     return noun
 
@@ -696,7 +697,9 @@ def _is_modifier(view: _SentenceView, k: int) -> bool:
     if not 0 <= k < view.n:
         return False
     w = view.words[k]
-    if w == "-" or view.is_named(k):
+    if w == "-":
+        return _glued(view, k, "-")  # "foreign-backed", not a dash
+    if view.is_named(k):
         return True
     return w.isalpha() and w not in STOP_WORDS and w not in EVENTS and w not in _NOT_FIGURE_AFTER
 
