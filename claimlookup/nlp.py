@@ -772,7 +772,8 @@ _DENIAL_PHRASES = _by_first_word((
     ("are", "lies"), ("is", "a", "lie"),
 ))
 _NEGATIONS = frozenset({"not", "n't", "never"})
-_NEGATION_AUX = frozenset({"be", "been", "being", "have", "had", "yet", "ever", "directly", "even"})
+#: Words allowed between the negation and the action; not "be" ("cannot be used" is no denial).
+_NEGATION_AUX = frozenset({"been", "have", "had", "yet", "ever", "directly", "even"})
 #: Negated actions that, in an attributed sentence, deny a strike claim:
 #: "was not carrying out any missions", "has not delivered any airstrikes".
 _NEGATED_ACTIONS = frozenset(
@@ -795,7 +796,8 @@ _INVERTIBLE = frozenset("said says added adds noted stated reported wrote explai
 _BE = frozenset({"was", "were", "is", "are", "been", "being", "be"})
 _PRE_VERB_SKIP = frozenset(
     "has have had also further later earlier previously repeatedly again all both reportedly then too already "
-    "once did does do not n't would will could can may might should always still long now".split())
+    "once did does do not n't would will could can may might should always still long now however "
+    "meanwhile".split())
 _PRONOUNS = frozenset("he she they it we i you who which that this these those one".split())
 _HEDGES = _by_first_word((
     ("unclear",), ("not", "clear"), ("not", "yet", "clear"), ("not", "known"), ("unknown",), ("unconfirmed",),
@@ -968,7 +970,7 @@ def _ends_clause(view: _SentenceView, k: int) -> bool:
     """Token k can follow an inverted subject: "said the Observatory." / ",
     adding" / "on Sunday"; not "said Russia had warned"."""
     w = view.word(k)
-    return (not w or not w[0].isalnum() or w in _REPORT_VERBS or w == "on"
+    return (not w or not w[0].isalnum() or w in _REPORT_VERBS or w == "on" or w in _RELATIVES
             or view.ent[k] in ("DATE", "TIME"))
 
 
@@ -1105,7 +1107,7 @@ def _new_nationality(view: _SentenceView, k: int) -> bool:
 
 def _trim(view: _SentenceView, i: int, j: int) -> _Range:
     def dropped(k: int, words: frozenset[str]) -> bool:
-        return not view.is_named(k) and (view.words[k] in words or view.words[k] in _QUOTE_CHARS)
+        return not _is_acronym(view, k) and (view.words[k] in words or view.words[k] in _QUOTE_CHARS)
 
     while i < j and dropped(i, _SPEAKER_TRIM_LEFT):
         i += 1

@@ -368,6 +368,12 @@ STANCE_CASES = [
      "aircraft belonging to the Syrian government or its ally Russia.",
      Stance.UNCLEAR, "Britain-based group"),  # 1923102842
     ("Retaliation to downing of Russia helicopter?", Stance.UNCLEAR, None),  # 1919191754
+    ('"Planes of the Russian air force have not carried out any strikes near Khan Shaykhun of Idlib province" said a '
+     'statement by the Russias defence ministry.', Stance.DENIES, "Russias defence ministry"),  # 1919191759
+    ("This cannot be used as a maneuver to divert us said Fabius whose country has been a strong backer of action.",
+     Stance.ATTRIBUTES, "Fabius"),  # 1926479125, shortened: "cannot be used" is no negated action
+    ("A senior Kurdish commander however denied Syrian government bombings of the Turkey-backed fighters.",
+     Stance.DENIES, "Kurdish commander"),  # 1924058064, shortened
 ]
 
 
