@@ -800,7 +800,8 @@ _PRE_VERB_SKIP = frozenset(
     "meanwhile".split())
 _PRONOUNS = frozenset("he she they it we i you who which that this these those one".split())
 _HEDGES = _by_first_word((
-    ("unclear",), ("not", "clear"), ("not", "yet", "clear"), ("not", "known"), ("unknown",), ("unconfirmed",),
+    ("unclear",), ("not", "clear"), ("not", "yet", "clear"), ("not", "known"), ("unconfirmed",),
+    ("is", "unknown"), ("are", "unknown"), ("was", "unknown"), ("remains", "unknown"), ("remain", "unknown"),
     ("could", "not", "be", "verified"), ("could", "not", "be", "independently"), ("could", "not", "be", "confirmed"),
     ("may", "have"), ("might", "have"), ("possibly",), ("perhaps",), ("it", "is", "believed"),
     ("is", "thought", "to"), ("are", "thought", "to"), ("remains", "to", "be", "seen"),
@@ -892,8 +893,11 @@ def _negated_action(view: _SentenceView) -> bool:
 
 
 def _has_phrase(view: _SentenceView, phrases: dict[str, list[tuple[str, ...]]]) -> bool:
+    """Whether a listed phrase occurs (not starting inside a date: "21 May have killed")."""
     words = view.words
     for i, w in enumerate(words):
+        if view.ent[i] in _NON_NAME_LABELS:
+            continue
         for phrase in phrases.get(w, ()):
             if tuple(words[i:i + len(phrase)]) == phrase:
                 return True
@@ -932,7 +936,7 @@ def _is_report_verb(view: _SentenceView, i: int) -> bool:
             return False  # last word: a noun ("... Local reports.")
         k = i - 1
         return view.is_named(k) or view.word(k) in _PRONOUNS or (
-            k >= 0 and view.tokens[k].text[:1].isupper() and view.words[k] not in _DETERMINERS)
+            k > 0 and view.tokens[k].text[:1].isupper() and view.words[k] not in _DETERMINERS)
     return False
 
 
@@ -1115,6 +1119,9 @@ def _trim(view: _SentenceView, i: int, j: int) -> _Range:
         j -= 1
     if j <= i or (j == i + 1 and view.words[i] in _PRONOUNS and not view.is_named(i) and not _is_acronym(view, i)):
         return None
+    head = view.tokens[j - 1].text
+    if head.islower() and head.endswith("ed"):
+        return None  # a participle, not a noun: "The report which could not be independently verified said"
     return i, j
 
 

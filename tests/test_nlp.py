@@ -250,6 +250,9 @@ QUANTITY_CASES = [
     ("The toll rose to 31.", [(31, "people", "killed", "exact")]),
     ("An airstrike hit the market, killing 20.", [(20, "people", "killed", "exact")]),
     ("Police arrested 12 protesters.", [(12, "protesters", "arrested", "exact")]),
+    ("More than 520 US airstrikes since 21 May have killed between 229 and 425 civilians overall.",  # 1919191741
+     [(520, "airstrikes", "", "at_least"), (229, "civilians", "killed", "at_least"),
+      (425, "civilians", "killed", "at_most")]),
     ("Half a million people fled.", [(500000, "people", "displaced", "exact")]),
     ("Albuseis pointed out that nearly 200 000 civilians trapped in Deir Ezzor have been suffering a double siege.",
      [(200000, "civilians", "", "at_most")]),  # FA-KES 1926479155 (space-grouped thousands)
@@ -374,6 +377,11 @@ STANCE_CASES = [
      Stance.ATTRIBUTES, "Fabius"),  # 1926479125, shortened: "cannot be used" is no negated action
     ("A senior Kurdish commander however denied Syrian government bombings of the Turkey-backed fighters.",
      Stance.DENIES, "Kurdish commander"),  # 1924058064, shortened
+    ("More than 520 US airstrikes since 21 May have killed between 229 and 425 civilians overall.",
+     Stance.ASSERTS, None),  # 1919191741: the month "May" is no hedge
+    ("Noha was also heading into the unknown.", Stance.ASSERTS, None),  # 1918150027
+    ("Unconfirmed reports over the use of chlorine gas on rebel-held areas in eastern Aleppo emerged after the "
+     "offensive on the city began in late June.", Stance.UNCLEAR, None),  # 1923102847
 ]
 
 
