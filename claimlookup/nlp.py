@@ -1046,12 +1046,22 @@ def _phrase_before(view: _SentenceView, end: int) -> _Range:
                 k -= 1
                 continue
             break
-        if not _is_phrase_word(view, k):
+        if not _is_phrase_word(view, k) or _is_participle(view, k):
             break
         if k < end and view.ent[k] in _PLACE_LABELS and view.is_named(k + 1) and view.tokens[k + 1].ent_iob_ == "B":
             break
         k -= 1
-    return _trim(view, _drop_lowercase_lead(view, k + 1, end + 1), end + 1)
+    start = _drop_lowercase_lead(view, k + 1, end + 1)
+    if not any(_is_name(view, m) or _is_acronym(view, m) for m in range(start, end + 1)):
+        start = max(start, end - 2)  # no name: the head and two words before it ("local sources")
+    return _trim(view, start, end + 1)
+
+
+def _is_participle(view: _SentenceView, k: int) -> bool:
+    """A lower-case "-ed" word not hyphen-joined: a verb ending the subject
+    ("demining started ... local sources said"), unlike "Western-backed"."""
+    text = view.tokens[k].text
+    return text.islower() and text.endswith("ed") and not _hyphen_glued(view, k) and not view.is_named(k)
 
 
 def _drop_lowercase_lead(view: _SentenceView, i: int, j: int) -> int:

@@ -380,6 +380,8 @@ STANCE_CASES = [
     ("More than 520 US airstrikes since 21 May have killed between 229 and 425 civilians overall.",
      Stance.ASSERTS, None),  # 1919191741: the month "May" is no hedge
     ("Noha was also heading into the unknown.", Stance.ASSERTS, None),  # 1918150027
+    ("The SDF fighters started demining of the newly-liberated positions local sources said.",
+     Stance.ATTRIBUTES, "local sources"),  # 1962495663: no commas; the subject is the words before "said"
     ("Unconfirmed reports over the use of chlorine gas on rebel-held areas in eastern Aleppo emerged after the "
      "offensive on the city began in late June.", Stance.UNCLEAR, None),  # 1923102847
 ]
