@@ -5,6 +5,7 @@ filters, explain, scan."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -23,9 +24,18 @@ IDLIB = "seed-001"  # 001_bbb529f6879eddb8.txt: a strike on Idlib city, 23 kille
 pytestmark = pytest.mark.slow
 
 
+COPY = "copy-000"  # seed 000 re-posted a day later by another outlet
+
+
 def seed_records() -> list[ArticleRecord]:
-    return [ArticleRecord(body=p.read_text(encoding="utf-8"), id=f"seed-{p.stem[:3]}", origin=Origin(str(p)))
-            for p in sorted(SEEDS.glob("*.txt"))]
+    """The five seeds (dated 13 January 2020, no source) and a later copy of seed 000."""
+    records = [ArticleRecord(body=p.read_text(encoding="utf-8"), id=f"seed-{p.stem[:3]}",
+                             published=date(2020, 1, 13), origin=Origin(str(p)))
+               for p in sorted(SEEDS.glob("*.txt"))]
+    market = (SEEDS / "000_358fc2682760c67c.txt").read_text(encoding="utf-8")
+    records.append(ArticleRecord(body=market, id=COPY, source="Syndicated Daily",
+                                 published=date(2020, 1, 14), origin=Origin("copy")))
+    return records
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +44,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     store = open_store(f"sqlite:///{path}")
     store.setup()
     summary = ingest(store, seed_records())
-    assert summary.new == 5, summary.problems
+    assert summary.new == 6, summary.problems
     yield store
     store.close()
 
@@ -50,6 +60,8 @@ def _report(result: lookup.LookupResult, article_id: str) -> lookup.Report:
 
 def test_the_market_article_is_the_top_report(market: lookup.LookupResult) -> None:
     assert market.reports[0].article_id == MARKET
+    assert [c.article_id for c in market.reports[0].copies] == [COPY]  # the later copy folds under it
+    assert COPY not in [r.article_id for r in market.reports]
     assert market.reports[0].score >= 0.5
     assert [r.score for r in market.reports] == sorted((r.score for r in market.reports), reverse=True)
     assert all(0.0 <= r.score <= 1.0 for r in market.reports)
@@ -88,7 +100,8 @@ def test_defence_ministry_sentences_deny(market: lookup.LookupResult) -> None:
 def test_figures_table_lists_both_tolls_with_outlets(market: lookup.LookupResult) -> None:
     killed = next(r for r in market.summary.figures if r.event == "killed" and r.counts == "people")
     outlets = {v.value: v.outlets for v in killed.values}
-    assert MARKET in outlets[20.0] and MARKET in outlets[27.0]  # seeds have no source: the id stands in
+    # Seeds have no source (the id stands in); the copy's outlet counts too.
+    assert {MARKET, "Syndicated Daily"} <= set(outlets[20.0]) and MARKET in outlets[27.0]
 
 
 def test_other_strike_ranks_below_and_misses_the_town(market: lookup.LookupResult) -> None:
@@ -103,6 +116,7 @@ def test_other_strike_ranks_below_and_misses_the_town(market: lookup.LookupResul
 def test_summary_counts(market: lookup.LookupResult) -> None:
     summary = market.summary
     assert summary.reports == len(market.reports)
+    assert summary.outlets == 1  # only the copy has a source
     assert sum(summary.stances.values()) == summary.reports
     assert set(summary.stances) == {s.value for s in Stance}
 
@@ -138,9 +152,10 @@ def test_tweet_is_cleaned_before_lookup(store: Store) -> None:
     assert result.reports[0].article_id == MARKET
 
 
-def test_exclude_articles_filter(store: Store) -> None:
+def test_exclude_articles_filter_excludes_the_copies_too(store: Store) -> None:
     result = find_reports(store, LookupRequest(CLAIM, filters=Filters(exclude_articles=(MARKET,))))
-    assert MARKET not in [r.article_id for r in result.reports]
+    listed = {i for r in result.reports for i in (r.article_id, *(c.article_id for c in r.copies))}
+    assert result.reports and not listed & {MARKET, COPY}
 
 
 def test_min_score_filters_reports(store: Store) -> None:
@@ -156,12 +171,14 @@ def test_out_of_range_limit_is_refused(store: Store) -> None:
 # --- scan ---------------------------------------------------------------------------------
 
 
-def test_scan_of_an_indexed_article_excludes_itself(store: Store) -> None:
-    result = scan(store, article_id=IDLIB, min_score=0.0)
+def test_scan_of_an_indexed_article_excludes_itself_and_its_copies(store: Store) -> None:
+    result = scan(store, article_id=MARKET, min_score=0.0)
     assert result.sentences
     assert all(s.reason in ("figure", "reporting verb", "actors") for s in result.sentences)
-    reported = {r.article_id for s in result.sentences for r in s.reports}
-    assert IDLIB not in reported and reported
+    reported = {i for s in result.sentences for r in s.reports for i in (r.article_id, *(c.article_id for c in r.copies))}
+    assert reported and not reported & {MARKET, COPY}
+    white_helmets = next(s for s in result.sentences if "White Helmets" in s.text and "20 people" in s.text)
+    assert white_helmets.reason == "figure"
 
 
 def test_scan_of_text_finds_the_indexed_report(store: Store) -> None:
@@ -179,3 +196,22 @@ def test_scan_needs_exactly_one_input(store: Store) -> None:
         scan(store, text="x", article_id=MARKET)
     with pytest.raises(ArticleNotFound):
         scan(store, article_id="no-such-article")
+
+
+def test_scan_embeds_only_check_worthy_sentences_in_one_batch(store: Store,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[list[str]] = []
+    real = lookup._embed
+
+    def counting(texts: list[str]):  # type: ignore[no-untyped-def]
+        calls.append(list(texts))
+        return real(texts)
+
+    monkeypatch.setattr(lookup, "_embed", counting)
+    text = (SEEDS / "001_bbb529f6879eddb8.txt").read_text(encoding="utf-8")
+    result = scan(store, text=text)
+    assert len(calls) == 1
+    assert calls[0] == [s.text for s in result.sentences]
+    calls.clear()
+    scan(store, article_id=IDLIB)
+    assert calls == []  # an indexed article's stored vectors are reused
