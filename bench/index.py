@@ -7,8 +7,8 @@ Prints, per run and as the median over runs: articles/s, sentences/s, total
 seconds and the seconds of each stage (read+clean, spaCy, embed, store) as
 the pipeline measures them (wall-clock time of the ingesting process; with
 spaCy worker processes, "spaCy" is the time spent waiting for them), then CPU
-seconds: spaCy (main process stage + worker processes), embed, and the total
-of the process and its children. On a shared machine CPU seconds show the work
+seconds per stage (spaCy: the main process's stage plus the worker
+processes) and the total of the process and its children. On a shared machine CPU seconds show the work
 done; wall-clock seconds also show the other tenants. Models are loaded before
 the first run, so load time is not counted. Figures, not assertions: results
 go to docs/benchmarks.md.
@@ -42,8 +42,10 @@ class Result:
     embed: float
     store: float
     processes: int
-    cpu_spacy: float  # CPU seconds: the main process's spaCy stage plus the worker processes
+    cpu_read_clean: float  # CPU seconds of the main process in that stage
+    cpu_spacy: float  # the main process's spaCy stage plus the worker processes
     cpu_embed: float
+    cpu_store: float
     cpu_total: float  # main process and its children
 
 
@@ -114,8 +116,8 @@ def index_once(path: Path, processes: int | None, embed: bool) -> Result:
     stages, cpu = summary.stages, summary.cpu
     workers = cpu_used - (cpu.read_clean + cpu.spacy + cpu.embed + cpu.store)
     return Result(summary.new + summary.updated, summary.sentences, seconds, stages.read_clean, stages.spacy,
-                  stages.embed, stages.store, summary.processes, cpu.spacy + max(0.0, workers), cpu.embed,
-                  cpu_used)
+                  stages.embed, stages.store, summary.processes, cpu.read_clean, cpu.spacy + max(0.0, workers),
+                  cpu.embed, cpu.store, cpu_used)
 
 
 def cpu_seconds() -> float:
@@ -129,20 +131,21 @@ def median(results: list[Result]) -> Result:
         return statistics.median(getattr(r, name) for r in results)
 
     return Result(int(mid("articles")), int(mid("sentences")), mid("seconds"), mid("read_clean"), mid("spacy"),
-                  mid("embed"), mid("store"), results[0].processes, mid("cpu_spacy"), mid("cpu_embed"),
-                  mid("cpu_total"))
+                  mid("embed"), mid("store"), results[0].processes, mid("cpu_read_clean"), mid("cpu_spacy"),
+                  mid("cpu_embed"), mid("cpu_store"), mid("cpu_total"))
 
 
 def header() -> str:
     return (f"{'':8} {'articles':>8} {'sentences':>9} {'total s':>8} {'art/s':>7} {'sent/s':>7} "
             f"{'read+clean':>10} {'spaCy':>7} {'embed':>7} {'store':>7} {'procs':>5} "
-            f"{'cpu spaCy':>9} {'cpu embed':>9} {'cpu total':>9}")
+            f"| cpu: {'read+clean':>10} {'spaCy':>7} {'embed':>7} {'store':>7} {'total':>7}")
 
 
 def row(label: str, r: Result) -> str:
     return (f"{label:8} {r.articles:8d} {r.sentences:9d} {r.seconds:8.1f} {r.articles_per_s:7.1f} "
             f"{r.sentences_per_s:7.1f} {r.read_clean:10.2f} {r.spacy:7.1f} {r.embed:7.1f} {r.store:7.2f} "
-            f"{r.processes:5d} {r.cpu_spacy:9.1f} {r.cpu_embed:9.1f} {r.cpu_total:9.1f}")
+            f"{r.processes:5d} |      {r.cpu_read_clean:10.2f} {r.cpu_spacy:7.1f} {r.cpu_embed:7.1f} "
+            f"{r.cpu_store:7.2f} {r.cpu_total:7.1f}")
 
 
 if __name__ == "__main__":
