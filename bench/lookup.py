@@ -9,7 +9,10 @@ port of 127.0.0.1, warms both workers up, then sends ``--requests`` lookups
 (``POST /v1/claims/lookup``) from ``--clients`` threads, each a real claim: a
 sentence of a FA-KES article (12-40 words, chosen with a fixed seed). Prints
 p50/p90/p99 latency as the client sees it and requests/s, then stops the
-server. Targets: p50 <= 20 ms, p99 <= 60 ms with one client.
+server. With ``--scans N`` (default 20) it also times whole-article scans of
+N FA-KES articles of 25-35 sentences, ``POST /v1/claims/scan {text}`` and
+``GET /v1/articles/{id}/reports``. Targets: lookup p50 <= 20 ms, p99 <= 60 ms
+with one client; a 30-sentence scan <= 300 ms median.
 
 Traffic goes to 127.0.0.1 only; the loop is bounded by ``--requests`` and
 by ``--max-seconds``.
@@ -34,6 +37,7 @@ import time
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -44,6 +48,8 @@ from claimlookup.store import open_store  # noqa: E402
 FAKES = ROOT / "seeds" / "fa-kes" / "FA-KES-Dataset.csv"
 DEFAULT_STORE = ROOT / "data" / "bench-lookup.db"
 ENDPOINT = "/v1/claims/lookup"
+SCAN_ENDPOINT = "/v1/claims/scan"
+ARTICLE_REPORTS = "/v1/articles/{}/reports"
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])")
 
 
@@ -107,17 +113,56 @@ def start_server(store_url: str, port: int, workers: int) -> subprocess.Popen:
          "api:create_app()"], cwd=ROOT, env=env, start_new_session=True)
 
 
-def post(port: int, text: str, limit: int = 10) -> tuple[int, float]:
-    body = json.dumps({"text": text, "limit": limit})
+def request(port: int, method: str, path: str, payload: dict | None = None) -> tuple[int, float]:
+    """One HTTP request on a fresh connection: (status, milliseconds)."""
+    body = json.dumps(payload) if payload is not None else None
+    headers = {"Content-Type": "application/json"} if body else {}
     started = time.perf_counter()
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
-        conn.request("POST", ENDPOINT, body, {"Content-Type": "application/json"})
+        conn.request(method, path, body, headers)
         response = conn.getresponse()
         response.read()
         return response.status, (time.perf_counter() - started) * 1000
     finally:
         conn.close()
+
+
+def post(port: int, text: str, limit: int = 10) -> tuple[int, float]:
+    return request(port, "POST", ENDPOINT, {"text": text, "limit": limit})
+
+
+def scan_articles(store_url: str, count: int, low: int = 25, high: int = 35) -> list[tuple[str, str]]:
+    """(id, title + body) of FA-KES articles with ``low``-``high`` stored sentences."""
+    store = open_store(store_url)
+    chosen = []
+    try:
+        for row in fakes_rows():
+            if len(chosen) >= count:
+                break
+            try:
+                article = store.get_article(f"fa-kes:{row['unit_id']}")
+            except KeyError:
+                continue
+            if low <= len(article.sentences) <= high and article.id not in dict(chosen):
+                chosen.append((article.id, f"{article.title}\n\n{article.body}"))
+    finally:
+        store.close()
+    return chosen
+
+
+def time_scans(port: int, articles: Sequence[tuple[str, str]]) -> dict[str, float]:
+    """Median ms of a scan of each article by text and by id, over HTTP."""
+    by_text, by_id, statuses = [], [], set()
+    for article_id, text in articles:
+        status, ms = request(port, "POST", SCAN_ENDPOINT, {"text": text})
+        by_text.append(ms)
+        statuses.add(status)
+        status, ms = request(port, "GET", ARTICLE_REPORTS.format(quote(article_id, safe="")))
+        by_id.append(ms)
+        statuses.add(status)
+    return {"articles": len(articles), "scan_text_p50_ms": round(statistics.median(by_text), 1),
+            "scan_id_p50_ms": round(statistics.median(by_id), 1), "scan_statuses": sorted(statuses)}
 
 
 def wait_ready(port: int, server: subprocess.Popen, timeout: float = 60) -> None:
@@ -175,6 +220,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--max-seconds", type=float, default=300.0)
+    parser.add_argument("--scans", type=int, default=20,
+                        help="also scan this many 25-35-sentence articles, by text and by id (0: none)")
     args = parser.parse_args(argv)
 
     store_url = ensure_store(args.store)
@@ -185,6 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         warm = claims(4 * args.workers, seed=1)
         run(port, warm, clients=args.workers, max_seconds=120)  # loads spaCy + the embedder in each worker
         latencies, statuses, seconds = run(port, claims(args.requests), args.clients, args.max_seconds)
+        scans = time_scans(port, scan_articles(store_url, args.scans)) if args.scans else {}
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
@@ -192,12 +240,15 @@ def main(argv: Sequence[str] | None = None) -> int:
               "statuses": {str(k): v for k, v in sorted(statuses.items())},
               "p50_ms": round(statistics.median(latencies), 1), "p90_ms": round(percentile(latencies, 90), 1),
               "p99_ms": round(percentile(latencies, 99), 1),
-              "requests_per_s": round(len(latencies) / seconds, 1)}
+              "requests_per_s": round(len(latencies) / seconds, 1)} | scans
     print(f"{result['requests']} lookups, {args.clients} client(s), {args.workers} workers: "
           f"p50 {result['p50_ms']} ms, p90 {result['p90_ms']} ms, p99 {result['p99_ms']} ms, "
           f"{result['requests_per_s']} requests/s; statuses {result['statuses']}")
+    if scans:
+        print(f"scan of {scans['articles']} articles of 25-35 sentences: by text p50 {scans['scan_text_p50_ms']} ms, "
+              f"by id p50 {scans['scan_id_p50_ms']} ms; statuses {scans['scan_statuses']}")
     print(json.dumps(result))
-    return 0 if set(statuses) == {200} else 1
+    return 0 if set(statuses) == {200} and set(scans.get("scan_statuses", [200])) == {200} else 1
 
 
 if __name__ == "__main__":

@@ -34,16 +34,19 @@ from claimlookup.model import (
 @pytest.mark.parametrize(("raw", "expected"), [
     ("Hurricane Dorian washed up bricks of cocaine on Florida’s coast pic.twitter.com/ApEtNvR7tb "
      "— NowThis (@nowthisnews) September 10, 2019",
-     "Hurricane Dorian washed up bricks of cocaine on Florida’s coast"),
+     "Hurricane Dorian washed up bricks of cocaine on Florida’s coast (NowThis)"),
     ("CBC deletes Trump from Home Alone 2 #DefundTheCBChttps://t.co/CsHG8R9cHp — Brad Trost 🇨🇦 "
      "(@BradTrostCPC) December 26, 2019",
-     "CBC deletes Trump from Home Alone 2 Defund The CBC"),
+     "CBC deletes Trump from Home Alone 2 Defund The CBC (Brad Trost)"),
     ("@user1 @user2 Nancy Pelosi said it via @someone", "Nancy Pelosi said it"),
     ("How are butterflies surviving the #AustralianFires? 😍😍", "How are butterflies surviving the Australian Fires?"),
     ("Russian jets &amp; helicopters struck the market", "Russian jets & helicopters struck the market"),
     ("Plain news sentences pass through unchanged.", "Plain news sentences pass through unchanged."),
     ("Background: https://t.co/6HDggoMSi2pic.twitter.com/zv3zKmt2mB — Andy Shain (@AndyShain) November 19, 2018",
-     "Background:"),
+     "Background: (Andy Shain)"),
+    ("Right? — Marco Rubio (@marcorubio) July 25, 2019 Senator @marcorubio will you delete this tweet?",
+     "Right? (Marco Rubio) Senator marcorubio will you delete this tweet?"),
+    ("Polls look bad for Obama — (@someone) May 1, 2012", "Polls look bad for Obama"),
 ])
 def test_normalise_claim(raw: str, expected: str) -> None:
     assert lookup.normalise_claim(raw) == expected
