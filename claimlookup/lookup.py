@@ -56,8 +56,6 @@ MAX_LIMIT = 50
 #: Sentences proposed by BM25 and by the vectors, per claim (the union is scored).
 LEXICAL_CANDIDATES = 60
 VECTOR_CANDIDATES = 60
-#: Vector candidates kept for each sentence of a multi-sentence claim.
-PART_CANDIDATES = 20
 #: At most this many of the claim's key terms (the rarest, by the fixed IDF
 #: table) in the lexical OR-query. Cutting to 8 made the query ~10x cheaper
 #: but cost 0.03 MAP@5 on CheckThat! dev, so the cap only guards long texts.
@@ -250,14 +248,21 @@ class ScanResult:
 
 # "— Jane Doe (@janedoe) January 6, 2020": the trailer of a copied tweet.
 _TWEET_TRAILER = re.compile(
-    r"\s*[\u2014\u2013]+\s*[^\u2014\u2013]*?\(@\w+\)\s*"
-    r"(?:[A-Z][a-z]+\.? \d{1,2}, \d{4})?\s*$")
+    r"\s*[\u2014\u2013]+\s*([^\u2014\u2013\n]{0,80}?)\s*\(@\w+\)\s*"
+    r"(?:[A-Z][a-z]+\.? \d{1,2}, \d{4}|$)")
 _URL = re.compile(r"(?:https?://|www\.|pic\.twitter\.com/)\S*", re.IGNORECASE)
 _VIA = re.compile(r"\s*\bvia\s+@\w+", re.IGNORECASE)
 _LEADING_MENTIONS = re.compile(r"^(?:\.?@\w+[\s:,]*)+")
 _TAG = re.compile(r"([#@])(\w+)")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])")
 _SPACES = re.compile(r"\s+")
+
+
+def _author(match: re.Match) -> str:
+    """A tweet trailer becomes its author's name in brackets: who says it is
+    part of the claim ("Polls look bad for Obama" (Donald J. Trump))."""
+    name = match.group(1).strip()
+    return f" ({name}) " if name else " "
 
 
 def _split_tag(match: re.Match) -> str:
@@ -282,21 +287,21 @@ def _drop_symbols(text: str) -> str:
 def normalise_claim(text: str) -> str:
     """Turn a pasted claim (often a copied tweet) into plain sentence text.
 
-    In order: HTML entities unescaped; the "— Name (@handle) Date" tweet
-    trailer removed; URLs (``http(s)://``, ``www.``, ``pic.twitter.com/``,
+    In order: HTML entities unescaped; emoji and other pictographic symbols
+    removed; each "— Name (@handle) Date" tweet trailer (also one quoted in
+    the middle) replaced by "(Name)"; URLs (``http(s)://``, ``www.``, ``pic.twitter.com/``,
     also when glued to a word) removed; leading reply @mentions and
     "via @handle" removed; remaining ``#hashtags`` and ``@mentions`` turned
     into words split at case changes (``#ImpeachTrump`` -> "Impeach Trump");
-    emoji and other pictographic symbols removed; whitespace collapsed.
+    whitespace collapsed.
     Plain news sentences pass through unchanged.
     """
-    text = html.unescape(text)
-    text = _TWEET_TRAILER.sub("", text)
+    text = _drop_symbols(html.unescape(text))
+    text = _TWEET_TRAILER.sub(_author, text)
     text = _URL.sub(" ", text)
     text = _VIA.sub(" ", text)
     text = _LEADING_MENTIONS.sub("", text.strip())
     text = _TAG.sub(_split_tag, text)
-    text = _drop_symbols(text)
     text = _SPACES.sub(" ", text).strip()
     return re.sub(r" ([.,;:!?])", r"\1", text)
 
@@ -306,11 +311,12 @@ def normalise_claim(text: str) -> str:
 
 @dataclass(slots=True)
 class PreparedClaim:
-    """A claim ready for matching: cleaned text, analysis, vectors, stems.
+    """A claim ready for matching: cleaned text, analysis, its vector (one
+    row: the whole claim), and its content stems with their IDF.
 
-    ``vectors`` row 0 embeds the whole claim; when the claim has several
-    sentences (a tweet often has), one row per sentence follows, so that a
-    report matching one part of a long claim is still found.
+    Embedding each sentence of a multi-sentence claim as well (a tweet often
+    has several) was measured: no gain on CheckThat! dev, twice the
+    embedding time; so one vector per claim.
     """
 
     text: str
@@ -338,15 +344,9 @@ def prepare_claims(texts: Sequence[str]) -> list[PreparedClaim]:
         if content_words(analysis.key_terms) < MIN_CONTENT_WORDS:
             raise ClaimTooShort(content_words(analysis.key_terms))
         analysed.append((cleaned, analysis))
-    parts = [[cleaned] + ([s.text for s in a.sentences] if len(a.sentences) > 1 else [])
-             for cleaned, a in analysed]
-    vectors = _embed([p for ps in parts for p in ps])
-    out, row = [], 0
-    for (cleaned, analysis), ps in zip(analysed, parts):
-        out.append(_prepared(cleaned, analysis.sentences, analysis.entities, analysis.quantities,
-                             analysis.key_terms, vectors[row:row + len(ps)]))
-        row += len(ps)
-    return out
+    vectors = _embed([cleaned for cleaned, _ in analysed])
+    return [_prepared(cleaned, a.sentences, a.entities, a.quantities, a.key_terms, vectors[i:i + 1])
+            for i, (cleaned, a) in enumerate(analysed)]
 
 
 def _prepared(text: str, sentences: list[Sentence], entities: list[EntityMention],
@@ -373,9 +373,8 @@ SENTENCE_FEATURES = (
     "coverage",           # IDF-weighted share of the claim's content words in the sentence
     "coverage_reverse",   # IDF-weighted share of the sentence's content words in the claim
     "cosine",             # claim vector . sentence vector
-    "cosine_part",        # best over the claim and its sentences (= cosine for one sentence)
-    "cosine_gap",         # cosine_part - the best cosine_part among the candidates
-    "rank_vector",        # 1 / (1 + rank of the sentence by cosine_part)
+    "cosine_gap",         # cosine - the best cosine among the candidates
+    "rank_vector",        # 1 / (1 + rank of the sentence by cosine)
     "rank_lexical",       # 1 / (1 + rank of the sentence by bm25)
     "entities_shared",    # claim entities the sentence mentions (at most 3)
     "entities_missing",   # claim entities it does not mention (at most 3)
@@ -391,7 +390,7 @@ ARTICLE_FEATURES = (
     "coverage_article",   # IDF-weighted share of the claim's words in those sentences together
     "entities_shared",    # claim entities the article mentions (at most 3)
     "entities_missing",   # claim entities it does not mention (at most 3)
-    "title_cosine",       # cosine_part of its title
+    "title_cosine",       # cosine of its title
     "title_bm25",         # bm25 feature of its title (0 if the title does not match)
 )
 #: Log-odds given to a missing second sentence: "best - SECOND_GAP".
@@ -444,8 +443,8 @@ def candidate_sets(store: Store, claims: Sequence[PreparedClaim], filters: Filte
         query = lexical_query(claim)
         bm25 = {c.ref: c.score for c in store.lexical_candidates(query, filters, limit or LEXICAL_CANDIDATES)}
         refs = dict.fromkeys(bm25)
-        for part, hits in enumerate(found[row:row + len(claim.vectors)]):
-            refs.update(dict.fromkeys(c.ref for c in (hits if part == 0 else hits[:PART_CANDIDATES])))
+        for hits in found[row:row + len(claim.vectors)]:
+            refs.update(dict.fromkeys(c.ref for c in hits))
         row += len(claim.vectors)
         refs.update(dict.fromkeys(SentenceRef(r.article_id, TITLE_POSITION) for r in list(refs)))
         missing = [r for r in refs if r not in bm25]
@@ -498,10 +497,9 @@ def _sentence_features(claim: PreparedClaim, sentences: list[StoredSentence],
     cos = np.vstack([s.sentence.vector for s in sentences]).astype(np.float32) @ claim.vectors.T
     raw = np.array([max(bm25.get(s.ref, 0.0), 0.0) for s in sentences])
     x[:, col["bm25"]] = raw / raw.max() if raw.max() > 0 else 0.0
-    x[:, col["cosine"]] = cos[:, 0]
-    x[:, col["cosine_part"]] = cos.max(axis=1)
-    x[:, col["cosine_gap"]] = x[:, col["cosine_part"]] - x[:, col["cosine_part"]].max()
-    x[:, col["rank_vector"]] = 1.0 / (1.0 + _ranks(x[:, col["cosine_part"]]))
+    x[:, col["cosine"]] = cos.max(axis=1)
+    x[:, col["cosine_gap"]] = x[:, col["cosine"]] - x[:, col["cosine"]].max()
+    x[:, col["rank_vector"]] = 1.0 / (1.0 + _ranks(x[:, col["cosine"]]))
     x[:, col["rank_lexical"]] = 1.0 / (1.0 + _ranks(x[:, col["bm25"]]))
     weights = fusion.TermWeights.load()
     for i, s in enumerate(sentences):
@@ -534,7 +532,7 @@ def article_features(candidates: CandidateSet, logits: np.ndarray) -> np.ndarray
         x[k, col["entities_shared"]] = min(shared, 3)
         x[k, col["entities_missing"]] = min(len(claim.entities) - shared, 3)
         if title is not None:
-            x[k, col["title_cosine"]] = candidates.features[title, sent_col["cosine_part"]]
+            x[k, col["title_cosine"]] = candidates.features[title, sent_col["cosine"]]
             x[k, col["title_bm25"]] = candidates.features[title, sent_col["bm25"]]
     return x
 
