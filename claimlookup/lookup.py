@@ -54,12 +54,16 @@ MIN_CONTENT_WORDS = 3
 #: Upper bound on ``LookupRequest.limit`` (reports per lookup).
 MAX_LIMIT = 50
 #: Sentences proposed by BM25 and by the vectors, per claim (the union is scored).
-LEXICAL_CANDIDATES = 60
-VECTOR_CANDIDATES = 60
+LEXICAL_CANDIDATES = 40
+VECTOR_CANDIDATES = 40
 #: At most this many of the claim's key terms (the rarest, by the fixed IDF
 #: table) in the lexical OR-query. Cutting to 8 made the query ~10x cheaper
 #: but cost 0.03 MAP@5 on CheckThat! dev, so the cap only guards long texts.
 MAX_QUERY_TERMS = 32
+#: Lexical candidates are proposed by the claim's PROPOSING_TERMS rarest terms
+#: (cheap: rare terms have short postings); every candidate's BM25 feature is
+#: then computed with the full query, restricted to the candidates.
+PROPOSING_TERMS = 6
 #: Sentences shown per report: the best one, and the next best scoring at
 #: least SENTENCE_FLOOR, at most MAX_SENTENCES_PER_REPORT in all.
 MAX_SENTENCES_PER_REPORT = 5
@@ -418,14 +422,14 @@ class CandidateSet:
     article_scores: np.ndarray | None = None
 
 
-def lexical_query(claim: PreparedClaim) -> ParsedQuery:
-    """The claim's MAX_QUERY_TERMS rarest key terms as one OR-group
-    (function words such as "said" left out)."""
+def lexical_query(claim: PreparedClaim, terms: int = MAX_QUERY_TERMS) -> ParsedQuery:
+    """The claim's ``terms`` rarest key terms (by the fixed IDF table), in
+    their order, as one OR-group; function words such as "said" left out."""
     weights = fusion.TermWeights.load()
     words = [t for t in claim.key_terms if t not in fusion.STOPWORDS]
-    rarest = sorted(words, key=lambda t: -weights.idf(fusion.stem(t)))[:MAX_QUERY_TERMS]
-    terms = tuple(Term(t) for t in words if t in rarest)
-    return ParsedQuery(groups=(terms,)) if terms else ParsedQuery()
+    rarest = set(sorted(words, key=lambda t: -weights.idf(fusion.stem(t)))[:terms])
+    chosen = tuple(Term(t) for t in words if t in rarest)
+    return ParsedQuery(groups=(chosen,)) if chosen else ParsedQuery()
 
 
 def candidate_sets(store: Store, claims: Sequence[PreparedClaim], filters: Filters,
@@ -440,9 +444,10 @@ def candidate_sets(store: Store, claims: Sequence[PreparedClaim], filters: Filte
     per_claim: list[tuple[dict[SentenceRef, float], list[SentenceRef]]] = []
     row = 0
     for claim in claims:
-        query = lexical_query(claim)
-        bm25 = {c.ref: c.score for c in store.lexical_candidates(query, filters, limit or LEXICAL_CANDIDATES)}
-        refs = dict.fromkeys(bm25)
+        query, proposing = lexical_query(claim), lexical_query(claim, PROPOSING_TERMS)
+        proposed = store.lexical_candidates(proposing, filters, limit or LEXICAL_CANDIDATES)
+        bm25 = {c.ref: c.score for c in proposed} if proposing == query else {}
+        refs = dict.fromkeys(c.ref for c in proposed)
         for hits in found[row:row + len(claim.vectors)]:
             refs.update(dict.fromkeys(c.ref for c in hits))
         row += len(claim.vectors)
