@@ -60,10 +60,14 @@ VECTOR_CANDIDATES = 40
 #: table) in the lexical OR-query. Cutting to 8 made the query ~10x cheaper
 #: but cost 0.03 MAP@5 on CheckThat! dev, so the cap only guards long texts.
 MAX_QUERY_TERMS = 32
-#: Lexical candidates are proposed by the claim's PROPOSING_TERMS rarest terms
-#: (cheap: rare terms have short postings); every candidate's BM25 feature is
-#: then computed with the full query, restricted to the candidates.
+#: Lexical candidates are proposed by the store's BM25 for the claim's
+#: PROPOSING_TERMS rarest terms (cheap: rare terms have short postings); the
+#: BM25 feature of every candidate is then computed here over all its terms.
 PROPOSING_TERMS = 6
+#: BM25 parameters of the lexical feature (``bm25``), computed in the lookup.
+BM25_K1 = 1.2
+BM25_B = 0.75
+BM25_AVERAGE_LENGTH = 12.0  # content words of a typical news sentence
 #: Sentences shown per report: the best one, and the next best scoring at
 #: least SENTENCE_FLOOR, at most MAX_SENTENCES_PER_REPORT in all.
 MAX_SENTENCES_PER_REPORT = 5
@@ -373,7 +377,7 @@ def _embed(texts: list[str]) -> np.ndarray:
 #: weights. ``cosine_gap`` and ``rank_*`` compare it with the claim's other
 #: candidates: a sentence far behind the best one is rarely the same claim.
 SENTENCE_FEATURES = (
-    "bm25",               # store BM25 / best BM25 among this claim's candidates
+    "bm25",               # BM25 (fixed IDF, see bm25()) / best BM25 among this claim's candidates
     "coverage",           # IDF-weighted share of the claim's content words in the sentence
     "coverage_reverse",   # IDF-weighted share of the sentence's content words in the claim
     "cosine",             # claim vector . sentence vector
@@ -441,28 +445,23 @@ def candidate_sets(store: Store, claims: Sequence[PreparedClaim], filters: Filte
     VECTOR_CANDIDATES)."""
     matrix = np.vstack([c.vectors for c in claims]) if claims else np.zeros((0, 1), np.float32)
     found = store.vector_candidates(matrix, filters, limit or VECTOR_CANDIDATES) if len(matrix) else []
-    per_claim: list[tuple[dict[SentenceRef, float], list[SentenceRef]]] = []
+    per_claim: list[list[SentenceRef]] = []
     row = 0
     for claim in claims:
-        query, proposing = lexical_query(claim), lexical_query(claim, PROPOSING_TERMS)
-        proposed = store.lexical_candidates(proposing, filters, limit or LEXICAL_CANDIDATES)
-        bm25 = {c.ref: c.score for c in proposed} if proposing == query else {}
+        proposed = store.lexical_candidates(lexical_query(claim, PROPOSING_TERMS), filters,
+                                            limit or LEXICAL_CANDIDATES)
         refs = dict.fromkeys(c.ref for c in proposed)
         for hits in found[row:row + len(claim.vectors)]:
             refs.update(dict.fromkeys(c.ref for c in hits))
         row += len(claim.vectors)
         refs.update(dict.fromkeys(SentenceRef(r.article_id, TITLE_POSITION) for r in list(refs)))
-        missing = [r for r in refs if r not in bm25]
-        if missing and not query.is_empty:
-            bm25.update({c.ref: c.score for c in store.lexical_candidates(
-                query, filters, len(missing), restrict_to=missing)})
-        per_claim.append((bm25, list(refs)))
-    wanted = list(dict.fromkeys(r for _, refs in per_claim for r in refs))
+        per_claim.append(list(refs))
+    wanted = list(dict.fromkeys(r for refs in per_claim for r in refs))
     stored = {s.ref: s for s in store.get_sentences(wanted)}
     out = []
-    for claim, (bm25, refs) in zip(claims, per_claim):
+    for claim, refs in zip(claims, per_claim):
         sentences = [stored[r] for r in refs if r in stored and stored[r].sentence.vector is not None]
-        out.append(_candidate_set(claim, sentences, bm25))
+        out.append(_candidate_set(claim, sentences))
     return out
 
 
@@ -473,34 +472,52 @@ class _TextTerms:
     stems: frozenset[str]
     weight: float  # sum of the stems' IDF
     words: frozenset[str]  # lower-case words, hyphens split
+    counts: dict[str, int]  # content stem -> occurrences
+    length: int  # content words
 
 
 @functools.lru_cache(maxsize=100_000)
 def _terms(text: str) -> _TextTerms:
     weights = fusion.TermWeights.load()
-    stems = frozenset(fusion.content_stems(text))
+    all_stems = fusion.content_stems(text)
+    stems = frozenset(all_stems)
     words = frozenset(w.lower() for _, _, w in fusion.words(text.replace("-", " ")))
-    return _TextTerms(stems, sum(weights.idf(t) for t in stems), words)
+    counts: dict[str, int] = {}
+    for stem in all_stems:
+        counts[stem] = counts.get(stem, 0) + 1
+    return _TextTerms(stems, sum(weights.idf(t) for t in stems), words, counts, len(all_stems))
 
 
-def _candidate_set(claim: PreparedClaim, sentences: list[StoredSentence],
-                   bm25: dict[SentenceRef, float]) -> CandidateSet:
+def bm25(query: dict[str, float], terms: _TextTerms) -> float:
+    """Okapi BM25 of a sentence for the claim's content stems (``stem ->
+    IDF`` from the fixed table): k1 = BM25_K1, b = BM25_B, average length
+    BM25_AVERAGE_LENGTH content words. Computed here, not by the store, so
+    every store scores alike and no second query is needed."""
+    norm = BM25_K1 * (1 - BM25_B + BM25_B * terms.length / BM25_AVERAGE_LENGTH)
+    score = 0.0
+    for stem, idf in query.items():
+        tf = terms.counts.get(stem)
+        if tf:
+            score += idf * tf * (BM25_K1 + 1) / (tf + norm)
+    return score
+
+
+def _candidate_set(claim: PreparedClaim, sentences: list[StoredSentence]) -> CandidateSet:
     rows_of: dict[str, list[int]] = {}
     for i, s in enumerate(sentences):
         rows_of.setdefault(s.ref.article_id, []).append(i)
-    return CandidateSet(claim, sentences, _sentence_features(claim, sentences, bm25),
+    return CandidateSet(claim, sentences, _sentence_features(claim, sentences),
                         list(rows_of), list(rows_of.values()))
 
 
-def _sentence_features(claim: PreparedClaim, sentences: list[StoredSentence],
-                       bm25: dict[SentenceRef, float]) -> np.ndarray:
+def _sentence_features(claim: PreparedClaim, sentences: list[StoredSentence]) -> np.ndarray:
     n = len(sentences)
     x = np.zeros((n, len(SENTENCE_FEATURES)))
     if not n:
         return x
     col = {name: i for i, name in enumerate(SENTENCE_FEATURES)}
     cos = np.vstack([s.sentence.vector for s in sentences]).astype(np.float32) @ claim.vectors.T
-    raw = np.array([max(bm25.get(s.ref, 0.0), 0.0) for s in sentences])
+    raw = np.array([bm25(claim.stems, _terms(s.sentence.text)) for s in sentences])
     x[:, col["bm25"]] = raw / raw.max() if raw.max() > 0 else 0.0
     x[:, col["cosine"]] = cos.max(axis=1)
     x[:, col["cosine_gap"]] = x[:, col["cosine"]] - x[:, col["cosine"]].max()
