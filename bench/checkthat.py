@@ -195,8 +195,8 @@ def percentile(values: Sequence[float], q: float) -> float:
 EVIDENCE = {
     "lexical (BM25 + coverage)": (("bm25", "coverage", "coverage_reverse", "rank_lexical"),
                                   ("coverage_article", "title_bm25")),
-    "store BM25 only (coverage kept)": (("bm25", "rank_lexical"), ("title_bm25",)),
-    "vectors (cosines)": (("cosine", "cosine_part", "cosine_gap", "rank_vector"), ("title_cosine",)),
+    "BM25 feature only (coverage kept)": (("bm25", "rank_lexical"), ("title_bm25",)),
+    "vectors (cosines)": (("cosine", "cosine_gap", "rank_vector"), ("title_cosine",)),
     "entities": (("entities_shared", "entities_missing"), ("entities_shared", "entities_missing")),
     "figures": (("figure_same", "figure_different"), ()),
     "relative features (gap, ranks)": (("cosine_gap", "rank_vector", "rank_lexical"), ()),
@@ -242,10 +242,10 @@ def ablation(store: Store, train: Split, dev: Split) -> list[tuple[str, float]]:
         models = fit_models(train_sets, train.qrels, sentence_names=s_names, article_names=a_names)
         return metrics(rankings(scored(dev_sets, models, s_names, a_names)), dev.qrels)["map_at_5"]
 
-    rows = [("BM25 only (store BM25, best sentence)",
+    rows = [("BM25 only (best sentence by the lookup's BM25, same candidates)",
              metrics(best_sentence_rankings(dev_sets, SENTENCE_FEATURES.index("bm25")), dev.qrels)["map_at_5"]),
-            ("vectors only (best cosine)",
-             metrics(best_sentence_rankings(dev_sets, SENTENCE_FEATURES.index("cosine_part")),
+            ("vectors only (best sentence by cosine, same candidates)",
+             metrics(best_sentence_rankings(dev_sets, SENTENCE_FEATURES.index("cosine")),
                      dev.qrels)["map_at_5"]),
             ("fused (all features)", fused())]
     for name, (drop_sentence, drop_article) in EVIDENCE.items():

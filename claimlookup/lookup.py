@@ -571,14 +571,21 @@ def _entities_found(claim: PreparedClaim, sentences: Sequence[Sentence]) -> list
     """Keys of the claim's entities that the sentences mention: the same key,
     a key whose words contain the other's ("trump" / "donald trump"), or all
     the key's words written in a sentence (NER missed the mention)."""
-    keys = [frozenset(e.key.split()) for s in sentences for e in s.entities]
-    words = frozenset().union(*(_terms(s.text).words for s in sentences)) if sentences else frozenset()
+    if len(sentences) == 1:
+        words = _terms(sentences[0].text).words
+    else:
+        words = frozenset().union(*(_terms(s.text).words for s in sentences))
+    keys = [k for s in sentences for k in _key_words(tuple(e.key for e in s.entities)) if k]
     found = []
-    for entity in claim.entities:
-        mine = frozenset(entity.key.split())
-        if mine and (mine <= words or any(k and (mine <= k or k <= mine) for k in keys)):
+    for entity, mine in zip(claim.entities, _key_words(tuple(e.key for e in claim.entities))):
+        if mine and (mine <= words or any(mine <= k or k <= mine for k in keys)):
             found.append(entity.key)
     return found
+
+
+@functools.lru_cache(maxsize=100_000)
+def _key_words(keys: tuple[str, ...]) -> tuple[frozenset[str], ...]:
+    return tuple(frozenset(k.split()) for k in keys)
 
 
 # --- figures ----------------------------------------------------------------------
@@ -893,8 +900,9 @@ SCAN_MIN_WORDS = 8
 #: ... and a figure, a reporting or denial verb, or this many named actors.
 SCAN_MIN_ACTORS = 2
 _ACTOR_LABELS = frozenset({"PERSON", "ORG", "GPE", "NORP"})
-#: Candidates per sentence in a scan (fewer than a single lookup: 30 sentences share one budget).
-SCAN_CANDIDATES = 40
+#: Candidates per source and sentence in a scan (half a single lookup's: a
+#: scan shows at most a few reports per sentence, and 30 sentences share one budget).
+SCAN_CANDIDATES = 20
 #: Default ``min_score`` of a scan: reports at least as likely as not.
 SCAN_MIN_SCORE = 0.5
 
