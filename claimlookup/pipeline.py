@@ -48,6 +48,7 @@ DERIVED_TITLE_CHARS = 200
 _T = TypeVar("_T")
 _FIRST_SENTENCE = re.compile(r"^(.+?[.!?])(?:\s|$)")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_WORD = re.compile(r"[^\W_]")
 
 
 class InvalidArticle(ValueError):
@@ -164,6 +165,9 @@ def prepare(record: ArticleRecord) -> Article:
         body, title = title, _derived_title(title)
     if not body:
         raise InvalidArticle("empty body (nothing left after removing boilerplate)")
+    if not _WORD.search(body):
+        # Punctuation only: spaCy finds no sentence in it, so nothing could be stored.
+        raise InvalidArticle("body has no words (no letter or digit)")
     if len(title) > MAX_TITLE_CHARS:
         raise InvalidArticle(f"title longer than {MAX_TITLE_CHARS} characters")
     article = Article(id=article_id(record.id, record.url, title, body), title=title, body=body,

@@ -91,6 +91,8 @@ def test_hash_id_ignores_boilerplate() -> None:
     (ArticleRecord(body="x" * (MAX_BODY_CHARS + 1)), f"body longer than {MAX_BODY_CHARS} characters"),
     (ArticleRecord(body="B.", id="x" * (MAX_ID_CHARS + 1)), f"id longer than {MAX_ID_CHARS} characters"),
     (ArticleRecord(body="B.", id="a\nb"), "id contains control characters"),
+    (ArticleRecord(body=":"), "body has no words (no letter or digit)"),
+    (ArticleRecord(body="... ?!", title="A title"), "body has no words (no letter or digit)"),
 ])
 def test_invalid_records(record: ArticleRecord, reason: str) -> None:
     with pytest.raises(InvalidArticle) as raised:
