@@ -92,12 +92,14 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, features: Sequence[str], l2: float = 1.0,
                  sample_weight: np.ndarray | None = None, max_iter: int = 50,
-                 tol: float = 1e-8, meta: dict | None = None) -> FusionModel:
+                 tol: float = 1e-8, meta: dict | None = None,
+                 offset: np.ndarray | None = None) -> FusionModel:
     """Fit an L2-penalised logistic regression by Newton's method.
 
     ``l2`` is the penalty on the standardised weights (the intercept is not
-    penalised); ``sample_weight`` lets callers balance queries. Converges in a
-    handful of iterations for a few dozen features.
+    penalised); ``sample_weight`` lets callers balance queries; ``offset``
+    is a fixed log-odds term per row (the model then fits what to *add* to
+    it). Converges in a handful of iterations for a few dozen features.
     """
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
@@ -111,12 +113,27 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, features: Sequence[str], l2: floa
     penalty = np.full(z.shape[1], float(l2))
     penalty[-1] = 0.0
     beta = np.zeros(z.shape[1])
+    base = np.zeros(len(y)) if offset is None else np.asarray(offset, dtype=np.float64)
+    def loss(b: np.ndarray) -> float:
+        t = base + z @ b
+        # -log-likelihood, written with logaddexp so that it never overflows
+        return float(np.sum(w_s * (np.logaddexp(0.0, t) - y * t)) + 0.5 * np.sum(penalty * b * b))
+
+    current = loss(beta)
     for _ in range(max_iter):
-        p = sigmoid(z @ beta)
+        p = sigmoid(base + z @ beta)
         grad = z.T @ (w_s * (p - y)) + penalty * beta
         hess = (z * (w_s * p * (1 - p))[:, None]).T @ z + np.diag(penalty) + 1e-9 * np.eye(len(beta))
         step = np.linalg.solve(hess, grad)
+        # Damped Newton: halve the step until the penalised loss does not rise
+        # (a full step can overshoot when the offset is large or classes separate).
+        for _ in range(30):
+            trial = loss(beta - step)
+            if trial <= current + 1e-12:
+                break
+            step = step / 2
         beta -= step
+        current = loss(beta)
         if np.max(np.abs(step)) < tol:
             break
     return FusionModel(tuple(features), beta[:-1], float(beta[-1]), means, scales, dict(meta or {}))
@@ -156,6 +173,17 @@ class Fusion:
     def from_json(cls, data: dict) -> Fusion:
         return cls(FusionModel.from_json(data["sentence"]), FusionModel.from_json(data["article"]),
                    data.get("meta", {}))
+
+
+NEWS_WEIGHTS_PATH = Path(__file__).parent / "data" / "news-weights.json"
+
+
+@functools.lru_cache(maxsize=4)
+def load_news_model(path: str | None = None) -> FusionModel:
+    """The news-evidence model (cached per path): what to add to the fitted
+    log-odds for evidence CheckThat! cannot weigh; written by bench/fit_news.py."""
+    with open(path or NEWS_WEIGHTS_PATH, encoding="utf-8") as f:
+        return FusionModel.from_json(json.load(f))
 
 
 @functools.lru_cache(maxsize=4)

@@ -79,6 +79,8 @@ SENTENCE_FLOOR = 0.02
 #: VAGUE_TOLERANCE.
 APPROX_TOLERANCE = 0.2
 VAGUE_TOLERANCE = 0.5
+#: "at least X" agrees with values up to X x (1 + OPEN_BOUND_RANGE).
+OPEN_BOUND_RANGE = 0.5
 #: Two reports are copies (syndication, re-posts) when their titles are the
 #: same once normalised, or their best sentences are identical and their
 #: titles' vectors at least this close.
@@ -399,12 +401,10 @@ SENTENCE_FEATURES = (
     "coverage_reverse",   # IDF-weighted share of the sentence's content words in the claim
     "cosine",             # claim vector . sentence vector
     "cosine_gap",         # cosine - the best cosine among the candidates
-    "rank_vector",        # 1 / (1 + rank of the sentence by cosine)
-    "rank_lexical",       # 1 / (1 + rank of the sentence by bm25)
+    "rank_vector",        # 1 / (1 + rank of the sentence by cosine / RANK_SCALE)
+    "rank_lexical",       # 1 / (1 + rank of the sentence by bm25 / RANK_SCALE)
     "entities_shared",    # claim entities the sentence mentions (at most 3)
     "entities_missing",   # claim entities it does not mention (at most 3)
-    "figure_same",        # it gives a figure agreeing with the claim's
-    "figure_different",   # it gives the same counted thing with another figure
 )
 #: Evidence about a candidate article, over the sentences the lookup fetched
 #: of it (its title and every candidate sentence), in the order of the
@@ -418,6 +418,10 @@ ARTICLE_FEATURES = (
     "title_cosine",       # cosine of its title
     "title_bm25",         # bm25 feature of its title (0 if the title does not match)
 )
+#: Rank features are 1 / (1 + rank / RANK_SCALE): how far down the claim's
+#: candidates a sentence sits, softened so that the fifth of five good
+#: reports is not scored as a near miss (docs/lookup.md, "Ranks").
+RANK_SCALE = 3.0
 #: Log-odds given to a missing second sentence: "best - SECOND_GAP".
 SECOND_GAP = 5.0
 
@@ -441,6 +445,8 @@ class CandidateSet:
     scores: np.ndarray | None = None
     article_features: np.ndarray | None = None
     article_scores: np.ndarray | None = None
+    news_features: np.ndarray | None = None  # (len(sentences), len(NEWS_FEATURES))
+    article_news_features: np.ndarray | None = None  # (len(articles), len(NEWS_FEATURES))
 
 
 def lexical_query(claim: PreparedClaim, terms: int = MAX_QUERY_TERMS) -> ParsedQuery:
@@ -538,8 +544,8 @@ def _sentence_features(claim: PreparedClaim, sentences: list[StoredSentence]) ->
     x[:, col["bm25"]] = raw / raw.max() if raw.max() > 0 else 0.0
     x[:, col["cosine"]] = cos.max(axis=1)
     x[:, col["cosine_gap"]] = x[:, col["cosine"]] - x[:, col["cosine"]].max()
-    x[:, col["rank_vector"]] = 1.0 / (1.0 + _ranks(x[:, col["cosine"]]))
-    x[:, col["rank_lexical"]] = 1.0 / (1.0 + _ranks(x[:, col["bm25"]]))
+    x[:, col["rank_vector"]] = 1.0 / (1.0 + _ranks(x[:, col["cosine"]]) / RANK_SCALE)
+    x[:, col["rank_lexical"]] = 1.0 / (1.0 + _ranks(x[:, col["bm25"]]) / RANK_SCALE)
     weights = fusion.TermWeights.load()
     for i, s in enumerate(sentences):
         terms = _terms(s.sentence.text)
@@ -549,8 +555,6 @@ def _sentence_features(claim: PreparedClaim, sentences: list[StoredSentence]) ->
         shared = len(_entities_found(claim, [s.sentence])) if claim.entities else 0
         x[i, col["entities_shared"]] = min(shared, 3)
         x[i, col["entities_missing"]] = min(len(claim.entities) - shared, 3)
-        x[i, col["figure_same"]], x[i, col["figure_different"]] = _figure_evidence(
-            claim.quantities, s.sentence.quantities)
     return x
 
 
@@ -563,7 +567,7 @@ def article_features(candidates: CandidateSet, logits: np.ndarray) -> np.ndarray
     for k, rows in enumerate(candidates.article_rows):
         ordered = np.sort(logits[rows])[::-1]
         title = next((i for i in rows if sentences[i].ref.position == TITLE_POSITION), None)
-        shared = len(_entities_found(claim, [sentences[i].sentence for i in rows])) if claim.entities else 0
+        shared = len(_article_entities_found(claim, [sentences[i] for i in rows])) if claim.entities else 0
         x[k, col["best_sentence"]] = ordered[0]
         x[k, col["second_sentence"]] = ordered[1] if len(ordered) > 1 else ordered[0] - SECOND_GAP
         x[k, col["coverage_article"]] = fusion.coverage(
@@ -584,20 +588,29 @@ def _ranks(values: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def _entities_found(claim: PreparedClaim, sentences: Sequence[Sentence]) -> list[str]:
-    """Keys of the claim's entities that the sentences mention: the same key,
-    a key whose words contain the other's ("trump" / "donald trump"), or all
-    the key's words written in a sentence (NER missed the mention)."""
+def _entities_found(claim: PreparedClaim, sentences: Sequence[Sentence],
+                    article_keys: Sequence[str] = ()) -> list[str]:
+    """Keys of the claim's entities that the sentences (or, with
+    ``article_keys``, the rest of their article) mention: the same key, a key
+    whose words contain the other's ("trump" / "donald trump"), or all the
+    key's words written in a sentence (NER missed the mention)."""
     if len(sentences) == 1:
         words = _terms(sentences[0].text).words
     else:
         words = frozenset().union(*(_terms(s.text).words for s in sentences))
     keys = [k for s in sentences for k in _key_words(tuple(e.key for e in s.entities)) if k]
+    keys += [k for k in _key_words(tuple(article_keys)) if k]
     found = []
     for entity, mine in zip(claim.entities, _key_words(tuple(e.key for e in claim.entities))):
         if mine and (mine <= words or any(mine <= k or k <= mine for k in keys)):
             found.append(entity.key)
     return found
+
+
+def _article_entities_found(claim: PreparedClaim, stored: Sequence[StoredSentence]) -> list[str]:
+    """The claim's entities that an article mentions: in the fetched
+    sentences (text or entities) or anywhere in the article (its entity keys)."""
+    return _entities_found(claim, [s.sentence for s in stored], stored[0].article_entities if stored else ())
 
 
 @functools.lru_cache(maxsize=100_000)
@@ -616,25 +629,30 @@ def comparable(a: Quantity, b: Quantity) -> bool:
 def figures_agree(claim: Quantity, report: Quantity) -> bool:
     """Whether two figures for the same thing agree.
 
-    Exact vs exact: equal values. "at least X" agrees with any value
-    >= X (and "at most X" with any <= X), within the approximate tolerance.
-    When either side is approximate ("around", "nearly", "two dozen"), values
-    agree within APPROX_TOLERANCE of the larger one; a vague one ("dozens")
-    within VAGUE_TOLERANCE.
+    The claim's figure says what is claimed, the report's what it gives.
+    A claim of "at least X" is confirmed by a value from X (less the
+    approximate tolerance) up to X x (1 + OPEN_BOUND_RANGE): tolls rise as
+    bodies are counted, but "at least 20" is not 175 (and "at most X" the
+    other way round). Otherwise exact vs exact:
+    equal values; when either side is hedged ("around", "nearly", "two
+    dozen", and a report's "at least"/"at most") values agree within
+    APPROX_TOLERANCE of the larger one; a vague one ("dozens") within
+    VAGUE_TOLERANCE. So a report of "at least six killed" does not agree
+    with a claim of 20 killed: reports give their best count, and a reader
+    wants to see who gives which number.
     """
     quals = {claim.qualifier, report.qualifier}
     a, b = claim.value, report.value
     if "vague" in quals:
         return abs(a - b) <= VAGUE_TOLERANCE * max(a, b)
     slack = APPROX_TOLERANCE * max(a, b)
-    for q, bound, other in ((claim.qualifier, a, b), (report.qualifier, b, a)):
-        if q == "at_least":
-            return other >= bound - slack
-        if q == "at_most":
-            return other <= bound + slack
-    if "approx" in quals:
-        return abs(a - b) <= slack
-    return a == b
+    if claim.qualifier == "at_least":
+        return a - slack <= b <= a * (1 + OPEN_BOUND_RANGE)
+    if claim.qualifier == "at_most":
+        return a / (1 + OPEN_BOUND_RANGE) <= b <= a + slack
+    if quals == {"exact"}:
+        return a == b
+    return abs(a - b) <= slack
 
 
 def agreement(claim_quantities: Sequence[Quantity], quantity: Quantity) -> Agreement:
@@ -646,10 +664,83 @@ def agreement(claim_quantities: Sequence[Quantity], quantity: Quantity) -> Agree
     return Agreement.SAME if any(figures_agree(q, quantity) for q in mine) else Agreement.DIFFERENT
 
 
-def _figure_evidence(claim_quantities: Sequence[Quantity], quantities: Sequence[Quantity]) -> tuple[float, float]:
-    found = [agreement(claim_quantities, q) for q in quantities]
-    same = Agreement.SAME in found
-    return float(same), float(not same and Agreement.DIFFERENT in found)
+# --- news evidence ------------------------------------------------------------------------
+
+#: Evidence the CheckThat! fit cannot weigh. CheckThat! pairs a tweet with a
+#: one-sentence fact-check: figures almost never occur on both sides, and
+#: "the article never names the claim's place" or "the article covers every
+#: word of the claim" cannot happen, so the fitted models give these ~0 (or
+#: wild) weights. In news they decide whether two reports are about the same
+#: event. A second small logistic model (``fusion.load_news_model``, fitted
+#: by bench/fit_news.py on the dev half of the hand-judged news claims with
+#: the fitted log-odds as offset) says what to add to the log-odds; see
+#: docs/lookup.md, "News evidence".
+NEWS_FEATURES = (
+    "entities_missing",   # claim entities the whole article never mentions (at most 3)
+    "figure_same",        # the sentence (article: one of its best two) gives the claim's figure
+    "figure_different",   # it gives only other figures for a thing the claim counts
+    "figure_far",         # ... and even the closest is off by a factor of FAR_FIGURE or more
+    "coverage",           # IDF-weighted share of the claim's words in the article's fetched sentences
+    "relative",           # log-odds the fitted sentence model gives for RELATIVE_FEATURES (article: best sentence)
+)
+#: The fitted features that compare a candidate with the claim's other
+#: candidates: on CheckThat! a tweet has one fact-check, in news a claim has
+#: many reports, so the news model may discount them.
+RELATIVE_FEATURES = ("cosine_gap", "rank_vector", "rank_lexical")
+
+
+#: An article's figure evidence is that of its best FIGURE_SENTENCES sentences.
+FIGURE_SENTENCES = 2
+#: Two figures for the same thing this many times apart are "far": outlets
+#: disagree on tolls (the seeds: 20 and 27), rarely by a factor of two.
+FAR_FIGURE = 2.0
+
+
+def news_features(candidates: CandidateSet, fitted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """NEWS_FEATURES per sentence row and per article, given the fitted
+    sentence log-odds. A sentence carries its article's missing entities (the
+    article is its context: "the city" in one sentence is named in another)
+    and its own figures; an article its missing entities and the figures of
+    its best FIGURE_SENTENCES sentences (a toll in an unrelated paragraph is
+    no evidence). Vague figures ("dozens") are no evidence either way."""
+    claim, sentences = candidates.claim, candidates.sentences
+    rows = np.zeros((len(sentences), len(NEWS_FEATURES)))
+    arts = np.zeros((len(candidates.articles), len(NEWS_FEATURES)))
+    figures = [q for q in claim.quantities if q.qualifier != "vague"]
+    model = _models().sentence
+    relative = [model.features.index(n) for n in RELATIVE_FEATURES]
+    z = (candidates.features[:, relative] - model.means[relative]) / model.scales[relative]
+    rows[:, 5] = z @ model.weights[relative]
+    for k, members in enumerate(candidates.article_rows):
+        if claim.entities:
+            found = _article_entities_found(claim, [sentences[i] for i in members])
+            arts[k, 0] = min(len(claim.entities) - len(found), 3)
+        for i in members:
+            rows[i, 0] = arts[k, 0]
+            if figures:
+                given = [q for q in sentences[i].sentence.quantities if q.qualifier != "vague"]
+                found = {agreement(figures, q) for q in given}
+                rows[i, 1] = float(Agreement.SAME in found)
+                if Agreement.SAME not in found and Agreement.DIFFERENT in found:
+                    rows[i, 2] = 1.0
+                    rows[i, 3] = float(min(_figure_ratio(a, b) for a in figures for b in given
+                                           if comparable(a, b)) >= FAR_FIGURE)
+        best = sorted(members, key=lambda i: -fitted[i])[:FIGURE_SENTENCES]
+        arts[k, 1] = float(any(rows[i, 1] for i in best))
+        different = [i for i in best if rows[i, 2]]
+        if not arts[k, 1] and different:
+            arts[k, 2] = 1.0
+            arts[k, 3] = min(rows[i, 3] for i in different)
+        arts[k, 4] = candidates.article_features[k, ARTICLE_FEATURES.index("coverage_article")]
+        rows[members, 4] = arts[k, 4]
+        arts[k, 5] = rows[best[0], 5]
+    return rows, arts
+
+
+def _figure_ratio(a: Quantity, b: Quantity) -> float:
+    """Larger / smaller of two figures (a figure below 1 counts as 1)."""
+    low, high = sorted((max(a.value, 1.0), max(b.value, 1.0)))
+    return high / low
 
 
 # --- scoring and grouping ---------------------------------------------------------------
@@ -658,11 +749,32 @@ def _figure_evidence(claim_quantities: Sequence[Quantity], quantities: Sequence[
 def score(candidates: CandidateSet, models: fusion.Fusion | None = None) -> CandidateSet:
     """Fill the sentence and article scores (calibrated probabilities)."""
     models = models or _models()
-    candidates.logits = models.sentence.logits(candidates.features)
+    news = _news_model()
+    fitted = models.sentence.logits(candidates.features)
+    candidates.article_features = article_features(candidates, fitted)
+    candidates.news_features, candidates.article_news_features = news_features(candidates, fitted)
+    applies = news_applies(candidates.claim)
+    candidates.logits = fitted + (news.logits(candidates.news_features) if applies else 0.0)
     candidates.scores = fusion.sigmoid(candidates.logits)
-    candidates.article_features = article_features(candidates, candidates.logits)
-    candidates.article_scores = models.article.probabilities(candidates.article_features)
+    candidates.article_scores = fusion.sigmoid(models.article.logits(candidates.article_features)
+                                               + (news.logits(candidates.article_news_features) if applies else 0.0))
     return candidates
+
+
+def news_applies(claim: PreparedClaim) -> bool:
+    """Whether the news-evidence model scores this claim: it gives a figure
+    (not a vague one), like every claim the model was fitted on. Other claims
+    keep the CheckThat!-fitted score (docs/lookup.md, "News evidence")."""
+    return any(q.qualifier != "vague" for q in claim.quantities)
+
+
+def _news_model() -> fusion.FusionModel:
+    model = fusion.load_news_model()
+    if model.features != NEWS_FEATURES:
+        raise fusion.FusionModelError(
+            f"{fusion.NEWS_WEIGHTS_PATH} was fitted on features {model.features}, the lookup computes "
+            f"{NEWS_FEATURES}; run bench/fit_news.py")
+    return model
 
 
 def _models() -> fusion.Fusion:
@@ -771,7 +883,8 @@ def _report_sentence(candidates: CandidateSet, row: int, explain: bool) -> Repor
     stored = candidates.sentences[row]
     sentence = stored.sentence
     claim = candidates.claim
-    evidence = _evidence(_models().sentence, candidates.features[row]) if explain else None
+    evidence = _evidence(_models().sentence, candidates.features[row], candidates.news_features[row],
+                         news_applies(claim)) if explain else None
     return ReportSentence(
         position=sentence.position, text=sentence.text, highlighted=highlight(sentence.text, claim.stems),
         score=round(float(candidates.scores[row]), 4), stance=sentence.stance, attributed_to=sentence.speaker,
@@ -779,10 +892,18 @@ def _report_sentence(candidates: CandidateSet, row: int, explain: bool) -> Repor
         evidence=evidence)
 
 
-def _evidence(model: fusion.FusionModel, row: np.ndarray) -> dict:
-    """What ``explain`` shows: the features and their shares of the log-odds."""
-    return {"features": {n: round(float(v), 4) for n, v in zip(model.features, row)},
-            "contributions": model.contributions(row)}
+def _evidence(model: fusion.FusionModel, row: np.ndarray, news: np.ndarray, applies: bool) -> dict:
+    """What ``explain`` shows: the features and their shares of the log-odds:
+    the fitted model's (and its ``bias``), then, when the news model applies
+    to the claim, its own, prefixed ``news_`` (and its ``news_bias``). The
+    contributions add up to the logit of the score."""
+    features = {n: round(float(v), 4) for n, v in zip(model.features, row)}
+    contributions = model.contributions(row)
+    if applies:
+        news_model = _news_model()
+        features.update({f"news_{n}": round(float(v), 4) for n, v in zip(news_model.features, news)})
+        contributions.update({f"news_{n}": v for n, v in news_model.contributions(news).items()})
+    return {"features": features, "contributions": contributions}
 
 
 def _shown_rows(candidates: CandidateSet, group: _Group) -> list[int]:
@@ -802,7 +923,7 @@ def build_report(candidates: CandidateSet, group: _Group, explain: bool = False)
     claim's entities it shares or misses (over the sentences fetched for it:
     its title and every candidate sentence)."""
     lead = candidates.sentences[group.rows[0]]
-    shared = _entities_found(candidates.claim, [candidates.sentences[i].sentence for i in group.rows])
+    shared = _article_entities_found(candidates.claim, [candidates.sentences[i] for i in group.rows])
     keys = list(dict.fromkeys(e.key for e in candidates.claim.entities))
     return Report(
         article_id=lead.ref.article_id, title=lead.title, source=lead.source, published=lead.published,
@@ -811,7 +932,9 @@ def build_report(candidates: CandidateSet, group: _Group, explain: bool = False)
         copies=[_copy(candidates, g) for g in group.copies],
         shared_entities=[k for k in keys if k in shared],
         missing_entities=[k for k in keys if k not in shared],
-        evidence=_evidence(_models().article, candidates.article_features[group.index]) if explain else None)
+        evidence=_evidence(_models().article, candidates.article_features[group.index],
+                           candidates.article_news_features[group.index],
+                           news_applies(candidates.claim)) if explain else None)
 
 
 def reports_for(candidates: CandidateSet, limit: int, min_score: float = 0.0, explain: bool = False,
@@ -878,8 +1001,16 @@ def _excluded_articles(store: Store, article_ids: Sequence[str]) -> list[tuple[A
 # --- summary -------------------------------------------------------------------------
 
 
-def summarise(reports: Sequence[Report], claim_quantities: Sequence[Quantity] = ()) -> Summary:
-    """Counts of reports, outlets and stances, and the figures table."""
+#: The summary counts the reports at least this likely to report the claim
+#: ("as likely as not"); the others are listed but are probably other events.
+SUMMARY_MIN_SCORE = 0.5
+
+
+def summarise(reports: Sequence[Report], claim_quantities: Sequence[Quantity] = (),
+              min_score: float = SUMMARY_MIN_SCORE) -> Summary:
+    """Counts of reports, outlets and stances, and the figures table, over
+    the reports scoring at least ``min_score``."""
+    reports = [r for r in reports if r.score >= min_score]
     outlets = {s for r in reports for s in [r.source, *(c.source for c in r.copies)] if s}
     stances = {s.value: 0 for s in Stance}
     for report in reports:
@@ -934,10 +1065,44 @@ def find_reports(store: Store, request: LookupRequest) -> LookupResult:
     _check_limits(request.limit, request.min_score)
     claim = prepare_claims([request.text])[0]
     candidates = score(candidate_sets(store, [claim], request.filters)[0])
+    candidates = with_figure_sentences(store, candidates, request.limit)
     exclusion = _exclusion(_excluded_articles(store, request.filters.exclude_articles))
     reports = reports_for(candidates, request.limit, request.min_score, request.explain, exclusion)
     return LookupResult(ClaimView(claim.text, claim.entities, claim.quantities), reports,
                         summarise(reports, claim.quantities))
+
+
+#: Reports at least this likely to report the claim get every sentence of
+#: theirs that gives a figure for a thing the claim counts (the figures table
+#: needs them: a second toll is often in a sentence that matches little else).
+FIGURE_REPORT_SCORE = 0.5
+
+
+def with_figure_sentences(store: Store, candidates: CandidateSet, limit: int) -> CandidateSet:
+    """Add to the candidates, and rescore, the sentences of the best ``limit``
+    articles scoring at least FIGURE_REPORT_SCORE that give a figure for a
+    thing the claim counts and were not candidates yet (one ``get_article``
+    per such article, one ``get_sentences`` for all). Unchanged if the claim
+    gives no figure or nothing is missing."""
+    claim = candidates.claim
+    if not claim.quantities or not len(candidates.articles):
+        return candidates
+    best = [k for k in np.argsort(-candidates.article_scores, kind="stable")[:limit]
+            if candidates.article_scores[k] >= FIGURE_REPORT_SCORE]
+    have = {s.ref for s in candidates.sentences}
+    wanted: list[SentenceRef] = []
+    for k in best:
+        try:
+            article = store.get_article(candidates.articles[k])
+        except ArticleNotFound:  # deleted since the candidates were read
+            continue
+        wanted += [ref for s in article.sentences
+                   if (ref := SentenceRef(article.id, s.position)) not in have
+                   and any(comparable(c, q) for q in s.quantities for c in claim.quantities)]
+    added = [s for s in store.get_sentences(wanted) if s.sentence.vector is not None] if wanted else []
+    if not added:
+        return candidates
+    return score(_candidate_set(claim, candidates.sentences + added))
 
 
 def _check_limits(limit: int, min_score: float) -> None:

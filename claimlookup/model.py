@@ -261,3 +261,7 @@ class StoredSentence:
     published: date | None
     url: str | None
     article_hash: str = ""
+    #: Keys of every entity the whole article mentions (added for the lookup's
+    #: article-level entity evidence: a claim's place named in another
+    #: sentence of the article still counts as shared).
+    article_entities: tuple[str, ...] = ()

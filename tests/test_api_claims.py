@@ -31,7 +31,7 @@ def test_lookup_finds_the_market_strike_report(client) -> None:
     assert (20.0, "same") in agreements and (27.0, "different") in agreements
     assert sentence["evidence"] is None
     summary = result["summary"]
-    assert summary["reports"] == len(result["reports"])
+    assert summary["reports"] == len([r for r in result["reports"] if r["score"] >= 0.5]) >= 1
     assert set(summary["stances"]) == {"asserts", "attributes", "denies", "unclear"}
     assert sum(summary["stances"].values()) == summary["reports"]
     killed = next(row for row in summary["figures"] if row["event"] == "killed")

@@ -1365,7 +1365,10 @@ def test_lexical_candidates(server: FakeElasticsearch, store: ElasticStore) -> N
 
 
 def test_get_sentences_in_ref_order_leaving_out_the_missing(server: FakeElasticsearch, store: ElasticStore) -> None:
-    server.on("POST", "/claimlookup-articles/_mget", committed_mget({"reuters:1": HASH}))
+    facts = {"article_id": "reuters:1", "content_hash": HASH,
+             "entities": [{"key": "syria"}, {"key": "idlib"}, {"key": "syria"}]}
+    server.on("POST", "/claimlookup-articles/_mget", lambda r: mget_response(
+        "claimlookup-articles", [(i, facts if i == "reuters:1" else None) for i in r.body["ids"]]))
     by_id = {elastic.sentence_id("reuters:1", HASH, p): sentence_source(p) for p in range(3)}
     server.on("POST", "/claimlookup-sentences/_mget", lambda r: mget_response(
         "claimlookup-sentences", [(i, by_id.get(i)) for i in r.body["ids"]]))
@@ -1374,6 +1377,8 @@ def test_get_sentences_in_ref_order_leaving_out_the_missing(server: FakeElastics
     stored = store.get_sentences(refs)
     assert [s.ref for s in stored] == [SentenceRef("reuters:1", 2), SentenceRef("reuters:1", 0)]
     assert stored[0].article_hash == HASH and stored[0].sentence.vector is not None
+    assert stored[0].article_entities == stored[1].article_entities == ("idlib", "syria")
+    assert server.requests[0].params["_source_includes"] == "article_id,content_hash,entities.key"
     assert server.requests[1].body == {"ids": [f"reuters:1:{GEN}:2", f"reuters:1:{GEN}:9", f"reuters:1:{GEN}:0"]}
     assert "_source_excludes" not in server.requests[1].params
 

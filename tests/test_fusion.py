@@ -28,6 +28,18 @@ def test_fit_recovers_known_weights() -> None:
     assert model.bias + float(np.sum(-model.means / model.scales * model.weights)) == pytest.approx(-1.5, abs=0.08)
 
 
+def test_fit_with_an_offset_learns_only_what_to_add() -> None:
+    """With the true log-odds of one feature given as the offset, the fit
+    recovers the other feature's weight and gives the offset's feature ~0."""
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(40_000, 2))
+    y = (rng.random(len(x)) < fusion.sigmoid(1.5 * x[:, 0] - 0.8 * x[:, 1] - 0.5)).astype(float)
+    model = fusion.fit_logistic(x, y, ["a", "b"], l2=0.01, offset=1.5 * x[:, 0])
+    assert np.allclose(model.weights / model.scales, [0.0, -0.8], atol=0.08)
+    without = fusion.fit_logistic(x, y, ["a", "b"], l2=0.01)
+    assert (without.weights / without.scales)[0] == pytest.approx(1.5, abs=0.1)
+
+
 def test_l2_penalty_shrinks_weights() -> None:
     x, y = _synthetic(2_000, np.array([1.5, 0.5]), 0.0, seed=1)
     loose = fusion.fit_logistic(x, y, ["a", "b"], l2=0.0)

@@ -8,9 +8,10 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from claimlookup import lookup
+from claimlookup import fusion, lookup
 from claimlookup.lookup import ClaimTooShort, LookupRequest, find_reports, scan
 from claimlookup.model import Agreement, Filters, Stance
 from claimlookup.pipeline import ArticleRecord, Origin, ingest
@@ -113,9 +114,10 @@ def test_other_strike_ranks_below_and_misses_the_town(market: lookup.LookupResul
     assert idlib.score < market.reports[0].score
 
 
-def test_summary_counts(market: lookup.LookupResult) -> None:
+def test_summary_counts_the_likely_reports(market: lookup.LookupResult) -> None:
     summary = market.summary
-    assert summary.reports == len(market.reports)
+    likely = [r for r in market.reports if r.score >= lookup.SUMMARY_MIN_SCORE]
+    assert summary.reports == len(likely) >= 1
     assert summary.outlets == 1  # only the copy has a source
     assert sum(summary.stances.values()) == summary.reports
     assert set(summary.stances) == {s.value for s in Stance}
@@ -124,11 +126,16 @@ def test_summary_counts(market: lookup.LookupResult) -> None:
 def test_explain_gives_features_and_contributions(market: lookup.LookupResult) -> None:
     sentence = market.reports[0].sentences[0].evidence
     assert sentence is not None
-    assert set(sentence["features"]) == set(lookup.SENTENCE_FEATURES)
-    assert set(sentence["contributions"]) == set(lookup.SENTENCE_FEATURES) | {"bias"}
+    news = {f"news_{n}" for n in lookup.NEWS_FEATURES}  # the claim gives a figure: the news model applies
+    assert set(sentence["features"]) == set(lookup.SENTENCE_FEATURES) | news
+    assert set(sentence["contributions"]) == set(lookup.SENTENCE_FEATURES) | news | {"bias", "news_bias"}
+    score = market.reports[0].sentences[0].score
+    assert float(fusion.sigmoid(np.array([sum(sentence["contributions"].values())]))[0]) == pytest.approx(
+        score, abs=2e-3)
     article = market.reports[0].evidence
-    assert article is not None and set(article["features"]) == set(lookup.ARTICLE_FEATURES)
+    assert article is not None and set(article["features"]) == set(lookup.ARTICLE_FEATURES) | news
     assert 0.0 < article["features"]["coverage_article"] <= 1.0
+    assert article["features"]["news_figure_same"] == 1.0
 
 
 def test_without_explain_there_is_no_evidence(store: Store) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -73,6 +75,9 @@ def q(value: float, counts: str = "people", event: str = "killed", qualifier: st
     (q(20, qualifier="at_least"), q(27), True),     # "at least 20" allows 27
     (q(20, qualifier="at_least"), q(12), False),
     (q(30, qualifier="at_most"), q(27), True),
+    (q(20), q(6, qualifier="at_least"), False),     # a report's "at least six" is not the claim's 20
+    (q(20), q(18, qualifier="at_least"), True),     # ... but "at least 18" is within the tolerance
+    (q(20), q(30, qualifier="at_most"), False),
     (q(24, qualifier="vague"), q(40), True),        # "dozens"
     (q(24, qualifier="vague"), q(300), False),
 ])
@@ -236,6 +241,16 @@ def test_summary_counts_reports_outlets_stances_and_figures() -> None:
     assert {(r.counts, r.event) for r in others} == {("people", "wounded"), ("hospitals", "")}
     hospitals = next(r for r in others if r.counts == "hospitals")
     assert hospitals.values == [FigureValue(3.0, ["d"])]  # no source: the article id stands in
+
+
+def test_summary_leaves_out_reports_below_the_summary_score() -> None:
+    likely = report("a", "Outlet A", rs(Stance.ATTRIBUTES, q(20)))
+    unlikely = replace(report("b", "Outlet B", rs(Stance.DENIES, q(3))), score=0.49)
+    summary = lookup.summarise([likely, unlikely], claim_quantities=[q(20)])
+    assert summary.reports == 1 and summary.outlets == 1
+    assert summary.stances["denies"] == 0
+    assert [v.value for row in summary.figures for v in row.values] == [20.0]
+    assert lookup.summarise([likely, unlikely], min_score=0.0).reports == 2
 
 
 # --- check-worthiness ---------------------------------------------------------------------------

@@ -742,10 +742,18 @@ def parse_article(src: Response, sentences: Sequence[Response]) -> Article:
                    language=src.get("language", "en"), sentences=parsed)
 
 
-def parse_stored_sentence(src: Response) -> StoredSentence:
+def parse_stored_sentence(src: Response, article_entities: Sequence[str] = ()) -> StoredSentence:
     return StoredSentence(ref=SentenceRef(src["article_id"], int(src["position"])), sentence=parse_sentence(src),
                           title=src["title"], source=src.get("source"), published=parse_date(src.get("published")),
-                          url=src.get("url"), article_hash=src["article_hash"])
+                          url=src.get("url"), article_hash=src["article_hash"],
+                          article_entities=tuple(article_entities))
+
+
+def parse_article_facts(resp: Response) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """mget of article docs -> {article id: (content hash, sorted distinct entity keys)}."""
+    return {src["article_id"]: (src["content_hash"],
+                                tuple(sorted({e["key"] for e in src.get("entities") or ()})))
+            for src in found_sources(resp)}
 
 
 def parse_entities_response(resp: Response) -> list[EntityCount]:
@@ -1033,7 +1041,15 @@ class ElasticStore:
     def get_sentences(self, refs: Sequence[SentenceRef]) -> list[StoredSentence]:
         if not refs:
             return []
-        committed = self._committed(list(dict.fromkeys(r.article_id for r in refs)))
-        ids = [sentence_id(r.article_id, committed[r.article_id], r.position)
-               for r in refs if r.article_id in committed]
-        return [parse_stored_sentence(src) for src in self._mget_sentences(ids, with_vectors=True)]
+        facts = self._article_facts(list(dict.fromkeys(r.article_id for r in refs)))
+        ids = [sentence_id(r.article_id, facts[r.article_id][0], r.position)
+               for r in refs if r.article_id in facts]
+        return [parse_stored_sentence(src, facts[src["article_id"]][1])
+                for src in self._mget_sentences(ids, with_vectors=True)]
+
+    def _article_facts(self, article_ids: Sequence[str]) -> dict[str, tuple[str, tuple[str, ...]]]:
+        """Article id -> (committed content hash, keys of its entities), one mget."""
+        with translated_errors():
+            resp = self._es.mget(index=self._names.articles, ids=[article_doc_id(i) for i in article_ids],
+                                 source_includes=["article_id", "content_hash", "entities.key"])
+        return parse_article_facts(resp.body)

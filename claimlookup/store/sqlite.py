@@ -307,6 +307,8 @@ class SQLiteStore:
         self._abandoned: list[sqlite3.Connection] = []
         self._vector_lock = threading.Lock()
         self._vectors = vector_index.empty_snapshot()
+        self._cache_lock = threading.Lock()
+        self._read_cache = _ReadCache.empty()
 
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"
@@ -406,6 +408,7 @@ class SQLiteStore:
             conn.close()
         with self._vector_lock:
             self._vectors = vector_index.empty_snapshot()
+        self._forget_read_cache()
 
     def ping(self) -> None:
         with self._read() as conn:
@@ -635,21 +638,240 @@ class SQLiteStore:
             return self._vectors
 
     def get_sentences(self, refs: Sequence[SentenceRef]) -> list[StoredSentence]:
+        """Served from the read cache where it can be (see ``_ReadCache``):
+        one transaction reads the token, resolves article ids unseen under
+        this token and loads only sentences not cached yet; vectors are
+        copied from the in-memory matrix when it mirrors this snapshot."""
         if not refs:
             return []
         with self._read() as conn:
-            rows = conn.execute(
-                "SELECT s.*, v.vector, a.pk, a.id AS article_id, a.title, a.source, a.published, a.url, "
-                "a.content_hash FROM json_each(?) AS j JOIN articles a ON a.id = json_extract(j.value, '$[0]') "
-                "JOIN sentences s ON s.article = a.pk AND s.position = json_extract(j.value, '$[1]') "
-                "LEFT JOIN sentence_vectors v ON v.sentence = s.id ORDER BY j.key", (_refs_json(refs),)).fetchall()
-            mentions, quantities = _annotations(conn, [(r["pk"], r["position"]) for r in rows])
+            token = _token(conn)
+            cache = self._read_cache_for(token)
+            pks = _resolve_articles(conn, cache, {r.article_id for r in refs})
+            keys = [(pks[r.article_id], r.position) for r in refs if pks[r.article_id] is not None]
+            found = _cached_sentences(conn, cache, keys)
+            facts = [f for f in (found[k] for k in keys) if f is not None]
+            vectors = _vectors_of(conn, facts, self._vectors_if_current(conn, token))
         return [StoredSentence(
-            ref=SentenceRef(r["article_id"], r["position"]),
-            sentence=_sentence(r, mentions[(r["pk"], r["position"])], quantities[(r["pk"], r["position"])],
-                               with_vector=True),
-            title=r["title"], source=r["source"], published=_date(r["published"]), url=r["url"],
-            article_hash=r["content_hash"]) for r in rows]
+            ref=f.ref, sentence=Sentence(position=f.ref.position, text=f.text, start=f.start, end=f.end,
+                                         entities=list(f.mentions), quantities=list(f.quantities),
+                                         stance=f.stance, speaker=f.speaker, vector=vector),
+            title=f.article.title, source=f.article.source, published=f.article.published, url=f.article.url,
+            article_hash=f.article.content_hash, article_entities=f.article.entities)
+            for f, vector in zip(facts, vectors)]
+
+    def _read_cache_for(self, token: tuple[str, int]) -> _ReadCache:
+        """The read cache valid for ``token`` (read in the caller's
+        transaction), made anew or carried over as ``_ReadCache`` allows."""
+        with self._cache_lock:
+            current = self._read_cache
+            if (current.token != token or current.file != self._owner
+                    or len(current.sentences) >= READ_CACHE_SENTENCES):
+                self._read_cache = current = current.moved_to(token, self._owner)
+            return current
+
+    def _forget_read_cache(self) -> None:
+        with self._cache_lock:
+            self._read_cache = _ReadCache.empty()
+
+    def _vectors_if_current(self, conn: sqlite3.Connection,
+                            token: tuple[str, int]) -> vector_index.VectorSnapshot | None:
+        """The vector matrix as of ``token``, synced if it is behind (already
+        loaded and same epoch); None when it was never loaded (get_sentences
+        alone does not load every vector) or is ahead of this snapshot."""
+        with self._vector_lock:
+            current = self._vectors
+            if current.token == token:
+                return current
+            if current.size == 0 or current.token[0] != token[0] or current.token[1] > token[1]:
+                return None
+            self._vectors = _sync(conn, current, token)
+            return self._vectors
+
+
+# --- the read cache of get_sentences -------------------------------------------------------
+
+#: Sentences the read cache holds at most (about 1 KB each); past it, it starts afresh.
+READ_CACHE_SENTENCES = 100_000
+_ABSENT = object()
+
+
+@dataclass(frozen=True, slots=True)
+class _ArticleFacts:
+    """What a StoredSentence needs of its article row (all immutable)."""
+
+    title: str
+    source: str | None
+    published: date | None
+    url: str | None
+    content_hash: str
+    entities: tuple[str, ...]  # article_entities keys, sorted
+
+
+@dataclass(frozen=True, slots=True)
+class _SentenceFacts:
+    """A sentence row with its annotations; ``sentence_id`` and
+    ``has_vector`` find its vector."""
+
+    ref: SentenceRef
+    article: _ArticleFacts
+    article_pk: int
+    sentence_id: int
+    text: str
+    start: int
+    end: int
+    stance: Stance
+    speaker: str | None
+    mentions: tuple[EntityMention, ...]
+    quantities: tuple[Quantity, ...]
+    has_vector: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _ReadCache:
+    """Decoded rows for ``get_sentences``, per process (after a fork or a
+    replaced file, ``file`` differs and it starts afresh).
+
+    Rows are never updated in place: a rewrite deletes the article (its
+    sentences and annotations cascade) and inserts it under a new pk, and
+    AUTOINCREMENT never hands out a pk twice within one file (epoch). So
+    ``articles`` and ``sentences``, keyed by article pk, stay true for the
+    whole epoch and carry over to later generations; only ``pks`` (article id
+    -> pk, None if absent) belongs to one ``(epoch, generation)`` token. A new
+    epoch, an older generation (a restored copy) or another file starts an
+    empty cache. Entries are only added (under the GIL, dict assignment is
+    atomic), and a reader keeps what it found in its own dicts, so a cache
+    replaced under it by another thread does no harm."""
+
+    token: tuple[str, int]
+    file: tuple[int, tuple[int, int] | None]
+    pks: dict[str, int | None]
+    articles: dict[int, _ArticleFacts]
+    sentences: dict[tuple[int, int], _SentenceFacts | None]  # (article pk, position); None = no such sentence
+
+    @staticmethod
+    def empty(token: tuple[str, int] = ("", -1), file: tuple[int, tuple[int, int] | None] = (0, None)) -> _ReadCache:
+        return _ReadCache(token, file, {}, {}, {})
+
+    def moved_to(self, token: tuple[str, int], file: tuple[int, tuple[int, int] | None]) -> _ReadCache:
+        same_timeline = (file == self.file and token[0] == self.token[0] and token[1] >= self.token[1]
+                         and len(self.sentences) < READ_CACHE_SENTENCES)
+        if not same_timeline:
+            return _ReadCache.empty(token, file)
+        return _ReadCache(token, file, {}, self.articles, self.sentences)
+
+
+def _resolve_articles(conn: sqlite3.Connection, cache: _ReadCache, ids: set[str]) -> dict[str, int | None]:
+    """Article id -> pk (None if absent) for ``ids``; ids not yet resolved
+    under the cache's token are read, with the facts of articles not cached."""
+    found: dict[str, int | None] = {}
+    unknown = []
+    for article_id in ids:
+        pk = cache.pks.get(article_id, _ABSENT)
+        if pk is _ABSENT:
+            unknown.append(article_id)
+        else:
+            found[article_id] = pk  # type: ignore[assignment]
+    if not unknown:
+        return found
+    rows = conn.execute("SELECT pk, id, title, source, published, url, content_hash FROM articles "
+                        "WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(unknown),)).fetchall()
+    new = [r for r in rows if r[0] not in cache.articles]
+    keys: dict[int, str] = {}
+    if new:  # one JSON list per article: ~3x faster than a row per key; sorted here as SQLite's BINARY order
+        keys = dict(conn.execute(
+            "SELECT article, json_group_array(key) FROM article_entities "
+            "WHERE article IN (SELECT value FROM json_each(?)) GROUP BY article", (json.dumps([r[0] for r in new]),)))
+    for pk, article_id, title, source, published, url, content_hash in new:
+        cache.articles[pk] = _ArticleFacts(title, source, _date(published), url, content_hash,
+                                           tuple(sorted(json.loads(keys[pk]))) if pk in keys else ())
+    for article_id in unknown:
+        found[article_id] = None
+    for row in rows:
+        found[row[1]] = row[0]
+    for article_id in unknown:
+        cache.pks[article_id] = found.get(article_id)
+    return found
+
+
+def _cached_sentences(conn: sqlite3.Connection, cache: _ReadCache, keys: list[tuple[int, int]]
+                      ) -> dict[tuple[int, int], _SentenceFacts | None]:
+    """Facts of the sentences at (article pk, position) ``keys`` (None where
+    there is none), reading the ones not cached."""
+    found: dict[tuple[int, int], _SentenceFacts | None] = {}
+    missing = []
+    for key in keys:
+        if key not in found:
+            facts = cache.sentences.get(key, _ABSENT)
+            if facts is _ABSENT:
+                missing.append(key)
+                found[key] = None
+            else:
+                found[key] = facts  # type: ignore[assignment]
+    if not missing:
+        return found
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    wanted = json.dumps(missing)
+    rows = cursor.execute(
+        "SELECT s.id, s.article, s.position, s.text, s.start, s.end, s.stance, s.speaker, a.id, "
+        "v.sentence IS NOT NULL FROM json_each(?) AS j "
+        "JOIN sentences s ON s.article = json_extract(j.value, '$[0]') AND s.position = json_extract(j.value, '$[1]') "
+        "JOIN articles a ON a.pk = s.article LEFT JOIN sentence_vectors v ON v.sentence = s.id",
+        (wanted,)).fetchall()
+    mentions: defaultdict[tuple[int, int], list[EntityMention]] = defaultdict(list)
+    for article, position, text, label, key, start, end in cursor.execute(
+            "SELECT t.article, t.position, t.text, t.label, t.key, t.start, t.end FROM json_each(?) AS j "
+            "JOIN entities t ON t.article = json_extract(j.value, '$[0]') "
+            "AND t.position = json_extract(j.value, '$[1]') ORDER BY t.rowid", (wanted,)):
+        mentions[(article, position)].append(EntityMention(text=text, label=label, key=key, start=start, end=end))
+    quantities: defaultdict[tuple[int, int], list[Quantity]] = defaultdict(list)
+    for article, position, value, text, counts, event, qualifier, start, end in cursor.execute(
+            "SELECT t.article, t.position, t.value, t.text, t.counts, t.event, t.qualifier, t.start, t.end "
+            "FROM json_each(?) AS j JOIN quantities t ON t.article = json_extract(j.value, '$[0]') "
+            "AND t.position = json_extract(j.value, '$[1]') ORDER BY t.rowid", (wanted,)):
+        quantities[(article, position)].append(Quantity(value=value, text=text, counts=counts, event=event,
+                                                        qualifier=qualifier, start=start, end=end))
+    loaded: dict[tuple[int, int], _SentenceFacts | None] = dict.fromkeys(missing)
+    for sentence_id, pk, position, text, start, end, stance, speaker, article_id, has_vector in rows:
+        loaded[(pk, position)] = _SentenceFacts(
+            SentenceRef(article_id, position), cache.articles[pk], pk, sentence_id, text, start, end, Stance(stance), speaker,
+            tuple(mentions[(pk, position)]), tuple(quantities[(pk, position)]), bool(has_vector))
+    found.update(loaded)
+    cache.sentences.update(loaded)
+    return found
+
+
+def _vectors_of(conn: sqlite3.Connection, facts: list[_SentenceFacts],
+                snapshot: vector_index.VectorSnapshot | None) -> list[np.ndarray | None]:
+    """Each sentence's vector (a fresh writable float32 copy; None if it has
+    none), copied from ``snapshot`` where it holds the row for the same
+    sentence id, article pk and position, else decoded from its BLOB."""
+    out: list[np.ndarray | None] = [None] * len(facts)
+    wanted = [i for i, f in enumerate(facts) if f.has_vector]
+    if not wanted:
+        return out
+    if snapshot is not None and snapshot.size:
+        buffer, size = snapshot.buffer, snapshot.size
+        ids = np.fromiter((facts[i].sentence_id for i in wanted), np.int64, len(wanted))
+        rows = np.minimum(np.searchsorted(buffer.sentence_ids[:size], ids), size - 1)
+        ok = ((buffer.sentence_ids[rows] == ids) & snapshot.live[rows]
+              & (buffer.article_pks[rows] == np.fromiter((facts[i].article_pk for i in wanted), np.int64,
+                                                           len(wanted)))
+              & (buffer.positions[rows] == np.fromiter((facts[i].ref.position for i in wanted), np.int64,
+                                                         len(wanted))))
+        copied = buffer.matrix[rows[ok]]  # fancy indexing copies: nothing shares the live matrix
+        for i, vector in zip((i for i, good in zip(wanted, ok) if good), copied):
+            out[i] = vector
+        wanted = [i for i, good in zip(wanted, ok) if not good]
+    if wanted:
+        blobs = dict(conn.execute("SELECT sentence, vector FROM sentence_vectors "
+                                  "WHERE sentence IN (SELECT value FROM json_each(?))",
+                                  (json.dumps([facts[i].sentence_id for i in wanted]),)).fetchall())
+        for i in wanted:
+            blob = blobs.get(facts[i].sentence_id)
+            out[i] = from_blob(blob).copy() if blob is not None else None
+    return out
 
 
 # --- helpers that run SQL on a given connection ----------------------------------------

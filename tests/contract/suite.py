@@ -487,6 +487,8 @@ class StoreContract:
         stored = got[1]
         assert (stored.title, stored.source, stored.published, stored.url, stored.article_hash) == (
             original.title, original.source, original.published, original.url, original.content_hash)
+        assert stored.article_entities == tuple(sorted({e.key for s in original.sentences for e in s.entities}))
+        assert stored.article_entities
         want = original.sentences[1]
         assert replace(stored.sentence, vector=None) == replace(want, vector=None)
         assert stored.sentence.vector is not None

@@ -1,0 +1,119 @@
+"""Quality on news: the hand-judged claim set ``bench/data/news-claims.jsonl``.
+
+    .venv/bin/python bench/news.py [--split dev|test|all] [--store FILE]
+
+48 claims sampled from FA-KES by ``bench/news_pool.py`` (a sentence that
+gives a figure and names a place), each with the top 8 reports the lookup
+returned when the pool was built, judged by reading: 1 = reports the same
+claim (same incident, figures may differ), 0 = not (see docs/benchmarks.md).
+Claims with an even ``claim_id`` are the dev half (used to choose the fixed
+news-evidence weights in ``claimlookup/lookup.py``), odd ones the test half
+(only reported).
+
+Every claim goes through ``find_reports`` (the endpoint's code path) on the
+seeds + FA-KES bench store with its own article excluded. Prints, over the
+claims with at least one judged report: MAP@5, P@1, MRR, and recall@8 (unjudged
+reports count as not the same claim, as in pooled evaluations); over every
+claim: the top report's score for claims that have no other report (should
+be low) and a reliability table of the report scores against the judgements.
+The last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.lookup import DEFAULT_STORE, ensure_store  # noqa: E402
+from claimlookup import fusion, lookup  # noqa: E402
+from claimlookup.model import Filters  # noqa: E402
+from claimlookup.store import open_store  # noqa: E402
+
+JUDGEMENTS = ROOT / "bench" / "data" / "news-claims.jsonl"
+DEPTH = 8
+
+
+def load(split: str) -> dict[int, dict]:
+    claims: dict[int, dict] = {}
+    with open(JUDGEMENTS, encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            cid = row["claim_id"]
+            if split == "dev" and cid % 2 or split == "test" and not cid % 2:
+                continue
+            claim = claims.setdefault(cid, {"claim": row["claim"], "article": row["claim_article"], "labels": {}})
+            claim["labels"][row["report"]] = int(row["label"])
+    return claims
+
+
+def average_precision(ranked: list[str], relevant: set[str], k: int) -> float:
+    hits, total = 0, 0.0
+    for i, doc in enumerate(ranked[:k], start=1):
+        if doc in relevant:
+            hits += 1
+            total += hits / i
+    return total / min(len(relevant), k) if relevant else 0.0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--split", choices=("dev", "test", "all"), default="dev")
+    parser.add_argument("--store", type=Path, default=DEFAULT_STORE)
+    parser.add_argument("--show", action="store_true", help="print every claim's ranking")
+    args = parser.parse_args(argv)
+    store = open_store(ensure_store(args.store))
+    claims = load(args.split)
+    ap5, p1, rr, recall, lonely_top = [], [], [], [], []
+    scored: list[tuple[float, int]] = []
+    for cid, claim in sorted(claims.items()):
+        result = lookup.find_reports(store, lookup.LookupRequest(
+            claim["claim"], Filters(exclude_articles=(claim["article"],)), limit=DEPTH))
+        ranked = [r.article_id for r in result.reports]
+        relevant = {a for a, label in claim["labels"].items() if label}
+        for r in result.reports:
+            if r.article_id in claim["labels"]:
+                scored.append((r.score, claim["labels"][r.article_id]))
+        if relevant:
+            ap5.append(average_precision(ranked, relevant, 5))
+            p1.append(float(bool(ranked) and ranked[0] in relevant))
+            rr.append(next((1 / i for i, a in enumerate(ranked, 1) if a in relevant), 0.0))
+            recall.append(len(relevant & set(ranked)) / len(relevant))
+        elif result.reports:
+            lonely_top.append(result.reports[0].score)
+        if args.show:
+            print(f"[{cid}] {claim['claim'][:100]}")
+            for r in result.reports:
+                mark = {1: "+", 0: "-"}.get(claim["labels"].get(r.article_id), "?")
+                print(f"   {mark} {r.score:.3f} {r.article_id} {r.source} {r.published} {r.title[:60]}")
+    scores = np.array([s for s, _ in scored])
+    labels = np.array([y for _, y in scored])
+    table = fusion.reliability_table(scores, labels, edges=(0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0))
+    print(f"split {args.split}: {len(claims)} claims, {len(ap5)} with a judged other report")
+    print("reliability of report scores (judged pairs):")
+    for row in table:
+        if row["pairs"]:
+            print(f"  [{row['low']:.1f}, {row['high']:.1f}): {row['pairs']:3d} pairs, mean score "
+                  f"{row['mean_score']:.2f}, judged same {row['match_rate']:.2f}")
+    out = {"split": args.split, "claims": len(claims), "claims_with_reports": len(ap5),
+           "map_at_5": round(statistics.fmean(ap5), 4) if ap5 else None,
+           "p_at_1": round(statistics.fmean(p1), 4) if p1 else None,
+           "mrr": round(statistics.fmean(rr), 4) if rr else None,
+           "recall_at_8": round(statistics.fmean(recall), 4) if recall else None,
+           "top_score_without_reports_median": round(statistics.median(lonely_top), 4) if lonely_top else None,
+           "top_score_without_reports_over_half": round(float(np.mean(np.array(lonely_top) >= 0.5)), 4)
+           if lonely_top else None}
+    print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

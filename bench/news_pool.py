@@ -1,0 +1,92 @@
+"""Build the judging pool of the news claim set (``bench/data/news-pool.jsonl``).
+
+    .venv/bin/python bench/news_pool.py [--claims 48] [--depth 8] [--store FILE]
+
+Samples news claims from FA-KES (one per article, fixed seed): a stored
+sentence of 10-40 words that gives a figure and names a place, as a
+journalist would paste it. Each claim is looked up on the seeds + FA-KES
+store (the bench store of ``bench/lookup.py``) with its own article excluded,
+and the top ``--depth`` reports (copies of the claim's article excluded too)
+become pairs to judge: the claim, and the report's title, date, source and
+its best sentences. Judges write ``label`` (1 = reports the same claim, 0 =
+not) into ``bench/data/news-claims.jsonl``; how is in docs/benchmarks.md.
+
+Pooling from the current system's top reports is the usual TREC-style
+compromise: reports no judged system returned count as not relevant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.lookup import DEFAULT_STORE, ensure_store  # noqa: E402
+from claimlookup import lookup  # noqa: E402
+from claimlookup.model import Filters, SentenceRef  # noqa: E402
+from claimlookup.store import open_store  # noqa: E402
+
+PLACE_LABELS = {"GPE", "LOC", "FAC"}
+
+
+def sample_claims(store, count: int, seed: int) -> list[dict]:
+    ids = sorted(a for a in _article_ids(store) if a.startswith("fa-kes:"))
+    rng = random.Random(seed)
+    rng.shuffle(ids)
+    out = []
+    for article_id in ids:
+        article = store.get_article(article_id)
+        pool = [s for s in article.sentences[1:]
+                if s.position >= 0 and 10 <= len(s.text.split()) <= 40 and s.quantities
+                and any(e.label in PLACE_LABELS for e in s.entities) and "\ufffd" not in s.text]
+        if pool:
+            s = rng.choice(pool)
+            out.append({"article_id": article_id, "position": s.position, "claim": s.text,
+                        "claim_source": article.source,
+                        "claim_published": article.published.isoformat() if article.published else None})
+        if len(out) == count:
+            break
+    return out
+
+
+def _article_ids(store) -> list[str]:
+    conn = store._read  # the SQLite store only: this script builds its pool from the bench store
+    with conn() as c:
+        return [r[0] for r in c.execute("SELECT id FROM articles")]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--claims", type=int, default=48)
+    parser.add_argument("--depth", type=int, default=8)
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--store", type=Path, default=DEFAULT_STORE)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "data" / "news-pool.jsonl")
+    args = parser.parse_args(argv)
+    store = open_store(ensure_store(args.store))
+    rows = []
+    for n, claim in enumerate(sample_claims(store, args.claims, args.seed)):
+        result = lookup.find_reports(store, lookup.LookupRequest(
+            claim["claim"], Filters(exclude_articles=(claim["article_id"],)), limit=args.depth))
+        for rank, report in enumerate(result.reports, start=1):
+            rows.append({"claim_id": n, "claim": claim["claim"], "claim_article": claim["article_id"],
+                         "claim_source": claim["claim_source"], "claim_published": claim["claim_published"],
+                         "report": report.article_id, "rank": rank, "score": report.score,
+                         "title": report.title, "source": report.source,
+                         "published": report.published.isoformat() if report.published else None,
+                         "sentences": [s.text for s in report.sentences[:3]], "label": None})
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with open(args.out, "w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    print(f"{len(rows)} pairs for {len({r['claim_id'] for r in rows})} claims -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
