@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -162,23 +162,52 @@ def ranked_ids(result) -> list[str]:
     return [i for r in result.reports for i in (r.article_id, *(c.article_id for c in r.copies))]
 
 
-def run_lookups(store: Store, split: Split) -> tuple[dict[str, list[str]], list[float], int]:
-    """Every query through find_reports; (rankings, latencies in ms, rejected)."""
+@dataclass
+class Lookups:
+    """What ``run_lookups`` saw: each query's ranking, latencies (ms), the
+    queries refused as too short, every returned report's (score, relevant),
+    and how many claims the news-evidence model applied to."""
+
+    rankings: dict[str, list[str]] = field(default_factory=dict)
+    latencies: list[float] = field(default_factory=list)
+    rejected: int = 0
+    scored: list[tuple[float, bool]] = field(default_factory=list)
+    news_applied: int = 0
+
+
+def run_lookups(store: Store, split: Split) -> Lookups:
+    """Every query through find_reports."""
     from claimlookup.lookup import ClaimTooShort, LookupRequest, find_reports
 
     find_reports(store, LookupRequest("Warm-up query about a claim that loads every model"))
-    rankings, latencies, rejected = {}, [], 0
+    out = Lookups()
     for qid, text in split.queries.items():
         started = time.perf_counter()
         try:
             result = find_reports(store, LookupRequest(text, limit=DEPTH))
         except ClaimTooShort:
-            rejected += 1
+            out.rejected += 1
             continue
         finally:
-            latencies.append((time.perf_counter() - started) * 1000)
-        rankings[qid] = ranked_ids(result)
-    return rankings, latencies, rejected
+            out.latencies.append((time.perf_counter() - started) * 1000)
+        out.rankings[qid] = ranked_ids(result)
+        relevant = split.qrels.get(qid, set())
+        out.scored += [(r.score, r.article_id in relevant) for r in result.reports]
+        out.news_applied += any(q.qualifier != "vague" for q in result.claim.quantities)
+    return out
+
+
+def print_reliability(scored: Sequence[tuple[float, bool]]) -> None:
+    """Reliability of the returned reports' scores (top DEPTH per query)."""
+    from claimlookup.fusion import reliability_table
+
+    table = reliability_table([s for s, _ in scored], [float(y) for _, y in scored])
+    print(f"reliability of Report.score (top {DEPTH} reports per query):")
+    print("| score | reports | mean score | true matches |\n|---|---:|---:|---:|")
+    for row in table:
+        if row["pairs"]:
+            print(f"| {row['low']:.1f}-{row['high']:.1f} | {row['pairs']} | {row['mean_score']:.3f} "
+                  f"| {row['match_rate']:.1%} |")
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -270,12 +299,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     store, where = build_store(args.data_dir, args.cache_dir, args.store)
     split = read_split(args.data_dir, args.split)
     print(f"split {args.split}: {len(split.queries)} queries; store {where}", flush=True)
-    rankings, latencies, rejected = run_lookups(store, split)
-    result = metrics(rankings, split.qrels)
-    result |= {"latency_p50_ms": round(statistics.median(latencies), 1),
-               "latency_p99_ms": round(percentile(latencies, 99), 1), "queries": len(split.queries)}
-    if rejected:
-        print(f"{rejected} queries rejected as too short (scored as misses)")
+    seen = run_lookups(store, split)
+    result = metrics(seen.rankings, split.qrels)
+    result |= {"latency_p50_ms": round(statistics.median(seen.latencies), 1),
+               "latency_p99_ms": round(percentile(seen.latencies, 99), 1), "queries": len(split.queries)}
+    if seen.rejected:
+        print(f"{seen.rejected} queries rejected as too short (scored as misses)")
+    print(f"news evidence applied to {seen.news_applied} claims (they give a figure)")
+    print_reliability(seen.scored)
     for key in ("map_at_1", "map_at_5", "mrr", "p_at_1", "recall_at_20"):
         print(f"{key:>14}: {result[key]:.4f}")
     print(f"{'latency':>14}: p50 {result['latency_p50_ms']} ms, p99 {result['latency_p99_ms']} ms (in-process)")

@@ -11,9 +11,9 @@ rarely the answer) as much as a one-answer task allows, while a news claim
 has many reports. This script fits what to add to the article log-odds for
 those (``lookup.NEWS_FEATURES``): an L2 logistic regression with the fitted
 log-odds as a fixed offset, on every judged (claim, report) pair of the *dev*
-half of ``bench/data/news-claims.jsonl`` (even claim ids) that the lookup's
-candidates contain. Every judged claim gives a figure, so the lookup applies
-the model to claims that give one (``lookup.news_applies``). Weights go to
+half of ``bench/data/news-claims.jsonl`` (even claim ids) whose claim gives a
+figure and whose report is among the lookup's candidates. The lookup applies
+the model to such claims only (``lookup.news_applies``). Weights go to
 ``claimlookup/data/news-weights.json``. The test half (odd ids) is never read
 here: ``bench/news.py --split test`` reports on it.
 """
@@ -52,6 +52,8 @@ def news_pairs(store, claims: dict[int, dict]) -> tuple[np.ndarray, np.ndarray, 
     rows, offsets, labels, missing = [], [], [], 0
     for claim in claims.values():
         prepared = lookup.prepare_claims([claim["claim"]])[0]
+        if not lookup.news_applies(prepared):
+            continue  # the lookup does not apply the model to it either
         candidates = lookup.candidate_sets(store, [prepared], Filters(exclude_articles=(claim["article"],)))[0]
         news, logits = article_rows(candidates)
         index = {a: k for k, a in enumerate(candidates.articles)}

@@ -2,10 +2,13 @@
 
     .venv/bin/python bench/news.py [--split dev|test|all] [--store FILE]
 
-48 claims sampled from FA-KES by ``bench/news_pool.py`` (a sentence that
-gives a figure and names a place), each with the top 8 reports the lookup
-returned when the pool was built, judged by reading: 1 = reports the same
-claim (same incident, figures may differ), 0 = not (see docs/benchmarks.md).
+88 claims about FA-KES articles (``bench/news_pool.py``): 48 ``sentence``
+claims (a sentence of the article that gives a figure and names a place, as
+pasted) and 40 ``written`` ones (a person's one-sentence summary of the
+article's main claim, in their own words, as typed), each with the top 8
+reports the lookup returned when the pool was built, judged by reading:
+1 = reports the same claim (same incident, figures may differ), 0 = not (see
+docs/benchmarks.md).
 Claims with an even ``claim_id`` are the dev half (used to choose the fixed
 news-evidence weights in ``claimlookup/lookup.py``), odd ones the test half
 (only reported).
@@ -50,7 +53,8 @@ def load(split: str) -> dict[int, dict]:
             cid = row["claim_id"]
             if split == "dev" and cid % 2 or split == "test" and not cid % 2:
                 continue
-            claim = claims.setdefault(cid, {"claim": row["claim"], "article": row["claim_article"], "labels": {}})
+            claim = claims.setdefault(cid, {"claim": row["claim"], "article": row["claim_article"],
+                                            "kind": row["kind"], "labels": {}})
             claim["labels"][row["report"]] = int(row["label"])
     return claims
 
@@ -69,10 +73,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", choices=("dev", "test", "all"), default="dev")
     parser.add_argument("--store", type=Path, default=DEFAULT_STORE)
     parser.add_argument("--show", action="store_true", help="print every claim's ranking")
+    parser.add_argument("--without-news-evidence", action="store_true",
+                        help="score with the CheckThat!-fitted models alone (the ablation)")
     args = parser.parse_args(argv)
+    if args.without_news_evidence:
+        lookup.news_applies = lambda claim: False
     store = open_store(ensure_store(args.store))
     claims = load(args.split)
-    ap5, p1, rr, recall, lonely_top = [], [], [], [], []
+    ap5, p1, rr, recall, lonely_top, kinds = [], [], [], [], [], []
     scored: list[tuple[float, int]] = []
     for cid, claim in sorted(claims.items()):
         result = lookup.find_reports(store, lookup.LookupRequest(
@@ -83,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             if r.article_id in claim["labels"]:
                 scored.append((r.score, claim["labels"][r.article_id]))
         if relevant:
+            kinds.append(claim["kind"])
             ap5.append(average_precision(ranked, relevant, 5))
             p1.append(float(bool(ranked) and ranked[0] in relevant))
             rr.append(next((1 / i for i, a in enumerate(ranked, 1) if a in relevant), 0.0))
@@ -103,6 +112,12 @@ def main(argv: list[str] | None = None) -> int:
         if row["pairs"]:
             print(f"  [{row['low']:.1f}, {row['high']:.1f}): {row['pairs']:3d} pairs, mean score "
                   f"{row['mean_score']:.2f}, judged same {row['match_rate']:.2f}")
+    for kind in ("sentence", "written"):
+        mine = [a for a, k in zip(ap5, kinds) if k == kind]
+        ones = [a for a, k in zip(p1, kinds) if k == kind]
+        if mine:
+            print(f"{kind} claims: {len(mine)} with a judged other report, MAP@5 {statistics.fmean(mine):.4f}, "
+                  f"P@1 {statistics.fmean(ones):.4f}")
     out = {"split": args.split, "claims": len(claims), "claims_with_reports": len(ap5),
            "map_at_5": round(statistics.fmean(ap5), 4) if ap5 else None,
            "p_at_1": round(statistics.fmean(p1), 4) if p1 else None,

@@ -4,7 +4,9 @@
 
 Samples news claims from FA-KES (one per article, fixed seed): a stored
 sentence of 10-40 words that gives a figure and names a place, as a
-journalist would paste it. Each claim is looked up on the seeds + FA-KES
+journalist would paste it; or, with ``--written``, takes claims that people
+wrote in their own words about given articles, as a journalist would type
+them. Each claim is looked up on the seeds + FA-KES
 store (the bench store of ``bench/lookup.py``) with its own article excluded,
 and the top ``--depth`` reports (copies of the claim's article excluded too)
 become pairs to judge: the claim, and the report's title, date, source and
@@ -54,6 +56,18 @@ def sample_claims(store, count: int, seed: int) -> list[dict]:
     return out
 
 
+def written_claims(store, path: Path) -> list[dict]:
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            article = store.get_article(row["article_id"])
+            out.append({"article_id": article.id, "position": None, "claim": row["claim"],
+                        "claim_source": article.source,
+                        "claim_published": article.published.isoformat() if article.published else None})
+    return out
+
+
 def _article_ids(store) -> list[str]:
     conn = store._read  # the SQLite store only: this script builds its pool from the bench store
     with conn() as c:
@@ -67,10 +81,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--store", type=Path, default=DEFAULT_STORE)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "data" / "news-pool.jsonl")
+    parser.add_argument("--written", type=Path, help="JSON lines {article_id, claim}: claims written by "
+                        "people about those articles, instead of sampled sentences")
+    parser.add_argument("--first-id", type=int, default=0, help="claim_id of the first claim")
     args = parser.parse_args(argv)
     store = open_store(ensure_store(args.store))
     rows = []
-    for n, claim in enumerate(sample_claims(store, args.claims, args.seed)):
+    chosen = written_claims(store, args.written) if args.written else sample_claims(store, args.claims, args.seed)
+    for n, claim in enumerate(chosen, start=args.first_id):
         result = lookup.find_reports(store, lookup.LookupRequest(
             claim["claim"], Filters(exclude_articles=(claim["article_id"],)), limit=args.depth))
         for rank, report in enumerate(result.reports, start=1):

@@ -447,6 +447,14 @@ class CandidateSet:
     article_scores: np.ndarray | None = None
     news_features: np.ndarray | None = None  # (len(sentences), len(NEWS_FEATURES))
     article_news_features: np.ndarray | None = None  # (len(articles), len(NEWS_FEATURES))
+    found: dict[int, list[str]] = field(default_factory=dict)  # article index -> claim entities it mentions
+
+    def entities_found(self, k: int) -> list[str]:
+        """The claim's entity keys that article ``k`` mentions (computed once)."""
+        if k not in self.found:
+            self.found[k] = _article_entities_found(self.claim, [self.sentences[i] for i in self.article_rows[k]]) \
+                if self.claim.entities else []
+        return self.found[k]
 
 
 def lexical_query(claim: PreparedClaim, terms: int = MAX_QUERY_TERMS) -> ParsedQuery:
@@ -567,7 +575,7 @@ def article_features(candidates: CandidateSet, logits: np.ndarray) -> np.ndarray
     for k, rows in enumerate(candidates.article_rows):
         ordered = np.sort(logits[rows])[::-1]
         title = next((i for i in rows if sentences[i].ref.position == TITLE_POSITION), None)
-        shared = len(_article_entities_found(claim, [sentences[i] for i in rows])) if claim.entities else 0
+        shared = len(candidates.entities_found(k))
         x[k, col["best_sentence"]] = ordered[0]
         x[k, col["second_sentence"]] = ordered[1] if len(ordered) > 1 else ordered[0] - SECOND_GAP
         x[k, col["coverage_article"]] = fusion.coverage(
@@ -598,11 +606,18 @@ def _entities_found(claim: PreparedClaim, sentences: Sequence[Sentence],
         words = _terms(sentences[0].text).words
     else:
         words = frozenset().union(*(_terms(s.text).words for s in sentences))
-    keys = [k for s in sentences for k in _key_words(tuple(e.key for e in s.entities)) if k]
-    keys += [k for k in _key_words(tuple(article_keys)) if k]
+    keys: list[frozenset[str]] | None = None  # built only if a claim entity is not written out
     found = []
     for entity, mine in zip(claim.entities, _key_words(tuple(e.key for e in claim.entities))):
-        if mine and (mine <= words or any(mine <= k or k <= mine for k in keys)):
+        if not mine:
+            continue
+        if mine <= words:
+            found.append(entity.key)
+            continue
+        if keys is None:
+            keys = [k for s in sentences for k in _key_words(tuple(e.key for e in s.entities)) if k]
+            keys += [k for k in _key_words(tuple(article_keys)) if k]
+        if any(mine <= k or k <= mine for k in keys):
             found.append(entity.key)
     return found
 
@@ -713,7 +728,7 @@ def news_features(candidates: CandidateSet, fitted: np.ndarray) -> tuple[np.ndar
     rows[:, 5] = z @ model.weights[relative]
     for k, members in enumerate(candidates.article_rows):
         if claim.entities:
-            found = _article_entities_found(claim, [sentences[i] for i in members])
+            found = candidates.entities_found(k)
             arts[k, 0] = min(len(claim.entities) - len(found), 3)
         for i in members:
             rows[i, 0] = arts[k, 0]
@@ -923,7 +938,7 @@ def build_report(candidates: CandidateSet, group: _Group, explain: bool = False)
     claim's entities it shares or misses (over the sentences fetched for it:
     its title and every candidate sentence)."""
     lead = candidates.sentences[group.rows[0]]
-    shared = _article_entities_found(candidates.claim, [candidates.sentences[i] for i in group.rows])
+    shared = candidates.entities_found(group.index)
     keys = list(dict.fromkeys(e.key for e in candidates.claim.entities))
     return Report(
         article_id=lead.ref.article_id, title=lead.title, source=lead.source, published=lead.published,
