@@ -5,18 +5,29 @@ few capitalised words as entities, so it measures the store alone (no spaCy,
 no embedder). Prints figures; asserts nothing.
 
     .venv/bin/python bench/store_sqlite.py [--scale 8]   # --scale: copies of the corpus for a bigger run
+    .venv/bin/python bench/store_sqlite.py --get-sentences /tmp/copy.db [--claims 40]
+
+``--get-sentences`` times ``get_sentences`` on an existing store (only read)
+with the refs a claim lookup asks for: FA-KES sentences as claims (spaCy and
+the embedder prepare them), their vector and BM25 candidates plus the
+candidates' titles, as ``lookup.candidate_sets`` builds them. It compares the
+store's ``get_sentences`` with the previous implementation (one json_each
+join per table, every vector decoded from its BLOB), kept below as
+``reference_get_sentences``, checks both return the same, and prints medians.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 import re
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -24,8 +35,18 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from claimlookup.model import Article, EntityMention, Filters, SearchRequest, Sentence  # noqa: E402
+from claimlookup.model import (  # noqa: E402
+    TITLE_POSITION,
+    Article,
+    EntityMention,
+    Filters,
+    SearchRequest,
+    Sentence,
+    SentenceRef,
+    StoredSentence,
+)
 from claimlookup.query import parse_query  # noqa: E402
+from claimlookup.store import sqlite as sqlite_store  # noqa: E402
 from claimlookup.store.sqlite import SQLiteStore  # noqa: E402
 
 FA_KES = Path(__file__).resolve().parents[2] / "shared" / "data" / "fa-kes" / "FA-KES-Dataset.csv"
@@ -73,7 +94,14 @@ def timed(label: str, fn: Callable[[], object], repeat: int = 50) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", type=int, default=1, help="copies of FA-KES to write")
+    parser.add_argument("--get-sentences", metavar="DB", type=Path,
+                        help="only time get_sentences on this existing store file (read only)")
+    parser.add_argument("--claims", type=int, default=40, help="claims for --get-sentences")
+    parser.add_argument("--rounds", type=int, default=15, help="passes over the claims for --get-sentences")
     args = parser.parse_args()
+    if args.get_sentences:
+        bench_get_sentences(args.get_sentences, args.claims, args.rounds)
+        return
     rng = np.random.default_rng(0)
     corpus = list(articles(args.scale, rng))
     n_sentences = sum(len(a.sentences) for a in corpus)
@@ -140,6 +168,103 @@ def bench_sync(store: SQLiteStore, rng: np.random.Generator) -> None:
     print(f"vector query after another writer replaced 1 article (incremental sync): "
           f"{(time.perf_counter() - start) * 1000:.1f} ms")
     other.close()
+
+
+def lookup_refs(store: SQLiteStore, claims: int, rng: np.random.Generator) -> list[list[SentenceRef]]:
+    """Per claim, the refs ``candidate_sets`` passes to ``get_sentences``."""
+    from claimlookup import lookup  # spaCy and the embedder: only this mode needs them
+
+    with FA_KES.open(encoding="utf-8") as f:
+        bodies = [row["article_content"] for row in csv.DictReader(f)]
+    texts = []
+    while len(texts) < claims:
+        candidates = [s for s in SENTENCE_END.split(bodies[rng.integers(len(bodies))]) if 60 <= len(s) <= 300]
+        if candidates:
+            texts.append(candidates[rng.integers(len(candidates))].strip())
+    prepared = lookup.prepare_claims(texts)
+    out = []
+    for claim in prepared:
+        [found] = store.vector_candidates(claim.vectors[:1], Filters(), lookup.VECTOR_CANDIDATES)
+        proposed = store.lexical_candidates(lookup.lexical_query(claim, lookup.PROPOSING_TERMS), Filters(),
+                                            lookup.LEXICAL_CANDIDATES)
+        refs = dict.fromkeys(c.ref for c in proposed)
+        refs.update(dict.fromkeys(c.ref for c in found))
+        refs.update(dict.fromkeys(SentenceRef(r.article_id, TITLE_POSITION) for r in list(refs)))
+        out.append(list(refs))
+    return out
+
+
+def reference_get_sentences(store: SQLiteStore, refs: list[SentenceRef]) -> list[StoredSentence]:
+    """``get_sentences`` as it was before the read cache (for comparison)."""
+    if not refs:
+        return []
+    with store._read() as conn:
+        rows = conn.execute(
+            "SELECT s.*, v.vector, a.pk, a.id AS article_id, a.title, a.source, a.published, a.url, "
+            "a.content_hash FROM json_each(?) AS j JOIN articles a ON a.id = json_extract(j.value, '$[0]') "
+            "JOIN sentences s ON s.article = a.pk AND s.position = json_extract(j.value, '$[1]') "
+            "LEFT JOIN sentence_vectors v ON v.sentence = s.id ORDER BY j.key",
+            (sqlite_store._refs_json(refs),)).fetchall()
+        mentions, quantities = sqlite_store._annotations(conn, [(r["pk"], r["position"]) for r in rows])
+        keys: dict[int, list[str]] = {}
+        for pk, key in conn.execute(
+                "SELECT article, key FROM article_entities WHERE article IN (SELECT value FROM json_each(?)) "
+                "ORDER BY article, key", (json.dumps(sorted({r["pk"] for r in rows})),)):
+            keys.setdefault(pk, []).append(key)
+    return [StoredSentence(
+        ref=SentenceRef(r["article_id"], r["position"]),
+        sentence=sqlite_store._sentence(r, mentions[(r["pk"], r["position"])],
+                                        quantities[(r["pk"], r["position"])], with_vector=True),
+        title=r["title"], source=r["source"], published=sqlite_store._date(r["published"]), url=r["url"],
+        article_hash=r["content_hash"], article_entities=tuple(keys.get(r["pk"], ()))) for r in rows]
+
+
+def same(a: list[StoredSentence], b: list[StoredSentence]) -> bool:
+    """Equal field by field (vectors compared exactly, dtype included)."""
+    def plain(s: StoredSentence) -> tuple[object, ...]:
+        return (s.ref, replace(s.sentence, vector=None), s.title, s.source, s.published, s.url, s.article_hash,
+                s.article_entities, None if s.sentence.vector is None else s.sentence.vector.dtype)
+
+    return len(a) == len(b) and all(
+        plain(x) == plain(y) and (x.sentence.vector is None) == (y.sentence.vector is None)
+        and (x.sentence.vector is None or np.array_equal(x.sentence.vector, y.sentence.vector))
+        for x, y in zip(a, b))
+
+
+def bench_get_sentences(path: Path, claims: int, rounds: int) -> None:
+    """Old and new get_sentences interleaved on the same ref lists, so that a
+    noisy machine slows both alike; the new one warm (its read cache filled)
+    and cold (cache emptied before each call; the vector matrix stays)."""
+    store = SQLiteStore(path)
+    per_claim = lookup_refs(store, claims, np.random.default_rng(1))
+    sizes = [len(refs) for refs in per_claim]
+    print(f"{len(per_claim)} claims, refs per get_sentences call: median {statistics.median(sizes):.0f}, "
+          f"min {min(sizes)}, max {max(sizes)}")
+    if not all(same(store.get_sentences(refs), reference_get_sentences(store, refs)) for refs in per_claim):
+        raise SystemExit("get_sentences differs from the reference implementation")
+    calls: dict[str, Callable[[list[SentenceRef]], object]] = {
+        "before (reference)": lambda refs: reference_get_sentences(store, refs),
+        "after, cold cache": lambda refs: store.get_sentences(refs),
+        # what any write (here or in another process) costs the next call: ids resolved again, rows kept
+        "after, ids stale": lambda refs: store.get_sentences(refs),
+        "after, warm cache": lambda refs: store.get_sentences(refs),
+    }
+    prepare: dict[str, Callable[[], object]] = {
+        "after, cold cache": store._forget_read_cache, "after, ids stale": lambda: store._read_cache.pks.clear()}
+    times: dict[str, list[float]] = {label: [] for label in calls}
+    for _ in range(rounds):
+        for refs in per_claim:
+            for label, call in calls.items():
+                prepare.get(label, lambda: None)()
+                start = time.perf_counter()
+                call(refs)
+                times[label].append(time.perf_counter() - start)
+    before = statistics.median(times["before (reference)"])
+    for label, values in times.items():
+        median = statistics.median(values)
+        print(f"get_sentences {label:<20} median {median * 1000:6.2f} ms  "
+              f"p90 {sorted(values)[int(0.9 * len(values))] * 1000:6.2f} ms  ({before / median:4.1f}x)")
+    store.close()
 
 
 if __name__ == "__main__":

@@ -13,13 +13,14 @@ import sys
 import textwrap
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from claimlookup.model import Filters, ParsedQuery, SearchRequest, SentenceRef, Term
+from claimlookup.model import Filters, ParsedQuery, SearchRequest, SentenceRef, StoredSentence, Term
 from claimlookup.query import parse_query
 from claimlookup.store import ArticleNotFound, StoreCorrupt, StoreError, StoreUnavailable, open_store
 from claimlookup.store.sqlite import SQLiteStore, fts_expression, fts_phrase, markup
@@ -494,6 +495,109 @@ def test_get_article_omits_vectors_get_sentences_has_them(loaded: SQLiteStore) -
     [stored] = loaded.get_sentences([SentenceRef(CONVOY, 1)])
     assert stored.sentence.vector is not None and stored.sentence.vector.flags.writeable
     assert np.linalg.norm(stored.sentence.vector) == pytest.approx(1.0)
+
+
+# --- get_sentences' read cache ------------------------------------------------------------------
+
+
+def plain(stored: list[StoredSentence]) -> list[tuple[object, ...]]:
+    """StoredSentences as comparable tuples (vectors as lists)."""
+    return [(s.ref, replace(s.sentence, vector=None), s.title, s.source, s.published, s.url, s.article_hash,
+             s.article_entities, None if s.sentence.vector is None else s.sentence.vector.tolist()) for s in stored]
+
+
+def as_a_new_reader_sees_it(store: SQLiteStore, refs: list[SentenceRef]) -> list[tuple[object, ...]]:
+    """What a store object with nothing cached (vectors read from BLOBs) returns."""
+    fresh = SQLiteStore(store.path)
+    try:
+        return plain(fresh.get_sentences(refs))
+    finally:
+        fresh.close()
+
+
+def test_get_sentences_warm_equals_cold(loaded: SQLiteStore) -> None:
+    refs = [SentenceRef(a.id, s.position) for a in corpus() for s in a.sentences]
+    refs += [SentenceRef(CONVOY, 99), SentenceRef("gone", 0), refs[3], refs[0]]
+    expected = as_a_new_reader_sees_it(loaded, refs)
+    assert len(expected) == len(refs) - 2
+    assert plain(loaded.get_sentences(refs)) == expected  # cold, matrix not loaded: BLOBs
+    loaded.vector_candidates(unit((1, 1.0))[None, :], Filters(), 5)  # loads the matrix
+    assert plain(loaded.get_sentences(refs)) == expected  # warm, vectors from the matrix
+    assert plain(loaded.get_sentences(refs[::-1])) == expected[::-1]
+
+
+def test_get_sentences_hands_out_copies(loaded: SQLiteStore) -> None:
+    loaded.vector_candidates(unit((1, 1.0))[None, :], Filters(), 5)
+    refs = [SentenceRef(CONVOY, 0), SentenceRef(CONVOY, 1)]
+    expected = plain(loaded.get_sentences(refs))
+    for stored in loaded.get_sentences(refs):
+        stored.sentence.vector *= -1.0
+        stored.sentence.entities.clear()
+        stored.sentence.quantities.clear()
+        stored.sentence.text = "changed"
+    assert plain(loaded.get_sentences(refs)) == expected
+    assert nearest(loaded, 8 * 2 + 1) == SentenceRef(CONVOY, 1)  # the matrix is untouched
+
+
+def test_get_sentences_follows_writes_of_another_store_object(loaded: SQLiteStore) -> None:
+    other = SQLiteStore(loaded.path)
+    refs = [SentenceRef("extra", p) for p in range(3)]
+    list(other.write_articles([extra_article("extra", "zeppelin")]))
+    loaded.vector_candidates(unit((1, 1.0))[None, :], Filters(), 5)
+    first = loaded.get_sentences(refs)
+    assert [s.sentence.text for s in first] == ["Report about zeppelin", "The zeppelin was seen in Homs."]
+    rewritten = build_article(21, "extra", Line("Report about a balloon"),
+                              [Line("The balloon was seen in Hama.", [("Hama", "GPE", "hama")]),
+                               Line("It landed near Idlib.", [("Idlib", "GPE", "idlib")])],
+                              source="BBC", published=date(2019, 2, 2))
+    list(other.write_articles([rewritten]))
+    got = loaded.get_sentences(refs)
+    assert plain(got) == as_a_new_reader_sees_it(loaded, refs)
+    assert [replace(s.sentence, vector=None) for s in got] == [replace(s, vector=None) for s in rewritten.sentences]
+    for stored, written in zip(got, rewritten.sentences):
+        np.testing.assert_allclose(stored.sentence.vector, written.vector, atol=1e-6)
+        assert (stored.source, stored.article_entities) == ("BBC", ("hama", "idlib"))
+    other.delete_article("extra")
+    assert loaded.get_sentences(refs) == []
+    list(other.write_articles([extra_article("extra", "airship")]))
+    assert [s.sentence.text for s in loaded.get_sentences(refs)][1] == "The airship was seen in Homs."
+    other.close()
+
+
+def test_get_sentences_after_a_rebuild_that_reuses_article_pks(store: SQLiteStore) -> None:
+    list(store.write_articles([extra_article("before", "zeppelin")]))
+    store.vector_candidates(unit((1, 1.0))[None, :], Filters(), 5)
+    assert len(store.get_sentences([SentenceRef("before", 0), SentenceRef("before", 1)])) == 2
+    other = SQLiteStore(store.path)
+    with other.rebuild() as fresh:
+        list(fresh.write_articles([extra_article("after", "balloon", index=21, source="BBC")]))
+    other.close()
+    conn = raw(store)
+    assert conn.execute("SELECT pk FROM articles").fetchall() == [(1,)]  # the pk "before" had
+    conn.close()
+    assert store.get_sentences([SentenceRef("before", 1)]) == []
+    refs = [SentenceRef("after", 0), SentenceRef("after", 1)]
+    got = store.get_sentences(refs)
+    assert [s.sentence.text for s in got] == ["Report about balloon", "The balloon was seen in Homs."]
+    assert plain(got) == as_a_new_reader_sees_it(store, refs)
+    np.testing.assert_allclose(got[1].sentence.vector, unit((8 * 21 + 1, 1.0)), atol=1e-6)
+
+
+@pytest.mark.slow
+def test_get_sentences_follows_writes_of_other_processes(loaded: SQLiteStore) -> None:
+    ref = SentenceRef("from-child", 0)
+    loaded.vector_candidates(unit((1, 1.0))[None, :], Filters(), 5)
+    assert loaded.get_sentences([ref]) == []
+    in_child(loaded.path, "write", "from-child", axis=300)
+    [got] = loaded.get_sentences([ref])
+    assert (got.sentence.text, got.source) == ("A title", "Child")
+    np.testing.assert_allclose(got.sentence.vector, unit((300, 1.0)))
+    in_child(loaded.path, "delete", "from-child")
+    assert loaded.get_sentences([ref]) == []
+    in_child(loaded.path, "rebuild", "rebuilt", axis=301)
+    [got] = loaded.get_sentences([SentenceRef("rebuilt", 0), SentenceRef(CONVOY, 1)])
+    assert got.sentence.text == "Rebuilt"
+    np.testing.assert_allclose(got.sentence.vector, unit((301, 1.0)))
 
 
 def test_stores_are_independent_of_search_request_defaults(loaded: SQLiteStore) -> None:

@@ -17,6 +17,10 @@ Design (details and measurements in ``docs/store-sqlite.md``):
 * Vectors: each process mirrors the ``sentence_vectors`` table in a numpy
   matrix. A ``(epoch, generation)`` pair in ``meta`` changes with every write,
   so a reader notices writes made by other processes and syncs incrementally.
+* ``get_sentences`` keeps decoded sentences and article facts in memory,
+  keyed by article pk, which a rewrite never reuses: the same token tells it
+  when its article id -> pk map is stale (see ``_ReadCache``). Vectors come
+  from the in-memory matrix, copied.
 * ``rebuild()`` builds a temp file and copies it over the live database with
   SQLite's online backup API, in one write transaction: readers keep their
   snapshot until it commits, then see the new data; the file is never swapped
@@ -691,8 +695,10 @@ class SQLiteStore:
 
 # --- the read cache of get_sentences -------------------------------------------------------
 
-#: Sentences the read cache holds at most (about 1 KB each); past it, it starts afresh.
-READ_CACHE_SENTENCES = 100_000
+#: Sentences the read cache holds at most: about 1.5 KB each with their
+#: articles (measured on FA-KES), so ~75 MB, as much as the vectors of as many
+#: sentences; past it, the cache starts afresh.
+READ_CACHE_SENTENCES = 50_000
 _ABSENT = object()
 
 
@@ -808,17 +814,41 @@ def _cached_sentences(conn: sqlite3.Connection, cache: _ReadCache, keys: list[tu
                 found[key] = None
             else:
                 found[key] = facts  # type: ignore[assignment]
-    if not missing:
-        return found
+    if missing:
+        loaded = _load_sentences(conn, cache.articles, missing)
+        found.update(loaded)
+        cache.sentences.update(loaded)
+    return found
+
+
+def _load_sentences(conn: sqlite3.Connection, articles: dict[int, _ArticleFacts], keys: list[tuple[int, int]]
+                    ) -> dict[tuple[int, int], _SentenceFacts | None]:
+    """Read the sentences at (article pk, position) ``keys``, whose articles
+    are in ``articles``, with their annotations (None where there is none)."""
     cursor = conn.cursor()
-    cursor.row_factory = None
-    wanted = json.dumps(missing)
+    cursor.row_factory = None  # plain tuples
+    wanted = json.dumps(keys)
     rows = cursor.execute(
         "SELECT s.id, s.article, s.position, s.text, s.start, s.end, s.stance, s.speaker, a.id, "
-        "v.sentence IS NOT NULL FROM json_each(?) AS j "
-        "JOIN sentences s ON s.article = json_extract(j.value, '$[0]') AND s.position = json_extract(j.value, '$[1]') "
+        "v.sentence IS NOT NULL FROM json_each(?) AS j JOIN sentences s "
+        "ON s.article = json_extract(j.value, '$[0]') AND s.position = json_extract(j.value, '$[1]') "
         "JOIN articles a ON a.pk = s.article LEFT JOIN sentence_vectors v ON v.sentence = s.id",
         (wanted,)).fetchall()
+    mentions, quantities = _annotation_rows(cursor, wanted)
+    loaded: dict[tuple[int, int], _SentenceFacts | None] = dict.fromkeys(keys)
+    for sentence_id, pk, position, text, start, end, stance, speaker, article_id, has_vector in rows:
+        key = (pk, position)
+        loaded[key] = _SentenceFacts(SentenceRef(article_id, position), articles[pk], pk, sentence_id, text, start,
+                                     end, Stance(stance), speaker, tuple(mentions[key]), tuple(quantities[key]),
+                                     bool(has_vector))
+    return loaded
+
+
+def _annotation_rows(cursor: sqlite3.Cursor, wanted: str
+                     ) -> tuple[defaultdict[tuple[int, int], list[EntityMention]],
+                                defaultdict[tuple[int, int], list[Quantity]]]:
+    """``_annotations`` for a JSON list of [pk, position] on a plain-tuple
+    cursor (no sqlite3.Row per mention)."""
     mentions: defaultdict[tuple[int, int], list[EntityMention]] = defaultdict(list)
     for article, position, text, label, key, start, end in cursor.execute(
             "SELECT t.article, t.position, t.text, t.label, t.key, t.start, t.end FROM json_each(?) AS j "
@@ -832,14 +862,7 @@ def _cached_sentences(conn: sqlite3.Connection, cache: _ReadCache, keys: list[tu
             "AND t.position = json_extract(j.value, '$[1]') ORDER BY t.rowid", (wanted,)):
         quantities[(article, position)].append(Quantity(value=value, text=text, counts=counts, event=event,
                                                         qualifier=qualifier, start=start, end=end))
-    loaded: dict[tuple[int, int], _SentenceFacts | None] = dict.fromkeys(missing)
-    for sentence_id, pk, position, text, start, end, stance, speaker, article_id, has_vector in rows:
-        loaded[(pk, position)] = _SentenceFacts(
-            SentenceRef(article_id, position), cache.articles[pk], pk, sentence_id, text, start, end, Stance(stance), speaker,
-            tuple(mentions[(pk, position)]), tuple(quantities[(pk, position)]), bool(has_vector))
-    found.update(loaded)
-    cache.sentences.update(loaded)
-    return found
+    return mentions, quantities
 
 
 def _vectors_of(conn: sqlite3.Connection, facts: list[_SentenceFacts],
@@ -853,13 +876,11 @@ def _vectors_of(conn: sqlite3.Connection, facts: list[_SentenceFacts],
         return out
     if snapshot is not None and snapshot.size:
         buffer, size = snapshot.buffer, snapshot.size
-        ids = np.fromiter((facts[i].sentence_id for i in wanted), np.int64, len(wanted))
+        ids, pks, positions = np.array([(facts[i].sentence_id, facts[i].article_pk, facts[i].ref.position)
+                                        for i in wanted], dtype=np.int64).T
         rows = np.minimum(np.searchsorted(buffer.sentence_ids[:size], ids), size - 1)
-        ok = ((buffer.sentence_ids[rows] == ids) & snapshot.live[rows]
-              & (buffer.article_pks[rows] == np.fromiter((facts[i].article_pk for i in wanted), np.int64,
-                                                           len(wanted)))
-              & (buffer.positions[rows] == np.fromiter((facts[i].ref.position for i in wanted), np.int64,
-                                                         len(wanted))))
+        ok = ((buffer.sentence_ids[rows] == ids) & snapshot.live[rows] & (buffer.article_pks[rows] == pks)
+              & (buffer.positions[rows] == positions))
         copied = buffer.matrix[rows[ok]]  # fancy indexing copies: nothing shares the live matrix
         for i, vector in zip((i for i, good in zip(wanted, ok) if good), copied):
             out[i] = vector
