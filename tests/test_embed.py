@@ -1,0 +1,98 @@
+"""The embedder and its cached quantised model (real onnxruntime, real model)."""
+
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from claimlookup import embed
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    return tmp_path / "claimlookup"
+
+
+def _build_and_embed(cache_home: str) -> list[float]:
+    import os
+
+    os.environ["XDG_CACHE_HOME"] = cache_home
+    from claimlookup.embed import Embedder
+
+    return Embedder().embed(["The death toll rose to 70."])[0].tolist()
+
+
+def test_unit_vectors_of_dim(cache: Path) -> None:
+    vectors = embed.Embedder().embed(["Seventy people died in the attack.", "Hello", ""])
+    assert vectors.shape == (3, embed.DIM) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert embed.Embedder().embed([]).shape == (0, embed.DIM)
+
+
+def test_close_to_the_packaged_model_and_batch_independent(cache: Path) -> None:
+    texts = ["The health ministry said 70 people were killed.", "Rebels denied the report on Sunday.",
+             "Prices rose by 3 percent in March, the statistics office said in a statement."]
+    quantised = embed.Embedder()
+    reference = embed.Embedder(embed.source_model()).embed(texts)
+    batched = quantised.embed(texts)
+    assert ((batched * reference).sum(axis=1) > 0.995).all()
+    alone = np.stack([quantised.embed([t])[0] for t in texts])
+    assert np.array_equal(alone, batched)
+
+
+def test_value_projections_stay_float(cache: Path) -> None:
+    import onnx
+
+    model = onnx.load(str(embed.cached_model()))
+    ops = [n.op_type for n in model.graph.node]
+    assert ops.count("MatMulIntegerToFloat") == 30  # 36 weight MatMuls minus 6 value projections
+    assert "DynamicQuantizeLinear" not in ops
+
+
+def test_cached_model_is_reused(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = embed.cached_model()
+    stamp = first.stat().st_mtime_ns
+    monkeypatch.setattr(embed, "_derive", lambda source: pytest.fail("derived again"))
+    assert embed.cached_model() == first and first.stat().st_mtime_ns == stamp
+    embed.Embedder().embed(["reuse"])
+    assert list(cache.glob("*.tmp")) == []
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "no sidecar"])
+def test_damaged_cache_is_rebuilt(cache: Path, damage: str) -> None:
+    path = embed.cached_model()
+    good = path.read_bytes()
+    if damage == "truncate":
+        path.write_bytes(good[: len(good) // 2])
+    elif damage == "garbage":
+        path.write_bytes(b"x" * 100)
+    else:
+        path.with_name(path.name + ".sha256").unlink()
+    vectors = embed.Embedder().embed(["Rebuilt after damage."])
+    assert np.isclose(np.linalg.norm(vectors[0]), 1.0)
+    assert path.read_bytes() == good  # derivation is deterministic
+
+
+def test_unwritable_cache_dir_falls_back_to_temp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    monkeypatch.setattr(embed.tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    assert embed.cache_dir().parent == tmp_path / "tmp"
+
+
+def test_concurrent_first_use_from_two_processes(cache: Path) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(2) as pool:
+        a, b = pool.map(_build_and_embed, [str(cache.parent)] * 2)
+    assert np.allclose(a, b) and np.isclose(np.linalg.norm(a), 1.0)
+    path = embed.cached_model()  # verified against its sidecar: not rebuilt
+    assert embed._verified(path, path.with_name(path.name + ".sha256"))
+    assert list(cache.glob("*.tmp")) == []
