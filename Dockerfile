@@ -34,6 +34,12 @@ RUN useradd --create-home --uid 10001 --user-group claimlookup \
  && chown claimlookup:claimlookup /app/data
 USER claimlookup
 
+# Derive the integer-GEMM embedding model once, at build time, into the image
+# (claimlookup/embed.py caches it under $XDG_CACHE_HOME): containers start
+# without the ~2 s derivation and never write outside /app/data.
+ENV XDG_CACHE_HOME=/home/claimlookup/.cache
+RUN python -c "from claimlookup.embed import cached_model; print(cached_model())"
+
 # The embedded store by default (a file in /app/data: mount a volume there);
 # compose.yaml points it at Elasticsearch instead.
 ENV CLAIMLOOKUP_STORE_URL=sqlite:////app/data/claimlookup.db \

@@ -114,14 +114,23 @@ class Article:
 
     @property
     def content_hash(self) -> str:
-        """Hash of everything the pipeline reads: equal hash, nothing to redo."""
+        """Hash of everything the pipeline reads, and of the version of what it
+        computes from it (ANALYSIS_VERSION): equal hash, nothing to redo."""
         parts = [self.title, self.body, self.source or "", self.url or "",
-                 self.published.isoformat() if self.published else "", self.language]
+                 self.published.isoformat() if self.published else "", self.language, ANALYSIS_VERSION]
         return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
     @property
     def entities(self) -> list[EntityMention]:
         return [e for s in self.sentences for e in s.entities]
+
+
+#: Version of the stored analysis (sentences, entities, figures, stance, vectors).
+#: It is part of every article's content hash, so bumping it when the NLP rules
+#: or the embedder change makes the next indexer run redo every article (instead
+#: of skipping it as unchanged and leaving vectors of another model in the store).
+#: "2" = the integer-GEMM MiniLM of claimlookup/embed.py (recipe rowq8-v1).
+ANALYSIS_VERSION = "2"
 
 
 class WriteStatus(str, enum.Enum):
