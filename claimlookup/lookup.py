@@ -510,9 +510,12 @@ class _TextTerms:
 @functools.lru_cache(maxsize=100_000)
 def _terms(text: str) -> _TextTerms:
     weights = fusion.TermWeights.load()
-    all_stems = fusion.content_stems(text)
+    # One pass of the word pattern (a hyphen is never part of a word, so
+    # "al-Numan" is already "al", "Numan"); stems of the content words.
+    lowered = [w.lower() for _, _, w in fusion.words(text)]
+    all_stems = [fusion.stem(w) for w in lowered if w.replace("’", "'") not in fusion.STOPWORDS]
     stems = frozenset(all_stems)
-    words = frozenset(w.lower() for _, _, w in fusion.words(text.replace("-", " ")))
+    words = frozenset(lowered)
     counts: dict[str, int] = {}
     for stem in all_stems:
         counts[stem] = counts.get(stem, 0) + 1
