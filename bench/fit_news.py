@@ -78,16 +78,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--store", type=Path, default=DEFAULT_STORE, help="the seeds + FA-KES bench store")
     parser.add_argument("--l2", type=float, default=1.0)
+    parser.add_argument("--split", choices=("dev", "test", "all"), default="dev",
+                        help="judged claims to fit on (dev: even ids; test: odd ids, for the second fold of a "
+                             "2-fold cross-validation; all: both, for the shipped model)")
     args = parser.parse_args(argv)
 
     store = open_store(ensure_store(args.store))
-    claims = load("dev")
+    claims = load(args.split)
     x, offset, y, missing = news_pairs(store, claims)
-    print(f"news dev half: {len(claims)} claims, {len(y)} judged pairs among the candidates "
+    print(f"news claims ({args.split}): {len(claims)} claims, {len(y)} judged pairs among the candidates "
           f"({int(y.sum())} same claim), {missing} judged pairs not among them")
     model = fusion.fit_logistic(x, y, lookup.NEWS_FEATURES, l2=args.l2, offset=offset, meta={
-        "fitted_on": f"bench/data/news-claims.jsonl, dev half (even claim ids): {len(claims)} claims, "
-                     f"{len(y)} judged pairs",
+        "fitted_on": f"bench/data/news-claims.jsonl, split {args.split!r}: {len(claims)} claims, "
+                     f"{len(y)} judged pairs of claims that give a figure",
         "offset": "article log-odds of the CheckThat!-fitted models (fusion-weights.json)",
         "applies_to": "claims that give a figure (lookup.news_applies)",
         "l2": args.l2, "written_by": "bench/fit_news.py"})
@@ -98,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, w, scale in zip(model.features, model.weights, model.scales):
         print(f"  {w / scale:+.3f}  {name}")
     print(f"  {model.bias - float(np.sum(model.means / model.scales * model.weights)):+.3f}  (at zero features)")
-    report("dev pairs (in-sample)", offset, x, y, model)
+    report(f"{args.split} pairs (in-sample)", offset, x, y, model)
     return 0
 
 
