@@ -221,13 +221,14 @@ def percentile(values: Sequence[float], q: float) -> float:
 # --- ablation --------------------------------------------------------------------------
 
 #: Evidence sources removed one at a time in --ablation: (sentence features, article features).
+#: The rows rank with the CheckThat!-fitted stage only (figures and the news-evidence
+#: stage are not part of it; the news stage is measured by bench/news.py).
 EVIDENCE = {
     "lexical (BM25 + coverage)": (("bm25", "coverage", "coverage_reverse", "rank_lexical"),
                                   ("coverage_article", "title_bm25")),
     "BM25 feature only (coverage kept)": (("bm25", "rank_lexical"), ("title_bm25",)),
     "vectors (cosines)": (("cosine", "cosine_gap", "rank_vector"), ("title_cosine",)),
     "entities": (("entities_shared", "entities_missing"), ("entities_shared", "entities_missing")),
-    "figures": (("figure_same", "figure_different"), ()),
     "relative features (gap, ranks)": (("cosine_gap", "rank_vector", "rank_lexical"), ()),
     "second-best sentence": ((), ("second_sentence",)),
 }
