@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from claimlookup.pipeline import ArticleRecord, Origin, ingest  # noqa: E402
+from claimlookup.model import ANALYSIS_VERSION  # noqa: E402
 from claimlookup.store import Store, open_store  # noqa: E402
 
 CLAIMS_FILE = "verified_claims.docs.tsv"
@@ -90,7 +91,8 @@ def build_store(data_dir: Path, cache_dir: Path | None, store_url: str | None) -
 
     With ``store_url``: that store is filled (unchanged claims are skipped).
     With ``cache_dir``: the SQLite file ``checkthat-<hash of the claims
-    file>-<hash of schema.sql>.db`` is reused if it exists, else built there.
+    file>-<hash of schema.sql>-a<ANALYSIS_VERSION>.db`` is reused if it
+    exists, else built there.
     Otherwise a fresh store in a temporary directory.
     """
     if store_url:
@@ -98,12 +100,12 @@ def build_store(data_dir: Path, cache_dir: Path | None, store_url: str | None) -
         return _filled(store, data_dir, fresh=True), store_url
     if cache_dir:
         cache_dir.mkdir(parents=True, exist_ok=True)
-        key = f"{file_hash(data_dir / CLAIMS_FILE)}-{file_hash(SCHEMA_FILE)[:8]}"
+        key = f"{file_hash(data_dir / CLAIMS_FILE)}-{file_hash(SCHEMA_FILE)[:8]}-a{ANALYSIS_VERSION}"
         path = cache_dir / f"checkthat-{key}.db"
         if path.exists():
             print(f"store: reusing {path}\n  key = sha256 of {data_dir / CLAIMS_FILE} + of the store schema "
-                  f"{SCHEMA_FILE.name}; delete the file to rebuild (e.g. after NLP or embedder changes)",
-                  flush=True)
+                  f"{SCHEMA_FILE.name} + the analysis version (claimlookup.model.ANALYSIS_VERSION, bumped when "
+                  "the NLP or the embedder changes)", flush=True)
             return open_store(f"sqlite:///{path}"), str(path)
         partial = path.with_suffix(".building")
         shutil.rmtree(partial, ignore_errors=True)
