@@ -33,7 +33,7 @@ DEFAULTS: dict[str, Any] = {
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: config, store state, error handlers, CORS, blueprints."""
-    from api import articles, catalog, claims, cors, docs, errors, health, limits, search, state
+    from api import articles, catalog, claims, cors, docs, errors, gcpolicy, health, limits, search, state
 
     app = Flask(__name__, static_folder=None)
     app.config.from_mapping(DEFAULTS)
@@ -47,6 +47,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     errors.register_error_handlers(app)
     limits.init_limits(app)
     cors.init_cors(app)
+    gcpolicy.init_gc_policy(app, int(app.config.get("GC_FULL_EVERY", gcpolicy.FULL_EVERY)))
     for blueprint in (search.bp, articles.bp, claims.bp, catalog.bp, health.bp, docs.bp):
         app.register_blueprint(blueprint)
     return app

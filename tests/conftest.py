@@ -81,7 +81,8 @@ def make_app(seeded_db: Path, tmp_path: Path, clean_environment: pytest.MonkeyPa
     store_url = copy_store(seeded_db, tmp_path)
 
     def build(**config: Any) -> Flask:
-        app = create_app({"TESTING": True, "STORE_URL": store_url, "API_KEY": WRITE_KEY, **config})
+        app = create_app({"TESTING": True, "STORE_URL": store_url, "API_KEY": WRITE_KEY, "GC_FULL_EVERY": 0,
+                          **config})
         app.test_client_class = ContractClient
         apps.append(app)
         return app

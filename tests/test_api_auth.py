@@ -54,7 +54,7 @@ def test_key_comes_from_the_environment(seeded_db, tmp_path, clean_environment) 
 
     monkeypatch.setenv("CLAIMLOOKUP_API_KEY", "from-env")
     monkeypatch.setenv("CLAIMLOOKUP_STORE_URL", copy_store(seeded_db, tmp_path))
-    app = create_app({"TESTING": True})
+    app = create_app({"TESTING": True, "GC_FULL_EVERY": 0})
     app.test_client_class = ContractClient
     try:
         client = app.test_client()

@@ -38,7 +38,7 @@ def fuzzed_app(seeded_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     with pytest.MonkeyPatch.context() as env:
         for name in APP_ENV:
             env.delenv(f"CLAIMLOOKUP_{name}", raising=False)
-        app = create_app({"TESTING": True, "API_KEY": WRITE_KEY,
+        app = create_app({"TESTING": True, "API_KEY": WRITE_KEY, "GC_FULL_EVERY": 0,
                           "STORE_URL": copy_store(seeded_db, tmp_path_factory.mktemp("fuzz"))})
     yield app
     app.extensions["claimlookup"].close()

@@ -41,7 +41,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 import numpy as np
@@ -657,9 +657,11 @@ class SQLiteStore:
             facts = [f for f in (found[k] for k in keys) if f is not None]
             vectors = _vectors_of(conn, facts, self._vectors_if_current(conn, token))
         return [StoredSentence(
-            ref=f.ref, sentence=Sentence(position=f.ref.position, text=f.text, start=f.start, end=f.end,
-                                         entities=list(f.mentions), quantities=list(f.quantities),
-                                         stance=f.stance, speaker=f.speaker, vector=vector),
+            ref=SentenceRef(f.article_id, f.position),
+            sentence=Sentence(position=f.position, text=f.text, start=f.start, end=f.end,
+                              entities=[EntityMention(*m) for m in f.mentions],
+                              quantities=[Quantity(*q) for q in f.quantities],
+                              stance=Stance(f.stance), speaker=f.speaker, vector=vector),
             title=f.article.title, source=f.article.source, published=f.article.published, url=f.article.url,
             article_hash=f.article.content_hash, article_entities=f.article.entities)
             for f, vector in zip(facts, vectors)]
@@ -702,8 +704,15 @@ READ_CACHE_SENTENCES = 50_000
 _ABSENT = object()
 
 
-@dataclass(frozen=True, slots=True)
-class _ArticleFacts:
+# The cached facts are named tuples of atoms (str, int, float, date, None and
+# tuples of those), not dataclasses: CPython stops tracking such tuples in its
+# cycle collector once a collection has seen them, so a cache of tens of
+# thousands of sentences adds nothing to the full (generation 2) collections.
+# With dataclasses there, those collections grew to 100-170 ms after a few
+# hundred lookups and made the lookup's p99.
+
+
+class _ArticleFacts(NamedTuple):
     """What a StoredSentence needs of its article row (all immutable)."""
 
     title: str
@@ -714,22 +723,23 @@ class _ArticleFacts:
     entities: tuple[str, ...]  # article_entities keys, sorted
 
 
-@dataclass(frozen=True, slots=True)
-class _SentenceFacts:
+class _SentenceFacts(NamedTuple):
     """A sentence row with its annotations; ``sentence_id`` and
-    ``has_vector`` find its vector."""
+    ``has_vector`` find its vector. Mentions and quantities are the fields of
+    EntityMention / Quantity as tuples, the stance its value."""
 
-    ref: SentenceRef
+    article_id: str
+    position: int
     article: _ArticleFacts
     article_pk: int
     sentence_id: int
     text: str
     start: int
     end: int
-    stance: Stance
+    stance: str
     speaker: str | None
-    mentions: tuple[EntityMention, ...]
-    quantities: tuple[Quantity, ...]
+    mentions: tuple[tuple[str, str, str, int, int], ...]
+    quantities: tuple[tuple[float, str, str, str, str, int, int], ...]
     has_vector: bool
 
 
@@ -838,9 +848,11 @@ def _load_sentences(conn: sqlite3.Connection, articles: dict[int, _ArticleFacts]
     loaded: dict[tuple[int, int], _SentenceFacts | None] = dict.fromkeys(keys)
     for sentence_id, pk, position, text, start, end, stance, speaker, article_id, has_vector in rows:
         key = (pk, position)
-        loaded[key] = _SentenceFacts(SentenceRef(article_id, position), articles[pk], pk, sentence_id, text, start,
-                                     end, Stance(stance), speaker, tuple(mentions[key]), tuple(quantities[key]),
-                                     bool(has_vector))
+        loaded[key] = _SentenceFacts(
+            article_id, position, articles[pk], pk, sentence_id, text, start, end, Stance(stance).value, speaker,
+            tuple((m.text, m.label, m.key, m.start, m.end) for m in mentions[key]),
+            tuple((q.value, q.text, q.counts, q.event, q.qualifier, q.start, q.end) for q in quantities[key]),
+            bool(has_vector))
     return loaded
 
 
@@ -876,7 +888,7 @@ def _vectors_of(conn: sqlite3.Connection, facts: list[_SentenceFacts],
         return out
     if snapshot is not None and snapshot.size:
         buffer, size = snapshot.buffer, snapshot.size
-        ids, pks, positions = np.array([(facts[i].sentence_id, facts[i].article_pk, facts[i].ref.position)
+        ids, pks, positions = np.array([(facts[i].sentence_id, facts[i].article_pk, facts[i].position)
                                         for i in wanted], dtype=np.int64).T
         rows = np.minimum(np.searchsorted(buffer.sentence_ids[:size], ids), size - 1)
         ok = ((buffer.sentence_ids[rows] == ids) & snapshot.live[rows] & (buffer.article_pks[rows] == pks)

@@ -1,0 +1,48 @@
+"""The worker's garbage-collection policy (api/gcpolicy.py): survivors of a
+request are frozen, and every FULL_EVERY requests the worker collects once."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from collections.abc import Iterator
+
+import pytest
+
+from api import create_app
+
+
+class _Node:
+    pass
+
+
+@pytest.fixture
+def unfrozen() -> Iterator[None]:
+    gc.unfreeze()
+    yield
+    gc.unfreeze()
+
+
+def test_survivors_are_frozen_and_cycles_collected_every_n_requests(tmp_path, unfrozen: None) -> None:
+    app = create_app({"STORE_URL": f"sqlite:///{tmp_path / 'store.db'}", "GC_FULL_EVERY": 3, "TESTING": True})
+    client = app.test_client()
+    assert gc.get_freeze_count() == 0
+    node = _Node()
+    node.self = node  # a cycle: only the cycle collector frees it
+    alive = weakref.ref(node)
+    del node
+    assert client.get("/healthz").status_code == 200  # request 1: the cycle is frozen with the rest
+    assert gc.get_freeze_count() > 0
+    gc.collect()
+    assert alive() is not None  # frozen objects are not collected
+    assert client.get("/healthz").status_code == 200  # request 2
+    assert alive() is not None
+    assert client.get("/healthz").status_code == 200  # request 3: unfreeze, collect, freeze
+    assert alive() is None
+    assert gc.get_freeze_count() > 0
+
+
+def test_the_policy_can_be_turned_off(tmp_path, unfrozen: None) -> None:
+    app = create_app({"STORE_URL": f"sqlite:///{tmp_path / 'store.db'}", "GC_FULL_EVERY": 0, "TESTING": True})
+    assert app.test_client().get("/healthz").status_code == 200
+    assert gc.get_freeze_count() == 0
