@@ -690,9 +690,11 @@ def agreement(claim_quantities: Sequence[Quantity], quantity: Quantity) -> Agree
 #: word of the claim" cannot happen, so the fitted models give these ~0 (or
 #: wild) weights. In news they decide whether two reports are about the same
 #: event. A second small logistic model (``fusion.load_news_model``, fitted
-#: by bench/fit_news.py on the dev half of the hand-judged news claims with
-#: the fitted log-odds as offset) says what to add to the log-odds; see
-#: docs/lookup.md, "News evidence".
+#: by bench/fit_news.py on the hand-judged news claims, with the fitted
+#: article log-odds as offset) says what to add to the log-odds; see
+#: docs/lookup.md, "Scores". It is fitted on articles and applied to their
+#: sentences too (a sentence carries its article's entity and coverage
+#: evidence and its own figures): sentence scores are an approximation.
 NEWS_FEATURES = (
     "entities_missing",   # claim entities the whole article never mentions (at most 3)
     "figure_same",        # the sentence (article: one of its best two) gives the claim's figure
@@ -1083,7 +1085,7 @@ def find_reports(store: Store, request: LookupRequest) -> LookupResult:
     _check_limits(request.limit, request.min_score)
     claim = prepare_claims([request.text])[0]
     candidates = score(candidate_sets(store, [claim], request.filters)[0])
-    candidates = with_figure_sentences(store, candidates, request.limit)
+    candidates = with_figure_sentences(store, candidates)
     exclusion = _exclusion(_excluded_articles(store, request.filters.exclude_articles))
     reports = reports_for(candidates, request.limit, request.min_score, request.explain, exclusion)
     return LookupResult(ClaimView(claim.text, claim.entities, claim.quantities), reports,
@@ -1094,18 +1096,26 @@ def find_reports(store: Store, request: LookupRequest) -> LookupResult:
 #: theirs that gives a figure for a thing the claim counts (the figures table
 #: needs them: a second toll is often in a sentence that matches little else).
 FIGURE_REPORT_SCORE = 0.5
+#: ... at most this many of them (a fixed number, so that a report's score
+#: does not depend on the ``limit`` asked for).
+FIGURE_REPORTS = 10
 
 
-def with_figure_sentences(store: Store, candidates: CandidateSet, limit: int) -> CandidateSet:
-    """Add to the candidates, and rescore, the sentences of the best ``limit``
-    articles scoring at least FIGURE_REPORT_SCORE that give a figure for a
-    thing the claim counts and were not candidates yet (one ``get_article``
-    per such article, one ``get_sentences`` for all). Unchanged if the claim
-    gives no figure or nothing is missing."""
+def with_figure_sentences(store: Store, candidates: CandidateSet) -> CandidateSet:
+    """Add to the candidates, and rescore, the sentences of the best
+    FIGURE_REPORTS articles scoring at least FIGURE_REPORT_SCORE that give a
+    figure for a thing the claim counts and were not candidates yet (one
+    ``get_article`` per such article, one ``get_sentences`` for all).
+
+    The candidates' own sentence features are kept as they were: the added
+    sentences get features relative to the whole set, but they never move
+    the normalisation or ranks of the others, so an article without added
+    sentences keeps its score. Unchanged if the news stage does not apply to
+    the claim (no figure but vague ones) or nothing is missing."""
     claim = candidates.claim
-    if not claim.quantities or not len(candidates.articles):
+    if not news_applies(claim) or not len(candidates.articles):
         return candidates
-    best = [k for k in np.argsort(-candidates.article_scores, kind="stable")[:limit]
+    best = [k for k in np.argsort(-candidates.article_scores, kind="stable")[:FIGURE_REPORTS]
             if candidates.article_scores[k] >= FIGURE_REPORT_SCORE]
     have = {s.ref for s in candidates.sentences}
     wanted: list[SentenceRef] = []
@@ -1120,7 +1130,9 @@ def with_figure_sentences(store: Store, candidates: CandidateSet, limit: int) ->
     added = [s for s in store.get_sentences(wanted) if s.sentence.vector is not None] if wanted else []
     if not added:
         return candidates
-    return score(_candidate_set(claim, candidates.sentences + added))
+    grown = _candidate_set(claim, candidates.sentences + added)
+    grown.features[:len(candidates.sentences)] = candidates.features
+    return score(grown)
 
 
 def _check_limits(limit: int, min_score: float) -> None:
