@@ -199,19 +199,6 @@ def run_lookups(store: Store, split: Split) -> Lookups:
     return out
 
 
-def print_reliability(scored: Sequence[tuple[float, bool]]) -> None:
-    """Reliability of the returned reports' scores (top DEPTH per query)."""
-    from claimlookup.fusion import reliability_table
-
-    table = reliability_table([s for s, _ in scored], [float(y) for _, y in scored])
-    print(f"reliability of Report.score (top {DEPTH} reports per query):")
-    print("| score | reports | mean score | true matches |\n|---|---:|---:|---:|")
-    for row in table:
-        if row["pairs"]:
-            print(f"| {row['low']:.1f}-{row['high']:.1f} | {row['pairs']} | {row['mean_score']:.3f} "
-                  f"| {row['match_rate']:.1%} |")
-
-
 def percentile(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     if not ordered:
@@ -309,7 +296,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if seen.rejected:
         print(f"{seen.rejected} queries rejected as too short (scored as misses)")
     print(f"news evidence applied to {seen.news_applied} claims (they give a figure)")
-    print_reliability(seen.scored)
+    from claimlookup.fusion import reliability_markdown
+
+    print(f"reliability of Report.score (top {DEPTH} reports per query):")
+    print(reliability_markdown([s for s, _ in seen.scored], [float(y) for _, y in seen.scored]))
     for key in ("map_at_1", "map_at_5", "mrr", "p_at_1", "recall_at_20"):
         print(f"{key:>14}: {result[key]:.4f}")
     print(f"{'latency':>14}: p50 {result['latency_p50_ms']} ms, p99 {result['latency_p99_ms']} ms (in-process)")

@@ -108,11 +108,7 @@ def rankings(sets: list) -> dict[str, list[str]]:
 
 def print_reliability(title: str, p: np.ndarray, y: np.ndarray) -> list[dict]:
     table = fusion.reliability_table(p, y)
-    print(f"\n{title}\n| score | pairs | mean score | true matches |\n|---|---:|---:|---:|")
-    for row in table:
-        if row["pairs"]:
-            print(f"| {row['low']:.1f}-{row['high']:.1f} | {row['pairs']} | {row['mean_score']:.3f} "
-                  f"| {row['match_rate']:.1%} |")
+    print(f"\n{title}\n{fusion.reliability_markdown(p, y)}")
     brier = float(np.mean((p - y) ** 2))
     print(f"Brier score {brier:.4f}; {int(y.sum())} true of {len(y)}")
     return table

@@ -50,14 +50,16 @@ def article_rows(candidates: lookup.CandidateSet) -> tuple[np.ndarray, np.ndarra
     return news, models.article.logits(candidates.article_features)
 
 
-def news_pairs(store, claims: dict[int, dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+def news_pairs(store, claims: dict[int, dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
     """(features, offsets, labels) of the judged pairs among the candidates,
-    and how many judged pairs were not among them."""
-    rows, offsets, labels, missing = [], [], [], 0
+    how many judged pairs were not among them, and how many claims the model
+    applies to."""
+    rows, offsets, labels, missing, applied = [], [], [], 0, 0
     for claim in claims.values():
         prepared = lookup.prepare_claims([claim["claim"]])[0]
         if not lookup.news_applies(prepared):
             continue  # the lookup does not apply the model to it either
+        applied += 1
         candidates = lookup.candidate_sets(store, [prepared], Filters(exclude_articles=(claim["article"],)))[0]
         news, logits = article_rows(candidates)
         index = {a: k for k, a in enumerate(candidates.articles)}
@@ -68,7 +70,7 @@ def news_pairs(store, claims: dict[int, dict]) -> tuple[np.ndarray, np.ndarray, 
             rows.append(news[index[article_id]])
             offsets.append(logits[index[article_id]])
             labels.append(label)
-    return np.array(rows), np.array(offsets), np.array(labels, dtype=float), missing
+    return np.array(rows), np.array(offsets), np.array(labels, dtype=float), missing, applied
 
 
 def report(title: str, offset: np.ndarray, x: np.ndarray, y: np.ndarray, model: fusion.FusionModel) -> None:
@@ -89,10 +91,9 @@ def main(argv: list[str] | None = None) -> int:
 
     store = open_store(ensure_store(args.store))
     claims = load(args.split)
-    x, offset, y, missing = news_pairs(store, claims)
+    x, offset, y, missing, applied = news_pairs(store, claims)
     if not len(y):
         raise SystemExit("no judged pair whose claim gives a figure is among the candidates: nothing to fit")
-    applied = sum(lookup.news_applies(lookup.prepare_claims([c["claim"]])[0]) for c in claims.values())
     print(f"news claims ({args.split}): {len(claims)} claims, {len(y)} judged pairs among the candidates "
           f"({int(y.sum())} same claim), {missing} judged pairs not among them")
     model = fusion.fit_logistic(x, y, lookup.NEWS_FEATURES, l2=args.l2, offset=offset, meta={

@@ -105,13 +105,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"   {mark} {r.score:.3f} {r.article_id} {r.source} {r.published} {r.title[:60]}")
     scores = np.array([s for s, _ in scored])
     labels = np.array([y for _, y in scored])
-    table = fusion.reliability_table(scores, labels, edges=(0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0))
     print(f"split {args.split}: {len(claims)} claims, {len(ap5)} with a judged other report")
     print("reliability of report scores (judged pairs):")
-    for row in table:
-        if row["pairs"]:
-            print(f"  [{row['low']:.1f}, {row['high']:.1f}): {row['pairs']:3d} pairs, mean score "
-                  f"{row['mean_score']:.2f}, judged same {row['match_rate']:.2f}")
+    print(fusion.reliability_markdown(scores, labels, edges=(0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0)))
     for kind in ("sentence", "written"):
         mine = [a for a, k in zip(ap5, kinds) if k == kind]
         ones = [a for a, k in zip(p1, kinds) if k == kind]

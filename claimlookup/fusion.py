@@ -156,6 +156,16 @@ def reliability_table(p: np.ndarray, y: np.ndarray,
     return rows
 
 
+def reliability_markdown(p: np.ndarray, y: np.ndarray,
+                         edges: Sequence[float] = (0.0, 0.1, 0.2, 0.4, 0.6, 0.8, 0.9, 1.0)) -> str:
+    """``reliability_table`` as the Markdown table the benchmarks print and
+    the docs quote (empty bins left out)."""
+    lines = ["| score | pairs | mean score | true matches |", "|---|---:|---:|---:|"]
+    lines += [f"| {row['low']:.1f}-{row['high']:.1f} | {row['pairs']} | {row['mean_score']:.3f} "
+              f"| {row['match_rate']:.1%} |" for row in reliability_table(p, y, edges) if row["pairs"]]
+    return "\n".join(lines)
+
+
 @dataclass(frozen=True)
 class Fusion:
     """The two checked-in models: ``sentence`` scores a candidate sentence;

@@ -77,6 +77,13 @@ def test_reliability_table_bins_and_closes_the_last_bin() -> None:
     assert table[0]["match_rate"] == 0.5 and table[2]["match_rate"] == 1.0
 
 
+def test_reliability_markdown_lists_the_non_empty_bins() -> None:
+    p = np.array([0.05, 0.05, 0.95, 0.95])
+    y = np.array([0.0, 0.0, 1.0, 0.0])
+    lines = fusion.reliability_markdown(p, y, edges=(0.0, 0.5, 0.9, 1.0)).splitlines()
+    assert lines[2:] == ["| 0.0-0.5 | 2 | 0.050 | 0.0% |", "| 0.9-1.0 | 2 | 0.950 | 50.0% |"]
+
+
 def test_model_round_trips_through_json() -> None:
     x, y = _synthetic(500, np.array([1.0, 2.0]), 0.3, seed=5)
     model = fusion.fit_logistic(x, y, ["a", "b"], meta={"note": "x"})
