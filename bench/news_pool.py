@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.lookup import DEFAULT_STORE, ensure_store  # noqa: E402
 from claimlookup import lookup  # noqa: E402
-from claimlookup.model import Filters, SentenceRef  # noqa: E402
+from claimlookup.model import Filters  # noqa: E402
 from claimlookup.store import open_store  # noqa: E402
 
 PLACE_LABELS = {"GPE", "LOC", "FAC"}
