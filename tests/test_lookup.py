@@ -214,7 +214,7 @@ def test_scan_embeds_only_check_worthy_sentences_in_one_batch(store: Store,
         calls.append(list(texts))
         return real(texts)
 
-    monkeypatch.setattr(lookup, "_embed", counting)
+    monkeypatch.setattr(lookup.claim, "_embed", counting)
     text = (SEEDS / "001_bbb529f6879eddb8.txt").read_text(encoding="utf-8")
     result = scan(store, text=text)
     assert len(calls) == 1

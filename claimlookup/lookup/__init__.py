@@ -1,0 +1,111 @@
+"""Find other reports of a claim: candidates, scoring, grouping, annotations.
+
+The package's public face. Two entry points take a ``Store``
+(``service.py``): :func:`find_reports` (one claim -> the articles that report
+it, grouped by article, best first, with stance, figures and entities) and
+:func:`scan` (a whole article -> its check-worthy sentences and their other
+reports). Around them, pure functions, one concern a module: ``claim``
+(cleaning, analysis, embedding), ``features`` (candidates and their evidence),
+``figures`` (do two figures agree), ``scoring`` (the fitted models),
+``grouping`` (by article, copies, exclusions), ``reports`` (what a report
+shows, the summary), ``results`` (the request and result types).
+
+Errors: :class:`ClaimTooShort` (a ``ValueError``, API 422); ``ArticleNotFound``
+from the store for an unknown ``article_id`` (404); ``StoreUnavailable``
+passes through (503).
+"""
+
+from __future__ import annotations
+
+from claimlookup.lookup.results import (  # noqa: F401
+    ClaimTooShort,
+    ClaimView,
+    Copy,
+    FigureRow,
+    FigureValue,
+    LookupRequest,
+    LookupResult,
+    MAX_LIMIT,
+    MIN_CONTENT_WORDS,
+    QuantityAgreement,
+    Report,
+    ReportSentence,
+    ScanResult,
+    ScannedSentence,
+    Summary,
+)
+from claimlookup.lookup.claim import (  # noqa: F401
+    PreparedClaim,
+    _embed,
+    _prepared,
+    content_words,
+    normalise_claim,
+    prepare_claims,
+)
+from claimlookup.lookup.features import (  # noqa: F401
+    ARTICLE_FEATURES,
+    BM25_AVERAGE_LENGTH,
+    BM25_B,
+    BM25_K1,
+    CandidateSet,
+    LEXICAL_CANDIDATES,
+    MAX_QUERY_TERMS,
+    PROPOSING_TERMS,
+    RANK_SCALE,
+    SECOND_GAP,
+    SENTENCE_FEATURES,
+    VECTOR_CANDIDATES,
+    article_features,
+    bm25,
+    candidate_sets,
+    lexical_query,
+)
+from claimlookup.lookup.figures import (  # noqa: F401
+    APPROX_TOLERANCE,
+    OPEN_BOUND_RANGE,
+    VAGUE_TOLERANCE,
+    agreement,
+    comparable,
+    figures_agree,
+)
+from claimlookup.lookup.scoring import (  # noqa: F401
+    FAR_FIGURE,
+    FIGURE_SENTENCES,
+    NEWS_FEATURES,
+    RELATIVE_FEATURES,
+    _models,
+    _news_model,
+    news_applies,
+    news_features,
+    score,
+)
+from claimlookup.lookup.grouping import (  # noqa: F401
+    COPY_TITLE_COSINE,
+    FOLD_DEPTH,
+    _Exclusion,
+    _Group,
+    fold_copies,
+    group_by_article,
+)
+from claimlookup.lookup.reports import (  # noqa: F401
+    MAX_SENTENCES_PER_REPORT,
+    SENTENCE_FLOOR,
+    SUMMARY_MIN_SCORE,
+    build_report,
+    figures_table,
+    highlight,
+    reports_for,
+    summarise,
+)
+from claimlookup.lookup.service import (  # noqa: F401
+    FIGURE_REPORTS,
+    FIGURE_REPORT_SCORE,
+    SCAN_CANDIDATES,
+    SCAN_MIN_ACTORS,
+    SCAN_MIN_SCORE,
+    SCAN_MIN_WORDS,
+    check_worthiness,
+    find_reports,
+    scan,
+    with_figure_sentences,
+)

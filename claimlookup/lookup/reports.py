@@ -1,0 +1,160 @@
+"""Reports: the sentences shown, highlights, evidence, and the summary."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+import numpy as np
+
+from claimlookup import fusion
+from claimlookup.lookup.features import CandidateSet
+from claimlookup.lookup.figures import agreement
+from claimlookup.lookup.grouping import FOLD_DEPTH, _Exclusion, _Group, fold_copies, group_by_article
+from claimlookup.lookup.results import (
+    Copy,
+    FigureRow,
+    FigureValue,
+    QuantityAgreement,
+    Report,
+    ReportSentence,
+    Summary,
+)
+from claimlookup.lookup.scoring import _models, _news_model, news_applies
+from claimlookup.model import Quantity, Stance
+
+#: Sentences shown per report: the best one, and the next best scoring at
+#: least SENTENCE_FLOOR, at most MAX_SENTENCES_PER_REPORT in all.
+MAX_SENTENCES_PER_REPORT = 5
+SENTENCE_FLOOR = 0.02
+
+# --- reports -------------------------------------------------------------------------
+
+
+def highlight(text: str, stems: dict[str, float] | set[str]) -> str:
+    """``text`` HTML-escaped, with ``<mark>`` around words whose stem is one
+    of the claim's content stems."""
+    out, last = [], 0
+    for start, end, word in fusion.words(text):
+        if word.lower() in fusion.STOPWORDS or fusion.stem(word) not in stems:
+            continue
+        out += [html.escape(text[last:start]), "<mark>", html.escape(word), "</mark>"]
+        last = end
+    out.append(html.escape(text[last:]))
+    return "".join(out)
+
+
+def _report_sentence(candidates: CandidateSet, row: int, explain: bool) -> ReportSentence:
+    stored = candidates.sentences[row]
+    sentence = stored.sentence
+    claim = candidates.claim
+    evidence = _evidence(_models().sentence, candidates.features[row], candidates.news_features[row],
+                         news_applies(claim)) if explain else None
+    return ReportSentence(
+        position=sentence.position, text=sentence.text, highlighted=highlight(sentence.text, claim.stems),
+        score=round(float(candidates.scores[row]), 4), stance=sentence.stance, attributed_to=sentence.speaker,
+        quantities=[QuantityAgreement(q, agreement(claim.quantities, q)) for q in sentence.quantities],
+        evidence=evidence)
+
+
+def _evidence(model: fusion.FusionModel, row: np.ndarray, news: np.ndarray, applies: bool) -> dict:
+    """What ``explain`` shows: the features and their shares of the log-odds:
+    the fitted model's (and its ``bias``), then, when the news model applies
+    to the claim, its own, prefixed ``news_`` (and its ``news_bias``). The
+    contributions add up to the logit of the score."""
+    features = {n: round(float(v), 4) for n, v in zip(model.features, row)}
+    contributions = model.contributions(row)
+    if applies:
+        news_model = _news_model()
+        features.update({f"news_{n}": round(float(v), 4) for n, v in zip(news_model.features, news)})
+        contributions.update({f"news_{n}": v for n, v in news_model.contributions(news).items()})
+    return {"features": features, "contributions": contributions}
+
+
+def _shown_rows(candidates: CandidateSet, group: _Group) -> list[int]:
+    """The group's best sentence, then the others scoring at least
+    SENTENCE_FLOOR, at most MAX_SENTENCES_PER_REPORT."""
+    best, rest = group.rows[0], group.rows[1:]
+    return [best, *(i for i in rest if candidates.scores[i] >= SENTENCE_FLOOR)][:MAX_SENTENCES_PER_REPORT]
+
+
+def _copy(candidates: CandidateSet, group: _Group) -> Copy:
+    s = candidates.sentences[group.rows[0]]
+    return Copy(s.ref.article_id, s.source, s.published, s.url)
+
+
+def build_report(candidates: CandidateSet, group: _Group, explain: bool = False) -> Report:
+    """The report of one article group: its best sentences, copies, and the
+    claim's entities it shares or misses (over the sentences fetched for it:
+    its title and every candidate sentence)."""
+    lead = candidates.sentences[group.rows[0]]
+    shared = candidates.entities_found(group.index)
+    keys = list(dict.fromkeys(e.key for e in candidates.claim.entities))
+    return Report(
+        article_id=lead.ref.article_id, title=lead.title, source=lead.source, published=lead.published,
+        url=lead.url, score=round(group.score, 4),
+        sentences=[_report_sentence(candidates, i, explain) for i in _shown_rows(candidates, group)],
+        copies=[_copy(candidates, g) for g in group.copies],
+        shared_entities=[k for k in keys if k in shared],
+        missing_entities=[k for k in keys if k not in shared],
+        evidence=_evidence(_models().article, candidates.article_features[group.index],
+                           candidates.article_news_features[group.index],
+                           news_applies(candidates.claim)) if explain else None)
+
+
+def reports_for(candidates: CandidateSet, limit: int, min_score: float = 0.0, explain: bool = False,
+                exclude: _Exclusion | None = None) -> list[Report]:
+    """Scored candidates -> the best ``limit`` reports at or above ``min_score``.
+
+    Only the best FOLD_DEPTH x ``limit`` articles are considered for folding:
+    copies carry the same text, so they score alike and sit together."""
+    groups = fold_copies(candidates, group_by_article(candidates)[:FOLD_DEPTH * limit + 2])
+    if exclude is not None:
+        groups = [g for g in groups if not exclude.covers(candidates, g)]
+    return [build_report(candidates, g, explain) for g in groups[:limit] if g.score >= min_score]
+
+
+
+# --- summary -------------------------------------------------------------------------
+
+
+#: The summary counts the reports at least this likely to report the claim
+#: ("as likely as not"); the others are listed but are probably other events.
+SUMMARY_MIN_SCORE = 0.5
+
+
+def summarise(reports: Sequence[Report], claim_quantities: Sequence[Quantity] = (),
+              min_score: float = SUMMARY_MIN_SCORE) -> Summary:
+    """Counts of reports, outlets and stances, and the figures table, over
+    the reports scoring at least ``min_score``."""
+    reports = [r for r in reports if r.score >= min_score]
+    outlets = {s for r in reports for s in [r.source, *(c.source for c in r.copies)] if s}
+    stances = {s.value: 0 for s in Stance}
+    for report in reports:
+        stances[report.sentences[0].stance.value] += 1
+    return Summary(reports=len(reports), outlets=len(outlets), stances=stances,
+                   figures=figures_table(reports, claim_quantities))
+
+
+def figures_table(reports: Sequence[Report], claim_quantities: Sequence[Quantity] = ()) -> list[FigureRow]:
+    """For each counted thing (counts + event) in the reports' sentences,
+    each value given and the outlets giving it (an outlet is the report's
+    source, or its id if it has none; copies add their sources). Things the
+    claim counts come first, then the most reported; values by outlets."""
+    table: dict[tuple[str, str], dict[float, list[str]]] = {}
+    for report in reports:
+        names = [report.source or report.article_id, *(c.source or c.article_id for c in report.copies)]
+        for sentence in report.sentences:
+            for qa in sentence.quantities:
+                q = qa.quantity
+                values = table.setdefault((q.counts, q.event), {})
+                outlets = values.setdefault(q.value, [])
+                outlets += [n for n in names if n not in outlets]
+    claimed = {(q.counts, q.event) for q in claim_quantities}
+    rows = [FigureRow(counts, event, sorted((FigureValue(v, o) for v, o in values.items()),
+                                            key=lambda fv: (-len(fv.outlets), fv.value)))
+            for (counts, event), values in table.items()]
+    return sorted(rows, key=lambda r: ((r.counts, r.event) not in claimed,
+                                       -sum(len(v.outlets) for v in r.values)))
+
+

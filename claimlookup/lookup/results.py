@@ -1,0 +1,185 @@
+"""What a lookup takes and gives: the request, reports, summary, scan results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from claimlookup.model import Agreement, EntityMention, Filters, Quantity, Stance
+
+#: A claim needs at least this many content words (after tweet cleaning);
+#: fewer and it is a topic, not a claim (``ClaimTooShort``).
+MIN_CONTENT_WORDS = 3
+#: Upper bound on ``LookupRequest.limit`` (reports per lookup).
+MAX_LIMIT = 50
+
+
+
+class ClaimTooShort(ValueError):
+    """The text has too few content words to be a claim (API: 422)."""
+
+    def __init__(self, content_words: int, minimum: int = MIN_CONTENT_WORDS) -> None:
+        super().__init__(
+            f"a claim needs at least {minimum} content words; this text has {content_words}")
+        self.content_words = content_words
+        self.minimum = minimum
+
+
+# --- request ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LookupRequest:
+    """One claim to look up.
+
+    ``text``: the claim (a sentence, a tweet, a selection; tweets are cleaned
+    first: URLs, the "— Name (@handle) Date" trailer, @mentions, hashtags,
+    emoji). ``limit``: at most this many reports (articles), 1..MAX_LIMIT.
+    ``min_score``: drop reports whose calibrated score is below it (0..1).
+    ``explain``: fill ``ReportSentence.evidence`` with the features and their
+    contributions to the score.
+    """
+
+    text: str
+    filters: Filters = Filters()
+    limit: int = 10
+    min_score: float = 0.0
+    explain: bool = False
+
+
+# --- result -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimView:
+    """The claim as the lookup understood it (after cleaning and analysis)."""
+
+    text: str
+    entities: list[EntityMention]
+    quantities: list[Quantity]
+
+
+@dataclass(frozen=True, slots=True)
+class QuantityAgreement:
+    """A figure of a report sentence and how it compares with the claim's
+    figure for the same thing (same ``counts`` and ``event``): ``same`` if the
+    values agree within the tolerance documented in ``docs/lookup.md``,
+    ``different`` if not, ``absent`` if the claim gives no figure for it."""
+
+    quantity: Quantity
+    agreement: Agreement
+
+
+@dataclass(frozen=True, slots=True)
+class ReportSentence:
+    """A sentence of a report that matches the claim.
+
+    ``highlighted``: the HTML-escaped text with ``<mark>`` around the words it
+    shares with the claim. ``score``: calibrated probability that this
+    sentence reports the claim. ``stance`` / ``attributed_to``: from the
+    stored sentence (who says it, or who denies it). ``evidence``: the
+    features and their contributions, only when ``explain`` was asked.
+    """
+
+    position: int
+    text: str
+    highlighted: str
+    score: float
+    stance: Stance
+    attributed_to: str | None
+    quantities: list[QuantityAgreement]
+    evidence: dict[str, float] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Copy:
+    """A syndicated or near-duplicate copy of a report, folded under the
+    earliest-published version."""
+
+    article_id: str
+    source: str | None
+    published: date | None
+    url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """An article that reports the claim, with its best sentences first.
+
+    ``score``: calibrated probability that the article reports the claim
+    (the article model over its best two sentences and article evidence).
+    ``shared_entities`` / ``missing_entities``: the claim's entity keys that
+    the article mentions / does not mention. ``evidence``: the article
+    features and their contributions, only when ``explain`` was asked.
+    """
+
+    article_id: str
+    title: str
+    source: str | None
+    published: date | None
+    url: str | None
+    score: float
+    sentences: list[ReportSentence]
+    copies: list[Copy] = field(default_factory=list)
+    shared_entities: list[str] = field(default_factory=list)
+    missing_entities: list[str] = field(default_factory=list)
+    evidence: dict | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FigureValue:
+    """One value given for a counted thing, and the outlets that give it."""
+
+    value: float
+    outlets: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class FigureRow:
+    """For one counted thing (``counts`` + ``event``, e.g. people killed),
+    every value the reports give, most outlets first."""
+
+    counts: str
+    event: str
+    values: list[FigureValue]
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """``reports``: number of reports (copies not counted); ``outlets``:
+    distinct sources (copies included); ``stances``: number of reports per
+    stance of their best sentence (every Stance value is a key);
+    ``figures``: the figures table."""
+
+    reports: int
+    outlets: int
+    stances: dict[str, int]
+    figures: list[FigureRow]
+
+
+@dataclass(frozen=True, slots=True)
+class LookupResult:
+    claim: ClaimView
+    reports: list[Report]
+    summary: Summary
+
+
+@dataclass(frozen=True, slots=True)
+class ScannedSentence:
+    """A check-worthy sentence of the scanned article and its other reports.
+
+    ``reason``: why it is check-worthy: ``"figure"``, ``"reporting verb"`` or
+    ``"actors"`` (two or more named actors), the first rule that fired.
+    """
+
+    position: int
+    text: str
+    reason: str
+    reports: list[Report]
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    sentences: list[ScannedSentence]
+
+

@@ -1,0 +1,137 @@
+"""Scoring: the fitted sentence and article models and the news-evidence stage."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from claimlookup import fusion
+from claimlookup.lookup.claim import PreparedClaim
+from claimlookup.lookup.features import ARTICLE_FEATURES, SENTENCE_FEATURES, CandidateSet, article_features
+from claimlookup.lookup.figures import agreement, comparable
+from claimlookup.model import Agreement, Quantity
+
+# --- news evidence ------------------------------------------------------------------------
+
+#: Evidence the CheckThat! fit cannot weigh. CheckThat! pairs a tweet with a
+#: one-sentence fact-check: figures almost never occur on both sides, and
+#: "the article never names the claim's place" or "the article covers every
+#: word of the claim" cannot happen, so the fitted models give these ~0 (or
+#: wild) weights. In news they decide whether two reports are about the same
+#: event. A second small logistic model (``fusion.load_news_model``, fitted
+#: by bench/fit_news.py on the hand-judged news claims, with the fitted
+#: article log-odds as offset) says what to add to the log-odds; see
+#: docs/lookup.md, "Scores". It is fitted on articles and applied to their
+#: sentences too (a sentence carries its article's entity and coverage
+#: evidence and its own figures): sentence scores are an approximation.
+NEWS_FEATURES = (
+    "entities_missing",   # claim entities the whole article never mentions (at most 3)
+    "figure_same",        # the sentence (article: one of its best two) gives the claim's figure
+    "figure_different",   # it gives only other figures for a thing the claim counts
+    "figure_far",         # ... and even the closest is off by a factor of FAR_FIGURE or more
+    "coverage",           # IDF-weighted share of the claim's words in the article's fetched sentences
+    "relative",           # log-odds the fitted sentence model gives for RELATIVE_FEATURES (article: best sentence)
+)
+#: The fitted features that compare a candidate with the claim's other
+#: candidates: on CheckThat! a tweet has one fact-check, in news a claim has
+#: many reports, so the news model may discount them.
+RELATIVE_FEATURES = ("cosine_gap", "rank_vector", "rank_lexical")
+
+
+#: An article's figure evidence is that of its best FIGURE_SENTENCES sentences.
+FIGURE_SENTENCES = 2
+#: Two figures for the same thing this many times apart are "far": outlets
+#: disagree on tolls (the seeds: 20 and 27), rarely by a factor of two.
+FAR_FIGURE = 2.0
+
+
+def news_features(candidates: CandidateSet, fitted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """NEWS_FEATURES per sentence row and per article, given the fitted
+    sentence log-odds. A sentence carries its article's missing entities (the
+    article is its context: "the city" in one sentence is named in another)
+    and its own figures; an article its missing entities and the figures of
+    its best FIGURE_SENTENCES sentences (a toll in an unrelated paragraph is
+    no evidence). Vague figures ("dozens") are no evidence either way."""
+    claim, sentences = candidates.claim, candidates.sentences
+    rows = np.zeros((len(sentences), len(NEWS_FEATURES)))
+    arts = np.zeros((len(candidates.articles), len(NEWS_FEATURES)))
+    figures = [q for q in claim.quantities if q.qualifier != "vague"]
+    model = _models().sentence
+    relative = [model.features.index(n) for n in RELATIVE_FEATURES]
+    z = (candidates.features[:, relative] - model.means[relative]) / model.scales[relative]
+    rows[:, 5] = z @ model.weights[relative]
+    for k, members in enumerate(candidates.article_rows):
+        if claim.entities:
+            found = candidates.entities_found(k)
+            arts[k, 0] = min(len(claim.entities) - len(found), 3)
+        for i in members:
+            rows[i, 0] = arts[k, 0]
+            if figures:
+                given = [q for q in sentences[i].sentence.quantities if q.qualifier != "vague"]
+                found = {agreement(figures, q) for q in given}
+                rows[i, 1] = float(Agreement.SAME in found)
+                if Agreement.SAME not in found and Agreement.DIFFERENT in found:
+                    rows[i, 2] = 1.0
+                    rows[i, 3] = float(min(_figure_ratio(a, b) for a in figures for b in given
+                                           if comparable(a, b)) >= FAR_FIGURE)
+        best = sorted(members, key=lambda i: -fitted[i])[:FIGURE_SENTENCES]
+        arts[k, 1] = float(any(rows[i, 1] for i in best))
+        different = [i for i in best if rows[i, 2]]
+        if not arts[k, 1] and different:
+            arts[k, 2] = 1.0
+            arts[k, 3] = min(rows[i, 3] for i in different)
+        arts[k, 4] = candidates.article_features[k, ARTICLE_FEATURES.index("coverage_article")]
+        rows[members, 4] = arts[k, 4]
+        arts[k, 5] = rows[best[0], 5]
+    return rows, arts
+
+
+def _figure_ratio(a: Quantity, b: Quantity) -> float:
+    """Larger / smaller of two figures (a figure below 1 counts as 1)."""
+    low, high = sorted((max(a.value, 1.0), max(b.value, 1.0)))
+    return high / low
+
+
+# --- scoring and grouping ---------------------------------------------------------------
+
+
+def score(candidates: CandidateSet, models: fusion.Fusion | None = None) -> CandidateSet:
+    """Fill the sentence and article scores (calibrated probabilities)."""
+    models = models or _models()
+    news = _news_model()
+    fitted = models.sentence.logits(candidates.features)
+    candidates.article_features = article_features(candidates, fitted)
+    candidates.news_features, candidates.article_news_features = news_features(candidates, fitted)
+    applies = news_applies(candidates.claim)
+    candidates.logits = fitted + (news.logits(candidates.news_features) if applies else 0.0)
+    candidates.scores = fusion.sigmoid(candidates.logits)
+    candidates.article_scores = fusion.sigmoid(models.article.logits(candidates.article_features)
+                                               + (news.logits(candidates.article_news_features) if applies else 0.0))
+    return candidates
+
+
+def news_applies(claim: PreparedClaim) -> bool:
+    """Whether the news-evidence model scores this claim: it gives a figure
+    (not a vague one), like every claim the model was fitted on. Other claims
+    keep the CheckThat!-fitted score (docs/lookup.md, "News evidence")."""
+    return any(q.qualifier != "vague" for q in claim.quantities)
+
+
+def _news_model() -> fusion.FusionModel:
+    model = fusion.load_news_model()
+    if model.features != NEWS_FEATURES:
+        raise fusion.FusionModelError(
+            f"{fusion.NEWS_WEIGHTS_PATH} was fitted on features {model.features}, the lookup computes "
+            f"{NEWS_FEATURES}; run bench/fit_news.py")
+    return model
+
+
+def _models() -> fusion.Fusion:
+    models = fusion.load_fusion()
+    for model, names in ((models.sentence, SENTENCE_FEATURES), (models.article, ARTICLE_FEATURES)):
+        if model.features != names:
+            raise fusion.FusionModelError(
+                f"{fusion.WEIGHTS_PATH} was fitted on features {model.features}, the lookup computes "
+                f"{names}; run bench/fit_fusion.py")
+    return models
+
+

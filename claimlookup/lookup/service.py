@@ -1,0 +1,189 @@
+"""The lookup service: the two entry points that take a ``Store``."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from claimlookup.lookup import claim as _claim
+from claimlookup.lookup.claim import PreparedClaim, _prepared, prepare_claims
+from claimlookup.lookup.features import CandidateSet, _candidate_set, candidate_sets
+from claimlookup.lookup.figures import comparable
+from claimlookup.lookup.grouping import _excluded_articles, _exclusion
+from claimlookup.lookup.reports import reports_for, summarise
+from claimlookup.lookup.results import (
+    MAX_LIMIT,
+    ClaimView,
+    LookupRequest,
+    LookupResult,
+    ScannedSentence,
+    ScanResult,
+)
+from claimlookup.lookup.scoring import news_applies, score
+from claimlookup.model import Article, Filters, Sentence, SentenceRef, Stance, StoredSentence
+from claimlookup.store.base import ArticleNotFound, Store
+
+# --- entry points -----------------------------------------------------------
+
+#: Check-worthy sentences (scan) have at least this many words ...
+SCAN_MIN_WORDS = 8
+#: ... and a figure, a reporting or denial verb, or this many named actors.
+SCAN_MIN_ACTORS = 2
+_ACTOR_LABELS = frozenset({"PERSON", "ORG", "GPE", "NORP"})
+#: Candidates per source and sentence in a scan (half a single lookup's: a
+#: scan shows at most a few reports per sentence, and 30 sentences share one budget).
+SCAN_CANDIDATES = 20
+#: Default ``min_score`` of a scan: reports at least as likely as not.
+SCAN_MIN_SCORE = 0.5
+
+
+def find_reports(store: Store, request: LookupRequest) -> LookupResult:
+    """Other reports of ``request.text``, best first, at most ``request.limit``.
+
+    Raises ClaimTooShort if the cleaned text has fewer than
+    MIN_CONTENT_WORDS content words, ValueError if ``limit`` or
+    ``min_score`` is out of range.
+    """
+    _check_limits(request.limit, request.min_score)
+    claim = prepare_claims([request.text])[0]
+    candidates = score(candidate_sets(store, [claim], request.filters)[0])
+    candidates = with_figure_sentences(store, candidates)
+    exclusion = _exclusion(_excluded_articles(store, request.filters.exclude_articles))
+    reports = reports_for(candidates, request.limit, request.min_score, request.explain, exclusion)
+    return LookupResult(ClaimView(claim.text, claim.entities, claim.quantities), reports,
+                        summarise(reports, claim.quantities))
+
+
+#: Reports at least this likely to report the claim get every sentence of
+#: theirs that gives a figure for a thing the claim counts (the figures table
+#: needs them: a second toll is often in a sentence that matches little else).
+FIGURE_REPORT_SCORE = 0.5
+#: ... at most this many of them (a fixed number, so that a report's score
+#: does not depend on the ``limit`` asked for).
+FIGURE_REPORTS = 10
+
+
+def with_figure_sentences(store: Store, candidates: CandidateSet) -> CandidateSet:
+    """Add to the candidates, and rescore, the sentences of the best
+    FIGURE_REPORTS articles scoring at least FIGURE_REPORT_SCORE that give a
+    figure for a thing the claim counts and were not candidates yet (one
+    ``get_article`` per such article, one ``get_sentences`` for all).
+
+    The candidates' own sentence features are kept as they were: the added
+    sentences get features relative to the whole set, but they never move
+    the normalisation or ranks of the others, so an article without added
+    sentences keeps its score. Unchanged if the news stage does not apply to
+    the claim (no figure but vague ones) or nothing is missing."""
+    claim = candidates.claim
+    if not news_applies(claim) or not len(candidates.articles):
+        return candidates
+    best = [k for k in np.argsort(-candidates.article_scores, kind="stable")[:FIGURE_REPORTS]
+            if candidates.article_scores[k] >= FIGURE_REPORT_SCORE]
+    have = {s.ref for s in candidates.sentences}
+    wanted: list[SentenceRef] = []
+    for k in best:
+        try:
+            article = store.get_article(candidates.articles[k])
+        except ArticleNotFound:  # deleted since the candidates were read
+            continue
+        wanted += [ref for s in article.sentences
+                   if (ref := SentenceRef(article.id, s.position)) not in have
+                   and any(comparable(c, q) for q in s.quantities for c in claim.quantities)]
+    added = [s for s in store.get_sentences(wanted) if s.sentence.vector is not None] if wanted else []
+    if not added:
+        return candidates
+    grown = _candidate_set(claim, candidates.sentences + added)
+    grown.features[:len(candidates.sentences)] = candidates.features
+    return score(grown)
+
+
+def _check_limits(limit: int, min_score: float) -> None:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValueError(f"limit must be between 1 and {MAX_LIMIT}")
+    if not 0.0 <= min_score <= 1.0:
+        raise ValueError("min_score must be between 0 and 1")
+
+
+def check_worthiness(sentence: Sentence) -> str | None:
+    """Why a sentence is worth looking up, or None.
+
+    A sentence of at least SCAN_MIN_WORDS words is check-worthy if it gives a
+    figure (``"figure"``), reports or denies what someone says (``"reporting
+    verb"``: its stance is attributes or denies), or names at least
+    SCAN_MIN_ACTORS distinct people, organisations, places or groups
+    (``"actors"``). The first reason that applies is returned.
+    """
+    if len(sentence.text.split()) < SCAN_MIN_WORDS:
+        return None
+    if sentence.quantities:
+        return "figure"
+    if sentence.stance in (Stance.ATTRIBUTES, Stance.DENIES):
+        return "reporting verb"
+    if len({e.key for e in sentence.entities if e.label in _ACTOR_LABELS}) >= SCAN_MIN_ACTORS:
+        return "actors"
+    return None
+
+
+def scan(store: Store, text: str | None = None, article_id: str | None = None,
+         limit_per_claim: int = 3, filters: Filters = Filters(),
+         min_score: float = SCAN_MIN_SCORE) -> ScanResult:
+    """Look up every check-worthy sentence of an article (see
+    ``check_worthiness``); every check-worthy sentence is listed, with the
+    reports scoring at least ``min_score`` (possibly none).
+
+    Give exactly one of ``text`` (raw article text: analysed once, its
+    check-worthy sentences embedded in one batch) or ``article_id`` (an
+    indexed article: its stored sentences and vectors are reused; the article
+    itself and its copies are never reports). Raises ``ValueError`` if both
+    or neither are given, ``ArticleNotFound`` for an unknown id.
+    """
+    if (text is None) == (article_id is None):
+        raise ValueError("give exactly one of text or article_id")
+    _check_limits(limit_per_claim, min_score)
+    excluded = _excluded_articles(store, filters.exclude_articles)
+    if article_id is not None:
+        article, stored = _stored_article(store, article_id)
+        sentences = [s.sentence for s in stored]
+        excluded.append((article, stored))
+        filters = replace(filters, exclude_articles=tuple(dict.fromkeys((*filters.exclude_articles, article_id))))
+    else:
+        sentences = _analysed_sentences(text or "")
+    exclusion = _exclusion(excluded)
+    worthy = [(s, reason) for s in sentences if (reason := check_worthiness(s))]
+    if not worthy:
+        return ScanResult([])
+    missing = [s for s, _ in worthy if s.vector is None]
+    if missing:
+        for s, v in zip(missing, _claim._embed([s.text for s in missing])):
+            s.vector = v
+    claims = [_sentence_claim(s) for s, _ in worthy]
+    sets = _scan_candidates(store, claims, filters)
+    return ScanResult([
+        ScannedSentence(s.position, s.text, reason,
+                        reports_for(score(c), limit_per_claim, min_score, exclude=exclusion))
+        for (s, reason), c in zip(worthy, sets)])
+
+
+def _scan_candidates(store: Store, claims: list[PreparedClaim], filters: Filters) -> list[CandidateSet]:
+    return candidate_sets(store, claims, filters, limit=SCAN_CANDIDATES)
+
+
+def _stored_article(store: Store, article_id: str) -> tuple[Article, list[StoredSentence]]:
+    """The stored article and its sentences with their vectors."""
+    article = store.get_article(article_id)
+    return article, store.get_sentences([SentenceRef(article_id, s.position) for s in article.sentences])
+
+
+def _analysed_sentences(text: str) -> list[Sentence]:
+    from claimlookup import nlp
+
+    return nlp.analyse_text(text)
+
+
+def _sentence_claim(sentence: Sentence) -> PreparedClaim:
+    from claimlookup import nlp
+
+    vector = np.asarray(sentence.vector, dtype=np.float32).reshape(1, -1)
+    return _prepared(sentence.text, [sentence], sentence.entities, sentence.quantities,
+                     nlp.key_terms(sentence.text), vector)
