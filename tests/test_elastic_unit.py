@@ -62,6 +62,7 @@ from claimlookup.model import (
 from claimlookup.store import elastic
 from claimlookup.store.base import ArticleNotFound, Store, StoreCorrupt, StoreError, StoreUnavailable
 from claimlookup.store.elastic import ElasticStore, IndexNames
+from claimlookup.store.elastic import adapter as elastic_adapter  # where ElasticStore looks its collaborators up
 
 # --- domain fixtures ------------------------------------------------------------
 
@@ -979,7 +980,7 @@ def server(monkeypatch: pytest.MonkeyPatch) -> FakeElasticsearch:
     """Every ElasticStore created in the test talks to this fake through the real client."""
     fake = FakeElasticsearch()
     node_class = type("BoundFakeNode", (FakeNode,), {"server": fake})
-    monkeypatch.setattr(elastic, "Elasticsearch", functools.partial(Elasticsearch, node_class=node_class))
+    monkeypatch.setattr(elastic_adapter, "Elasticsearch", functools.partial(Elasticsearch, node_class=node_class))
     return fake
 
 
@@ -1025,7 +1026,7 @@ def test_constructing_never_connects_and_the_client_is_created_once(monkeypatch:
         clients.append(RaisingClient(unreachable()))
         return clients[-1]
 
-    monkeypatch.setattr(elastic, "Elasticsearch", factory)
+    monkeypatch.setattr(elastic_adapter, "Elasticsearch", factory)
     store = ElasticStore("http://es.test:9200", "cl-test")
     assert made == [] and isinstance(store, Store)
     for _ in range(2):
@@ -1116,7 +1117,7 @@ def test_server_error_during_bulk_is_unavailable_and_nothing_is_committed(server
 
 def test_outcomes_follow_input_order_across_batches(server: FakeElasticsearch, store: ElasticStore,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(elastic, "WRITE_BATCH", 2)
+    monkeypatch.setattr(elastic_adapter, "WRITE_BATCH", 2)
     a, b, c = (make_article(id=i) for i in "abc")
     stored = {"b": b.content_hash}
 
@@ -1248,7 +1249,7 @@ def alias_reply(kind: str, *indices: str) -> dict:
 
 def test_rebuild_swaps_both_aliases_in_one_call_and_drops_old_indices(
         server: FakeElasticsearch, store: ElasticStore, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(elastic, "timestamp", lambda: "20261122010203000000")
+    monkeypatch.setattr(elastic_adapter, "timestamp", lambda: "20261122010203000000")
     new = IndexNames("claimlookup-articles-v1-20261122010203000000", "claimlookup-sentences-v1-20261122010203000000")
     for name in new.all():
         server.on("PUT", f"/{name}", {"acknowledged": True, "shards_acknowledged": True, "index": name})
@@ -1271,7 +1272,7 @@ def test_rebuild_swaps_both_aliases_in_one_call_and_drops_old_indices(
 
 def test_failed_rebuild_deletes_the_new_indices_and_keeps_the_old(
         server: FakeElasticsearch, store: ElasticStore, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(elastic, "timestamp", lambda: "1")
+    monkeypatch.setattr(elastic_adapter, "timestamp", lambda: "1")
     for name in ("claimlookup-articles-v1-1", "claimlookup-sentences-v1-1"):
         server.on("PUT", f"/{name}", {"acknowledged": True, "shards_acknowledged": True, "index": name})
     server.on("DELETE", "/claimlookup-articles-v1-1,claimlookup-sentences-v1-1", ACKED)
@@ -1284,7 +1285,7 @@ def test_failed_rebuild_deletes_the_new_indices_and_keeps_the_old(
 
 def test_failed_alias_swap_deletes_the_new_indices(server: FakeElasticsearch, store: ElasticStore,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(elastic, "timestamp", lambda: "1")
+    monkeypatch.setattr(elastic_adapter, "timestamp", lambda: "1")
     for name in ("claimlookup-articles-v1-1", "claimlookup-sentences-v1-1"):
         server.on("PUT", f"/{name}", {"acknowledged": True, "shards_acknowledged": True, "index": name})
     server.on("POST", "/claimlookup-articles-v1-1,claimlookup-sentences-v1-1/_refresh", REFRESHED)

@@ -1,0 +1,246 @@
+"""Elasticsearch adapter of the Store protocol (production, scale-out).
+
+Layout: two indices per store, each a versioned concrete index behind an
+alias (``{prefix}-articles`` -> ``{prefix}-articles-v1-<stamp>``), with the
+explicit mappings and analysis settings of ``claimlookup/store/es-mapping.json``:
+
+* articles: one document per article (title, body, facts, ``content_hash``,
+  the sentence positions, and one nested entry per distinct entity key);
+* sentences: one document per sentence, title = position 0, with its
+  entities, quantities, stance, vector and the article facts that filters
+  and hits need (denormalised).
+
+Consistency (details in ``docs/store-elastic.md``): Elasticsearch has no
+multi-document transactions, so the article document is the commit marker.
+Sentence documents carry their article's content hash (the *generation*)
+in their ids; a write indexes the new generation, then the article document,
+then deletes the other generations. Every read of sentences is filtered to
+the generation the article document names, so readers see each article
+fully old or fully new; a crash leaves only invisible leftovers that the
+next write of that article removes.
+
+The package is two layers: pure functions that build request bodies from
+domain objects and parse response bodies into domain objects, and the thin
+``ElasticStore`` class that sends them and translates driver errors into
+``StoreError``s. One module per concern:
+
+================  ==========================================================
+``adapter``       ``ElasticStore``: the client, timeouts, the write phases
+``indices``       index and alias names, the mapping, the alias swap
+``documents``     document ids, article and sentence documents, bulk
+                  actions, write batches
+``queries``       every request body for search, candidates, the catalogue
+                  (all of the query DSL, and nowhere else)
+``responses``     response bodies -> ``claimlookup.model`` dataclasses
+``errors``        driver errors and failed items -> ``StoreError``s
+================  ==========================================================
+
+Helpers shared with the SQLite adapter (listing snippets, dates, request
+validation, the new / updated / unchanged decision) are in
+``claimlookup.store.common``. Every public name the single ``elastic.py``
+module had is re-exported here.
+"""
+
+from claimlookup.store.common import (
+    LEAD_CHARS,
+    lead_snippet,
+    parse_date,
+    plan_writes,
+    write_outcome,
+)
+from claimlookup.store.elastic.adapter import (
+    BULK_CHUNK,
+    MAX_RETRIES,
+    READ_ATTEMPTS,
+    READ_TIMEOUT,
+    WRITE_TIMEOUT,
+    ElasticStore,
+)
+from claimlookup.store.elastic.documents import (
+    GENERATION_CHARS,
+    MAX_ID_BYTES,
+    WRITE_BATCH,
+    article_action,
+    article_doc_id,
+    article_document,
+    batches,
+    build_cleanup_body,
+    build_delete_sentences_body,
+    entity_summary,
+    generation,
+    sentence_actions,
+    sentence_document,
+    sentence_id,
+    sentence_ref_key,
+)
+from claimlookup.store.elastic.errors import (
+    bulk_error,
+    check_delete_by_query,
+    item_error,
+    translate_api_error,
+    translated_errors,
+)
+from claimlookup.store.elastic.indices import (
+    KINDS,
+    MAPPING_PATH,
+    Body,
+    IndexNames,
+    Response,
+    alias_names,
+    alias_swap_actions,
+    index_body,
+    load_mapping,
+    parse_alias_indices,
+    timestamp,
+    versioned_names,
+)
+from claimlookup.store.elastic.queries import (
+    ARTICLE_HIT_FIELDS,
+    CANDIDATE_FIELDS,
+    FACET_SIZE,
+    KNN_OVERSAMPLING,
+    MARK_CLOSE,
+    MARK_OPEN,
+    MAX_KNN_CANDIDATES,
+    MAX_RESULT_WINDOW,
+    MAX_SOURCES,
+    MIN_KNN_CANDIDATES,
+    SENTENCE_HIT_FIELDS,
+    SNIPPET_CHARS,
+    build_entities_body,
+    build_knn_body,
+    build_knn_searches,
+    build_lexical_body,
+    build_query,
+    build_search_body,
+    build_sources_body,
+    facet_aggs,
+    filter_clauses,
+    group_clause,
+    highlight_clause,
+    knn_candidates,
+    page_window,
+    search_index,
+    sort_clause,
+    term_clause,
+)
+from claimlookup.store.elastic.responses import (
+    article_snippet,
+    facet_entity_keys,
+    found_sources,
+    hit_article_ids,
+    is_committed,
+    knn_cosine,
+    msearch_responses,
+    parse_article,
+    parse_article_facts,
+    parse_candidates,
+    parse_content_hashes,
+    parse_entities_response,
+    parse_entity_facet,
+    parse_facets,
+    parse_mention,
+    parse_msearch_candidates,
+    parse_quantity,
+    parse_search_hit,
+    parse_search_response,
+    parse_sentence,
+    parse_sources_response,
+    parse_stored_sentence,
+)
+
+__all__ = [
+    "ARTICLE_HIT_FIELDS",
+    "BULK_CHUNK",
+    "Body",
+    "CANDIDATE_FIELDS",
+    "ElasticStore",
+    "FACET_SIZE",
+    "GENERATION_CHARS",
+    "IndexNames",
+    "KINDS",
+    "KNN_OVERSAMPLING",
+    "LEAD_CHARS",
+    "MAPPING_PATH",
+    "MARK_CLOSE",
+    "MARK_OPEN",
+    "MAX_ID_BYTES",
+    "MAX_KNN_CANDIDATES",
+    "MAX_RESULT_WINDOW",
+    "MAX_RETRIES",
+    "MAX_SOURCES",
+    "MIN_KNN_CANDIDATES",
+    "READ_ATTEMPTS",
+    "READ_TIMEOUT",
+    "Response",
+    "SENTENCE_HIT_FIELDS",
+    "SNIPPET_CHARS",
+    "WRITE_BATCH",
+    "WRITE_TIMEOUT",
+    "alias_names",
+    "alias_swap_actions",
+    "article_action",
+    "article_doc_id",
+    "article_document",
+    "article_snippet",
+    "batches",
+    "build_cleanup_body",
+    "build_delete_sentences_body",
+    "build_entities_body",
+    "build_knn_body",
+    "build_knn_searches",
+    "build_lexical_body",
+    "build_query",
+    "build_search_body",
+    "build_sources_body",
+    "bulk_error",
+    "check_delete_by_query",
+    "entity_summary",
+    "facet_aggs",
+    "facet_entity_keys",
+    "filter_clauses",
+    "found_sources",
+    "generation",
+    "group_clause",
+    "highlight_clause",
+    "hit_article_ids",
+    "index_body",
+    "is_committed",
+    "item_error",
+    "knn_candidates",
+    "knn_cosine",
+    "lead_snippet",
+    "load_mapping",
+    "msearch_responses",
+    "page_window",
+    "parse_alias_indices",
+    "parse_article",
+    "parse_article_facts",
+    "parse_candidates",
+    "parse_content_hashes",
+    "parse_date",
+    "parse_entities_response",
+    "parse_entity_facet",
+    "parse_facets",
+    "parse_mention",
+    "parse_msearch_candidates",
+    "parse_quantity",
+    "parse_search_hit",
+    "parse_search_response",
+    "parse_sentence",
+    "parse_sources_response",
+    "parse_stored_sentence",
+    "plan_writes",
+    "search_index",
+    "sentence_actions",
+    "sentence_document",
+    "sentence_id",
+    "sentence_ref_key",
+    "sort_clause",
+    "term_clause",
+    "timestamp",
+    "translate_api_error",
+    "translated_errors",
+    "versioned_names",
+    "write_outcome",
+]

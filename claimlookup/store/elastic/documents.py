@@ -1,0 +1,157 @@
+"""Documents and their ids: what a write sends to Elasticsearch, in batches.
+
+The article document is the commit marker: its ``content_hash`` names the
+committed *generation*. Sentence documents carry their article's content hash
+in their ids (``{article}:{generation}:{position}``), so a write indexes the
+new generation, then the article document, then deletes the other
+generations (``build_cleanup_body``). Details: ``docs/store-elastic.md``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+
+import numpy as np
+
+from claimlookup.model import Article, Sentence
+from claimlookup.store.common import LEAD_CHARS, require_sentences
+from claimlookup.store.elastic.indices import Body
+
+WRITE_BATCH = 100  # articles per batch: one mget, three bulk phases, one refresh
+MAX_ID_BYTES = 400  # Elasticsearch caps _id at 512 bytes; longer article ids are hashed
+GENERATION_CHARS = 16
+
+
+# --- ids -------------------------------------------------------------------------
+
+
+def article_doc_id(article_id: str) -> str:
+    """The article document's ``_id``: the article id, hashed if too long for ES."""
+    if len(article_id.encode("utf-8")) <= MAX_ID_BYTES:
+        return article_id
+    return "sha256:" + hashlib.sha256(article_id.encode("utf-8")).hexdigest()
+
+
+def generation(content_hash: str) -> str:
+    return content_hash[:GENERATION_CHARS]
+
+
+def sentence_id(article_id: str, content_hash: str, position: int) -> str:
+    """``{article}:{generation}:{position}``: each content version gets its own ids."""
+    return f"{article_doc_id(article_id)}:{generation(content_hash)}:{position}"
+
+
+def sentence_ref_key(article_id: str, position: int) -> str:
+    """The generation-free ``ref`` field, for restricting queries to given sentences."""
+    return f"{article_id}:{position}"
+
+
+# --- documents -------------------------------------------------------------------
+
+
+def entity_summary(article: Article) -> list[Body]:
+    """One entry per distinct entity key: its most frequent name and label."""
+    names: dict[str, Counter[str]] = {}
+    labels: dict[str, Counter[str]] = {}
+    for mention in article.entities:
+        names.setdefault(mention.key, Counter())[mention.text] += 1
+        labels.setdefault(mention.key, Counter())[mention.label] += 1
+    return [{"key": key, "label": labels[key].most_common(1)[0][0], "name": counts.most_common(1)[0][0]}
+            for key, counts in names.items()]
+
+
+def article_document(article: Article) -> Body:
+    return {
+        "article_id": article.id,
+        "title": article.title,
+        "body": article.body,
+        "lead": " ".join(article.body.split())[:2 * LEAD_CHARS],
+        "source": article.source,
+        "url": article.url,
+        "published": article.published.isoformat() if article.published else None,
+        "language": article.language,
+        "content_hash": article.content_hash,
+        "positions": [s.position for s in article.sentences],
+        "entities": entity_summary(article),
+    }
+
+
+def sentence_document(article: Article, sentence: Sentence, entity_keys: list[str], content_hash: str) -> Body:
+    doc: Body = {
+        "ref": sentence_ref_key(article.id, sentence.position),
+        "article_id": article.id,
+        "article_hash": content_hash,
+        "position": sentence.position,
+        "text": sentence.text,
+        "start": sentence.start,
+        "end": sentence.end,
+        "stance": sentence.stance.value,
+        "speaker": sentence.speaker,
+        "entities": [{"key": e.key, "label": e.label, "name": e.text, "start": e.start, "end": e.end}
+                     for e in sentence.entities],
+        "quantities": [{"value": q.value, "text": q.text, "counts": q.counts, "event": q.event,
+                        "qualifier": q.qualifier, "start": q.start, "end": q.end} for q in sentence.quantities],
+        "article_entities": entity_keys,
+        "title": article.title,
+        "source": article.source,
+        "url": article.url,
+        "published": article.published.isoformat() if article.published else None,
+    }
+    if sentence.vector is not None:
+        doc["vector"] = np.asarray(sentence.vector, dtype=np.float32).tolist()
+    return doc
+
+
+# --- bulk actions and deletes ------------------------------------------------------
+
+
+def sentence_actions(article: Article, index: str) -> Iterator[Body]:
+    """Bulk actions indexing the article's sentences under its new generation."""
+    content_hash = article.content_hash
+    keys = sorted({e.key for e in article.entities})
+    for sentence in article.sentences:
+        yield {"_op_type": "index", "_index": index,
+               "_id": sentence_id(article.id, content_hash, sentence.position),
+               "_source": sentence_document(article, sentence, keys, content_hash)}
+
+
+def article_action(article: Article, index: str) -> Body:
+    """The bulk action writing the article document: the commit marker."""
+    return {"_op_type": "index", "_index": index, "_id": article_doc_id(article.id),
+            "_source": article_document(article)}
+
+
+def build_cleanup_body(generations: Mapping[str, str]) -> Body:
+    """Delete-by-query body removing every sentence of these articles whose
+    generation is not the given (committed) one; ``{}`` means none to keep."""
+    clauses = [{"bool": {"filter": [{"term": {"article_id": article_id}}],
+                         "must_not": [{"term": {"article_hash": content_hash}}]}}
+               for article_id, content_hash in generations.items()]
+    return {"query": {"bool": {"should": clauses, "minimum_should_match": 1}}}
+
+
+def build_delete_sentences_body(article_id: str) -> Body:
+    return {"query": {"term": {"article_id": article_id}}}
+
+
+def batches(articles: Iterable[Article], size: int = WRITE_BATCH) -> Iterator[list[Article]]:
+    """Input order, ``size`` at a time; an id repeated within a batch starts a new
+    batch, so the later version is written after the earlier one is committed.
+    An article without sentences raises ValueError once the articles before it
+    have been handed out."""
+    batch: list[Article] = []
+    ids: set[str] = set()
+    for article in articles:
+        if not article.sentences:
+            if batch:
+                yield batch
+            require_sentences(article)  # raises
+        if len(batch) >= size or article.id in ids:
+            yield batch
+            batch, ids = [], set()
+        batch.append(article)
+        ids.add(article.id)
+    if batch:
+        yield batch

@@ -1,0 +1,261 @@
+"""The query DSL: every request body the adapter sends to search, built by
+pure functions from domain objects (``ParsedQuery``, ``Filters``,
+``SearchRequest``). All of the adapter's query DSL lives here and nowhere else;
+``tests/test_elastic_unit.py`` pins the bodies exactly.
+
+User text is only ever a ``query`` value (never ``query_string``), so
+``title:x``, ``*``, ``NEAR(`` or quotes are plain text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from claimlookup.model import Filters, ParsedQuery, SearchRequest, SentenceRef, Term
+from claimlookup.store.common import validate_search_request
+from claimlookup.store.elastic.documents import sentence_ref_key
+from claimlookup.store.elastic.indices import Body, IndexNames
+
+MAX_RESULT_WINDOW = 10_000  # index.max_result_window in es-mapping.json
+MAX_KNN_CANDIDATES = 10_000  # Elasticsearch's cap on num_candidates
+MIN_KNN_CANDIDATES = 100
+KNN_OVERSAMPLING = 4
+FACET_SIZE = 20
+MAX_SOURCES = 10_000
+SNIPPET_CHARS = 200  # highlighted body fragment
+
+MARK_OPEN, MARK_CLOSE = "<mark>", "</mark>"
+ARTICLE_HIT_FIELDS = ["article_id", "title", "source", "published", "url"]
+SENTENCE_HIT_FIELDS = ["article_id", "article_hash", "position", "text", "title", "source", "published", "url"]
+CANDIDATE_FIELDS = ["article_id", "position", "article_hash"]
+
+
+# --- search: query compilation -----------------------------------------------
+
+
+def term_clause(term: Term, fields: Sequence[str]) -> Body:
+    """A word (every token must match) or an exact phrase, over one or more fields."""
+    if len(fields) == 1:
+        if term.phrase:
+            return {"match_phrase": {fields[0]: {"query": term.text}}}
+        return {"match": {fields[0]: {"query": term.text, "operator": "and"}}}
+    if term.phrase:
+        return {"multi_match": {"query": term.text, "fields": list(fields), "type": "phrase"}}
+    return {"multi_match": {"query": term.text, "fields": list(fields), "type": "best_fields", "operator": "and"}}
+
+
+def group_clause(group: Sequence[Term], fields: Sequence[str]) -> Body:
+    """Alternatives: the group matches if any of its terms does."""
+    if len(group) == 1:
+        return term_clause(group[0], fields)
+    return {"bool": {"should": [term_clause(t, fields) for t in group], "minimum_should_match": 1}}
+
+
+def filter_clauses(filters: Filters, entity_field: str) -> list[Body]:
+    """Non-scoring clauses for sources, dates, required entities and excluded articles."""
+    clauses: list[Body] = []
+    if filters.sources:
+        clauses.append({"terms": {"source": list(filters.sources)}})
+    if filters.date_from or filters.date_to:
+        bounds = {}
+        if filters.date_from:
+            bounds["gte"] = filters.date_from.isoformat()
+        if filters.date_to:
+            bounds["lte"] = filters.date_to.isoformat()
+        clauses.append({"range": {"published": bounds}})
+    clauses.extend({"term": {entity_field: key}} for key in filters.entities)
+    if filters.exclude_articles:
+        clauses.append({"bool": {"must_not": [{"terms": {"article_id": list(filters.exclude_articles)}}]}})
+    return clauses
+
+
+def build_query(query: ParsedQuery, fields: Sequence[str], filters: Sequence[Body] = ()) -> Body:
+    """ParsedQuery -> a bool query (never query_string: user text stays data)."""
+    clauses: Body = {}
+    if query.groups:
+        clauses["must"] = [group_clause(g, fields) for g in query.groups]
+    if query.excluded:
+        clauses["must_not"] = [term_clause(t, fields) for t in query.excluded]
+    if filters:
+        clauses["filter"] = list(filters)
+    return {"bool": clauses} if clauses else {"match_all": {}}
+
+
+@dataclass(frozen=True, slots=True)
+class _Level:
+    index_kind: str
+    fields: tuple[str, ...]
+    entity_field: str
+    source_fields: tuple[str, ...]
+    tiebreak: tuple[Body, ...]
+
+
+_LEVELS = {
+    "article": _Level("articles", ("title^2", "body"), "entities.key", tuple(ARTICLE_HIT_FIELDS),
+                      ({"article_id": "asc"},)),
+    "sentence": _Level("sentences", ("text",), "article_entities", tuple(SENTENCE_HIT_FIELDS),
+                       ({"article_id": "asc"}, {"position": "asc"})),
+}
+
+
+def _level(name: str) -> _Level:
+    try:
+        return _LEVELS[name]
+    except KeyError:
+        raise ValueError(f"unknown search level {name!r}: use article or sentence") from None
+
+
+def sort_clause(sort: str, level: str, listing: bool = False) -> list[Body]:
+    """relevance: best first; date (and any listing, which has no relevance):
+    newest first, undated last. Ties by id for stable paging."""
+    tiebreak = list(_level(level).tiebreak)
+    if sort not in ("relevance", "date"):
+        raise ValueError(f"unknown sort {sort!r}: use relevance or date")
+    if sort == "relevance" and not listing:
+        return [{"_score": "desc"}, *tiebreak]
+    return [{"published": {"order": "desc", "missing": "_last"}}, {"_score": "desc"}, *tiebreak]
+
+
+def highlight_clause(level: str) -> Body:
+    """``<mark>`` around matches; ``encoder: html`` escapes the rest of the text."""
+    if level == "article":
+        fields = {"title": {"number_of_fragments": 0},
+                  "body": {"fragment_size": SNIPPET_CHARS, "number_of_fragments": 1}}
+    else:
+        fields = {"text": {"number_of_fragments": 0}}
+    return {"pre_tags": [MARK_OPEN], "post_tags": [MARK_CLOSE], "encoder": "html", "fields": fields}
+
+
+def _article_count(field: str) -> Body:
+    return {"articles": {"cardinality": {"field": field}}}
+
+
+def facet_aggs(level: str) -> Body:
+    """Sources, entities and months, each counting articles (not sentences)."""
+    months = {"date_histogram": {"field": "published", "calendar_interval": "month",
+                                 "format": "yyyy-MM", "min_doc_count": 1}}
+    if level == "article":
+        entity_terms = {"terms": {"field": "entities.key", "size": FACET_SIZE},
+                        "aggs": {"name": {"terms": {"field": "entities.name", "size": 1}},
+                                 "label": {"terms": {"field": "entities.label", "size": 1}}}}
+        return {"sources": {"terms": {"field": "source", "size": FACET_SIZE}},
+                "entities": {"nested": {"path": "entities"}, "aggs": {"keys": entity_terms}},
+                "months": months}
+    # Sentence hits: count distinct articles; entities are those of the matching
+    # articles (as at article level), names come from build_entities_body(keys=...).
+    by_articles = [{"articles": "desc"}, {"_key": "asc"}]
+    return {
+        "sources": {"terms": {"field": "source", "size": FACET_SIZE, "order": by_articles},
+                    "aggs": _article_count("article_id")},
+        "entities": {"terms": {"field": "article_entities", "size": FACET_SIZE, "order": by_articles},
+                     "aggs": _article_count("article_id")},
+        "months": {**months, "aggs": _article_count("article_id")},
+    }
+
+
+def page_window(page: int, size: int) -> tuple[int, int]:
+    """(from, size) clamped to the result window: deep pages come back empty
+    (with the right total) instead of failing."""
+    start = min(max(page - 1, 0) * size, MAX_RESULT_WINDOW)
+    return start, max(0, min(size, MAX_RESULT_WINDOW - start))
+
+
+def build_search_body(request: SearchRequest) -> Body:
+    """The search request body for ``Store.search``; ValueError for a bad level,
+    sort, page or size (``common.validate_search_request``)."""
+    validate_search_request(request)
+    level = _level(request.level)
+    start, size = page_window(request.page, request.size)
+    listing = request.query.is_empty
+    body: Body = {
+        "query": build_query(request.query, level.fields, filter_clauses(request.filters, level.entity_field)),
+        "from": start,
+        "size": size,
+        "sort": sort_clause(request.sort, request.level, listing),
+        "track_total_hits": True,
+        "track_scores": True,
+        "_source": list(level.source_fields) + (["lead"] if request.level == "article" else []),
+    }
+    if not listing:
+        body["highlight"] = highlight_clause(request.level)
+    if request.facets:
+        body["aggs"] = facet_aggs(request.level)
+    return body
+
+
+def search_index(names: IndexNames, level: str) -> str:
+    return getattr(names, _level(level).index_kind)
+
+
+# --- claim candidates and the catalogue ----------------------------------------
+
+
+def build_lexical_body(query: ParsedQuery, filters: Filters, limit: int,
+                       restrict_to: Sequence[SentenceRef] | None = None) -> Body:
+    """BM25 over sentence text (titles are sentences), best first."""
+    clauses = filter_clauses(filters, "article_entities")
+    if restrict_to is not None:
+        clauses.append({"terms": {"ref": sorted({sentence_ref_key(r.article_id, r.position) for r in restrict_to})}})
+    return {
+        "query": build_query(query, ["text"], clauses),
+        "size": limit,
+        "sort": [{"_score": "desc"}, {"article_id": "asc"}, {"position": "asc"}],
+        "track_scores": True,
+        "track_total_hits": False,
+        "_source": list(CANDIDATE_FIELDS),
+    }
+
+
+def knn_candidates(limit: int) -> int:
+    return min(MAX_KNN_CANDIDATES, max(limit * KNN_OVERSAMPLING, MIN_KNN_CANDIDATES, limit))
+
+
+def build_knn_body(vector: np.ndarray, filters: Filters, limit: int) -> Body:
+    """Approximate nearest sentences by cosine, with filters applied inside the kNN search."""
+    k = min(limit, MAX_KNN_CANDIDATES)
+    knn: Body = {"field": "vector", "query_vector": np.asarray(vector, dtype=np.float32).tolist(),
+                 "k": k, "num_candidates": knn_candidates(k)}
+    clauses = filter_clauses(filters, "article_entities")
+    if clauses:
+        knn["filter"] = clauses
+    return {"knn": knn, "size": k, "track_total_hits": False, "_source": list(CANDIDATE_FIELDS)}
+
+
+def build_knn_searches(vectors: np.ndarray, filters: Filters, limit: int) -> list[Body]:
+    """msearch body: an empty header (the index is in the URL) and a kNN body per vector."""
+    searches: list[Body] = []
+    for vector in vectors:
+        searches.extend([{}, build_knn_body(vector, filters, limit)])
+    return searches
+
+
+def build_entities_body(prefix: str = "", label: str | None = None, limit: int = 20,
+                        keys: Sequence[str] = ()) -> Body:
+    """Entity keys with their article counts, top name and label; prefix on key
+    or name (case-insensitive), or exactly the given ``keys``."""
+    clauses: list[Body] = []
+    if keys:
+        clauses.append({"terms": {"entities.key": list(keys)}})
+    if prefix:
+        clauses.append({"bool": {"should": [
+            {"prefix": {"entities.key": {"value": prefix, "case_insensitive": True}}},
+            {"prefix": {"entities.name": {"value": prefix, "case_insensitive": True}}},
+        ], "minimum_should_match": 1}})
+    if label:
+        clauses.append({"term": {"entities.label": {"value": label, "case_insensitive": True}}})
+    matching = {"bool": {"filter": clauses}} if clauses else {"match_all": {}}
+    keys = {"terms": {"field": "entities.key", "size": max(limit, 1)},
+            "aggs": {"name": {"terms": {"field": "entities.name", "size": 1}},
+                     "label": {"terms": {"field": "entities.label", "size": 1}}}}
+    return {"size": 0, "aggs": {"entities": {"nested": {"path": "entities"}, "aggs": {
+        "matching": {"filter": matching, "aggs": {"keys": keys}}}}}}
+
+
+def build_sources_body() -> Body:
+    dates = {"field": "published", "format": "yyyy-MM-dd"}
+    return {"size": 0, "aggs": {"sources": {
+        "terms": {"field": "source", "size": MAX_SOURCES},
+        "aggs": {"first": {"min": dates}, "last": {"max": dates}}}}}

@@ -1,0 +1,191 @@
+"""The search read model on SQLite: full-text search pages (BM25, snippets,
+facets), the entity catalogue and the sources. Each function runs on a
+connection inside the caller's read transaction.
+
+Article level ranks ``articles_fts`` (title weight 3, body 1); sentence level
+ranks ``sentences_fts`` (titles are sentence 0). Scores are ``-bm25()``.
+Snippets come from a second query over the page's rowids only: in the page
+query, SQLite would evaluate highlight()/snippet() for every match before
+``ORDER BY ... LIMIT``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from claimlookup.model import (
+    EntityCount,
+    FacetCount,
+    Facets,
+    SearchHit,
+    SearchPage,
+    SearchRequest,
+    SourceCount,
+)
+from claimlookup.store.common import LEAD_CHARS, lead_snippet, parse_date
+from claimlookup.store.sqlite.fts import fts_exclusion, fts_expression, markup, snippet_sql
+from claimlookup.store.sqlite.rows import filter_sql
+
+TITLE_WEIGHT, BODY_WEIGHT = 3.0, 1.0
+FACET_LIMIT = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The FROM and WHERE of one search, with its rank SQL (lower is better,
+    as bm25() returns). Hits are identified by ``key`` (article pk or sentence
+    id); with an FTS ``expression`` their snippets come from a second query
+    over the page only, since highlight()/snippet() in the page query would
+    run for every match before ORDER BY ... LIMIT."""
+
+    source: str
+    where: str
+    params: list[Any]
+    rank: str
+    key: str
+    position: str  # the hit's sentence position (NULL at article level)
+    listing_text: str  # text to lead the snippet with when there is no expression
+    fts: str
+    expression: str | None
+
+
+def search_plan(request: SearchRequest) -> Plan:
+    where, params = filter_sql(request.filters)
+    query = request.query
+    expression = fts_expression(query)
+    sentence_level = request.level == "sentence"
+    fts = "sentences_fts" if sentence_level else "articles_fts"
+    if sentence_level:
+        source = "sentences s JOIN articles a ON a.pk = s.article"
+        key, position, text = "s.id", "s.position", "s.text"
+        rank = "bm25(sentences_fts)"
+    else:
+        source, key, position, text = "articles a", "a.pk", "NULL", f"substr(a.body, 1, {LEAD_CHARS * 2})"
+        rank = f"bm25(articles_fts, {TITLE_WEIGHT}, {BODY_WEIGHT})"
+    if expression:
+        source = ("sentences_fts JOIN sentences s ON s.id = sentences_fts.rowid JOIN articles a ON a.pk = s.article"
+                  if sentence_level else "articles_fts JOIN articles a ON a.pk = articles_fts.rowid")
+        where, params = f"{fts} MATCH ? AND {where}", [expression, *params]
+    else:
+        rank = "0"
+        if query.excluded:  # nothing to look for, only things to leave out
+            where = f"{where} AND {key} NOT IN (SELECT rowid FROM {fts} WHERE {fts} MATCH ?)"
+            params = [*params, fts_exclusion(query)]
+    return Plan(source, where, params, rank, key, position, text, fts, expression)
+
+
+def order_by(request: SearchRequest) -> str:
+    tie = "a.pk, s.position" if request.level == "sentence" else "a.pk"
+    if request.sort == "date":
+        return f"a.published IS NULL, a.published DESC, rank, {tie}"
+    if request.query.is_empty:
+        return f"a.published IS NULL, a.published DESC, {tie}"
+    return f"rank, {tie}"
+
+
+def search_page(conn: sqlite3.Connection, request: SearchRequest) -> SearchPage:
+    """A validated request's page, total and facets, from one snapshot."""
+    plan = search_plan(request)
+    total = conn.execute(f"SELECT count(*) FROM {plan.source} WHERE {plan.where}", plan.params).fetchone()[0]
+    hits = page(conn, plan, request) if total else []
+    facets = search_facets(conn, plan) if request.facets else Facets()
+    return SearchPage(total=total, hits=hits, facets=facets)
+
+
+def page(conn: sqlite3.Connection, plan: Plan, request: SearchRequest) -> list[SearchHit]:
+    text = "NULL" if plan.expression else plan.listing_text
+    sql = (f"SELECT {plan.key} AS key, a.id, a.title, a.source, a.published, a.url, {plan.rank} AS rank, "
+           f"{plan.position} AS position, {text} AS text "
+           f"FROM {plan.source} WHERE {plan.where} ORDER BY {order_by(request)} LIMIT ? OFFSET ?")
+    rows = conn.execute(sql, [*plan.params, request.size, (request.page - 1) * request.size]).fetchall()
+    if plan.expression and rows:
+        marked = dict(conn.execute(snippet_sql(plan.fts), (plan.expression, json.dumps([r["key"] for r in rows]))))
+        snippets = [markup(marked.get(r["key"], "")) for r in rows]
+    else:
+        snippets = [lead_snippet(r["text"]) for r in rows]
+    return [SearchHit(article_id=r["id"], title=r["title"], source=r["source"],
+                      published=parse_date(r["published"]), url=r["url"], score=-float(r["rank"]) + 0.0,
+                      snippet=snippet, sentence_position=r["position"]) for r, snippet in zip(rows, snippets)]
+
+
+def search_facets(conn: sqlite3.Connection, plan: Plan) -> Facets:
+    """Sources, months and entities, each counting articles over all matches."""
+    matched, params = matched_articles(plan, "pk")
+    sources = conn.execute(
+        f"SELECT source, count(*) AS n FROM articles WHERE {matched} AND source IS NOT NULL "
+        "GROUP BY source ORDER BY n DESC, source LIMIT ?", [*params, FACET_LIMIT])
+    months = conn.execute(
+        f"SELECT substr(published, 1, 7) AS month, count(*) AS n FROM articles "
+        f"WHERE {matched} AND published IS NOT NULL GROUP BY month ORDER BY month", params)
+    matched, params = matched_articles(plan, "article")
+    top = conn.execute(f"SELECT key, count(*) AS n FROM article_entities WHERE {matched} "
+                       "GROUP BY key ORDER BY n DESC, key LIMIT ?", [*params, FACET_LIMIT]).fetchall()
+    entities = with_forms(conn, [(r["key"], r["n"]) for r in top])
+    return Facets(
+        sources=[FacetCount(r["source"], r["n"]) for r in sources],
+        entities=[FacetCount(e.key, e.articles, label=e.label, name=e.name) for e in entities],
+        months=[FacetCount(r["month"], r["n"]) for r in months],
+    )
+
+
+def matched_articles(plan: Plan, column: str) -> tuple[str, list[Any]]:
+    """A condition on an article pk ``column``: the article has a match."""
+    if plan.where == "1" and not plan.params:  # everything matches: skip the membership test
+        return "1", []
+    return f"{column} IN (SELECT a.pk FROM {plan.source} WHERE {plan.where})", plan.params
+
+
+# --- the catalogue -----------------------------------------------------------------
+
+
+def entity_counts(conn: sqlite3.Connection, prefix: str, label: str | None, limit: int) -> list[EntityCount]:
+    """Prefix matching compares lower-cased text: keys are lower case
+    already; names are lowered by SQLite, which folds ASCII only."""
+    clauses, params = ["1"], []
+    if prefix:
+        low = prefix.lower()
+        clauses.append("((key >= ? AND key < ?) OR (lower(text) >= ? AND lower(text) < ?))")
+        params += [low, low + "\U0010ffff", low, low + "\U0010ffff"]
+    if label:
+        clauses.append("label = ?")
+        params.append(label)
+    top = conn.execute(
+        f"SELECT key, count(DISTINCT article) AS n FROM entities WHERE {' AND '.join(clauses)} "
+        "GROUP BY key ORDER BY n DESC, key LIMIT ?", [*params, limit]).fetchall()
+    return with_forms(conn, [(r["key"], r["n"]) for r in top], label)
+
+
+def source_counts(conn: sqlite3.Connection) -> list[SourceCount]:
+    rows = conn.execute(
+        "SELECT source, count(*) AS n, min(published) AS first, max(published) AS last FROM articles "
+        "WHERE source IS NOT NULL GROUP BY source ORDER BY n DESC, source").fetchall()
+    return [SourceCount(r["source"], r["n"], parse_date(r["first"]), parse_date(r["last"])) for r in rows]
+
+
+def with_forms(conn: sqlite3.Connection, counts: list[tuple[str, int]], label: str | None = None
+               ) -> list[EntityCount]:
+    """EntityCounts for (key, articles) pairs, each with the label and name
+    most articles use for it (among articles using ``label``, if given)."""
+    if not counts:
+        return []
+    forms = conn.execute(
+        "SELECT key, label, name, count(*) AS n FROM article_entities "
+        "WHERE key IN (SELECT value FROM json_each(?)) GROUP BY key, label, name",
+        (json.dumps([key for key, _ in counts]),))
+    labels: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    names: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    for row in forms:
+        if label is None or row["label"] == label:
+            labels[row["key"]][row["label"]] += row["n"]
+            names[row["key"]][row["name"]] += row["n"]
+    return [EntityCount(key=key, name=most_common(names[key]) or key, label=label or most_common(labels[key]),
+                        articles=n) for key, n in counts]
+
+
+def most_common(counts: Counter[str]) -> str:
+    """The most frequent value; ties go to the alphabetically first."""
+    return min(counts.items(), key=lambda item: (-item[1], item[0]))[0] if counts else ""

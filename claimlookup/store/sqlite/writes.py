@@ -1,0 +1,78 @@
+"""Writing articles to SQLite: one ``BEGIN IMMEDIATE`` transaction per
+article, so a kill at any moment leaves every article fully old or fully new.
+
+Replacing an article deletes its row (sentences, vectors, entities and
+quantities cascade; the FTS triggers follow) and inserts it anew under a new
+pk. An unchanged content hash writes nothing. Every write bumps
+``meta.generation``, which tells readers in every process that their vector
+matrix and read cache are behind.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timezone
+
+from claimlookup.embed import to_blob
+from claimlookup.model import Article, Stance, WriteOutcome, WriteStatus
+from claimlookup.store.common import write_outcome, write_status
+from claimlookup.store.sqlite.fts import unmarked
+
+
+def write_article(conn: sqlite3.Connection, article: Article) -> WriteOutcome:
+    """Write an analysed ``article`` (see ``common.require_sentences``) in its
+    own transaction on ``conn``, which must not be in one."""
+    content_hash = article.content_hash
+    conn.execute("BEGIN IMMEDIATE")
+    row = conn.execute("SELECT pk, content_hash FROM articles WHERE id = ?", (article.id,)).fetchone()
+    status = write_status(row["content_hash"] if row is not None else None, content_hash)
+    if status is WriteStatus.UNCHANGED:
+        conn.execute("COMMIT")
+        return write_outcome(article, status)
+    if row is not None:
+        conn.execute("DELETE FROM articles WHERE pk = ?", (row["pk"],))
+    insert_article(conn, article, content_hash)
+    conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
+    conn.execute("COMMIT")
+    return write_outcome(article, status)
+
+
+def insert_article(conn: sqlite3.Connection, article: Article, content_hash: str) -> None:
+    cursor = conn.execute(
+        "INSERT INTO articles (id, title, body, source, url, published, language, content_hash, indexed_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (article.id, unmarked(article.title), unmarked(article.body), article.source, article.url,
+         article.published.isoformat() if article.published else None, article.language, content_hash, _now()))
+    pk = cursor.lastrowid
+    conn.executemany(
+        "INSERT INTO sentences (article, position, text, start, end, stance, speaker) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(pk, s.position, unmarked(s.text), s.start, s.end, Stance(s.stance).value, s.speaker)
+         for s in article.sentences])
+    conn.executemany(
+        "INSERT INTO sentence_vectors (sentence, vector) "
+        "SELECT id, ? FROM sentences WHERE article = ? AND position = ?",
+        [(to_blob(s.vector), pk, s.position) for s in article.sentences if s.vector is not None])
+    conn.executemany(
+        "INSERT INTO entities (article, position, key, text, label, start, end) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(pk, s.position, e.key, e.text, e.label, e.start, e.end) for s in article.sentences for e in s.entities])
+    conn.executemany(
+        "INSERT INTO quantities (article, position, value, text, counts, event, qualifier, start, end) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(pk, s.position, float(q.value), q.text, q.counts, q.event, q.qualifier, q.start, q.end)
+         for s in article.sentences for q in s.quantities])
+    insert_article_entities(conn, pk)
+
+
+def insert_article_entities(conn: sqlite3.Connection, pk: int) -> None:
+    """Roll the article's mentions up per key. With max(n), SQLite takes the
+    bare label and text columns from the most frequent (label, text) form."""
+    conn.execute(
+        "INSERT INTO article_entities (article, key, label, name, mentions) "
+        "SELECT article, key, label, text, mentions FROM ("
+        "  SELECT article, key, label, text, max(n), sum(n) AS mentions FROM ("
+        "    SELECT article, key, label, text, count(*) AS n FROM entities WHERE article = ? "
+        "    GROUP BY key, label, text) GROUP BY key)", (pk,))
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
