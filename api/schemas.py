@@ -17,7 +17,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, post_load, valid
 from werkzeug.datastructures import MultiDict
 
 from claimlookup.lookup import MAX_LIMIT, SCAN_MIN_SCORE, LookupRequest
-from claimlookup.model import Agreement, Article, Filters, SearchRequest, Stance
+from claimlookup.model import Agreement, Article, ClaimStance, Filters, Frame, SearchRequest
 from claimlookup.pipeline import MAX_BODY_CHARS, MAX_ID_CHARS, MAX_TITLE_CHARS, ArticleRecord, Origin
 from claimlookup.query import InvalidQuery, parse_query
 
@@ -354,7 +354,7 @@ class SentenceSchema(Schema):
     text = fields.String()
     start = fields.Integer()
     end = fields.Integer()
-    stance = fields.Enum(Stance, by_value=True)
+    frame = fields.Enum(Frame, by_value=True, attribute="stance")
     speaker = fields.String(allow_none=True)
     entities = fields.List(fields.Nested(EntityMentionSchema))
     quantities = fields.List(fields.Nested(QuantitySchema))
@@ -443,7 +443,8 @@ class ReportSentenceSchema(Schema):
     text = fields.String()
     highlighted = fields.String()
     score = fields.Float()
-    stance = fields.Enum(Stance, by_value=True)
+    stance = fields.Enum(ClaimStance, by_value=True)
+    frame = fields.Enum(Frame, by_value=True)
     attributed_to = fields.String(allow_none=True)
     quantities = fields.List(fields.Nested(ReportQuantitySchema))
     evidence = fields.Raw(allow_none=True)
@@ -463,10 +464,12 @@ class ReportSchema(Schema):
     published = fields.Date(allow_none=True)
     url = fields.String(allow_none=True)
     score = fields.Float()
+    stance = fields.Enum(ClaimStance, by_value=True)
     sentences = fields.List(fields.Nested(ReportSentenceSchema))
     copies = fields.List(fields.Nested(CopySchema))
     shared_entities = fields.List(fields.String())
     missing_entities = fields.List(fields.String())
+    evidence = fields.Raw(allow_none=True)
 
 
 class FigureValueSchema(Schema):

@@ -22,13 +22,29 @@ import numpy as np
 TITLE_POSITION = 0
 
 
-class Stance(str, enum.Enum):
-    """What a reporting sentence does with a claim."""
+class Frame(str, enum.Enum):
+    """How a sentence frames what it says (API: ``frame``): in its own voice,
+    as someone's statement, as someone's denial, or unclearly. A property of
+    the sentence alone, read by ``claimlookup.nlp``; not its stance toward a
+    claim (``ClaimStance``)."""
 
     ASSERTS = "asserts"  # states it in the outlet's own voice
     ATTRIBUTES = "attributes"  # reports that someone says it
     DENIES = "denies"  # reports that someone denies it
     UNCLEAR = "unclear"  # a question, a hedge, or no claim-bearing clause
+
+
+#: The old name of ``Frame`` (the stores and the NLP still use it).
+Stance = Frame
+
+
+class ClaimStance(str, enum.Enum):
+    """What a report does with a given claim (API: ``stance``), read by the
+    claim-relation model (``claimlookup.relation``)."""
+
+    SUPPORTS = "supports"  # states or confirms it
+    REFUTES = "refutes"  # denies or contradicts it
+    DISCUSSES = "discusses"  # relays it without taking a side
 
 
 class Agreement(str, enum.Enum):

@@ -31,8 +31,8 @@ def test_article_with_sentences_stance_figures_and_entities(client) -> None:
         assert article["body"][s["start"]:s["end"]] == s["text"]
         for e in s["entities"]:
             assert s["text"][e["start"]:e["end"]] == e["text"]
-    stances = {s["stance"] for s in sentences}
-    assert {"denies", "attributes"} <= stances
+    frames = {s["frame"] for s in sentences}
+    assert {"denies", "attributes"} <= frames
     assert any(s["speaker"] and "Observatory" in s["speaker"] for s in sentences)
     figures = [(q["value"], q["event"]) for s in sentences for q in s["quantities"]]
     assert (20.0, "killed") in figures

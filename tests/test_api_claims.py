@@ -26,13 +26,14 @@ def test_lookup_finds_the_market_strike_report(client) -> None:
     assert scores == sorted(scores, reverse=True) and all(0 <= s <= 1 for s in scores)
     sentence = best["sentences"][0]
     assert "<mark>" in sentence["highlighted"]
-    assert sentence["stance"] in {"asserts", "attributes", "denies", "unclear"}
+    assert sentence["stance"] in {"supports", "refutes", "discusses"}
+    assert sentence["frame"] in {"asserts", "attributes", "denies", "unclear"}
     agreements = {(q["value"], q["agreement"]) for s in best["sentences"] for q in s["quantities"]}
     assert (20.0, "same") in agreements and (27.0, "different") in agreements
     assert sentence["evidence"] is None
     summary = result["summary"]
     assert summary["reports"] == len([r for r in result["reports"] if r["score"] >= 0.5]) >= 1
-    assert set(summary["stances"]) == {"asserts", "attributes", "denies", "unclear"}
+    assert set(summary["stances"]) == {"supports", "refutes", "discusses"}
     assert sum(summary["stances"].values()) == summary["reports"]
     killed = next(row for row in summary["figures"] if row["event"] == "killed")
     assert {v["value"] for v in killed["values"]} >= {20.0}

@@ -13,7 +13,7 @@ import pytest
 
 from claimlookup import fusion, lookup
 from claimlookup.lookup import ClaimTooShort, LookupRequest, find_reports, scan
-from claimlookup.model import Agreement, Filters, Stance
+from claimlookup.model import Agreement, ClaimStance, Filters, Frame
 from claimlookup.pipeline import ArticleRecord, Origin, ingest
 from claimlookup.store import ArticleNotFound, Store, open_store
 
@@ -76,7 +76,7 @@ def test_claim_view_has_entities_and_the_figure(market: lookup.LookupResult) -> 
 def test_white_helmets_sentence_attributes_the_same_figure(market: lookup.LookupResult) -> None:
     report = _report(market, MARKET)
     sentence = next(s for s in report.sentences if "White Helmets" in s.text and "20 people" in s.text)
-    assert sentence.stance is Stance.ATTRIBUTES
+    assert sentence.frame is Frame.ATTRIBUTES
     assert "White Helmets" in (sentence.attributed_to or "")
     killed = [qa for qa in sentence.quantities if qa.quantity.event == "killed"]
     assert [(qa.quantity.value, qa.agreement) for qa in killed] == [(20.0, Agreement.SAME)]
@@ -86,7 +86,7 @@ def test_white_helmets_sentence_attributes_the_same_figure(market: lookup.Lookup
 def test_observatory_sentence_attributes_a_different_figure(market: lookup.LookupResult) -> None:
     report = _report(market, MARKET)
     sentence = next(s for s in report.sentences if "Syrian Observatory" in s.text)
-    assert sentence.stance is Stance.ATTRIBUTES
+    assert sentence.frame is Frame.ATTRIBUTES
     killed = [qa for qa in sentence.quantities if qa.quantity.value == 27.0]
     assert [qa.agreement for qa in killed] == [Agreement.DIFFERENT]
 
@@ -95,7 +95,7 @@ def test_defence_ministry_sentences_deny(market: lookup.LookupResult) -> None:
     report = _report(market, MARKET)
     ministry = [s for s in report.sentences if "Ministry of Defense" in s.text or "defense ministry" in s.text]
     assert ministry, [s.text for s in report.sentences]
-    assert all(s.stance is Stance.DENIES for s in ministry)
+    assert all(s.frame is Frame.DENIES for s in ministry)
 
 
 def test_figures_table_lists_both_tolls_with_outlets(market: lookup.LookupResult) -> None:
@@ -120,7 +120,7 @@ def test_summary_counts_the_likely_reports(market: lookup.LookupResult) -> None:
     assert summary.reports == len(likely) >= 1
     assert summary.outlets == 1  # only the copy has a source
     assert sum(summary.stances.values()) == summary.reports
-    assert set(summary.stances) == {s.value for s in Stance}
+    assert set(summary.stances) == {s.value for s in ClaimStance}
 
 
 def test_explain_gives_features_and_contributions(market: lookup.LookupResult) -> None:

@@ -16,7 +16,7 @@ import pytest
 
 from claimlookup import lookup
 from claimlookup.lookup import LookupRequest, find_reports
-from claimlookup.model import Agreement, Stance
+from claimlookup.model import Agreement, ClaimStance, Frame
 from claimlookup.pipeline import prepare
 from claimlookup.store import Store, open_store
 from indexer import cli
@@ -24,6 +24,7 @@ from indexer.readers import read_path
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 CLAIM = "A Russian airstrike on a market in Maaret al-Numan killed 20 people"
+DENIAL = "Russia denied its jets bombed the market in Maaret al-Numan"
 
 pytestmark = pytest.mark.slow
 
@@ -60,13 +61,15 @@ def test_the_market_report_is_the_top_report(result: lookup.LookupResult) -> Non
 def test_its_sentences_attribute_and_deny_with_their_figures(result: lookup.LookupResult) -> None:
     top = result.reports[0]
     helmets = next(s for s in top.sentences if "White Helmets" in s.text and "20 people" in s.text)
-    assert helmets.stance is Stance.ATTRIBUTES and "White Helmets" in (helmets.attributed_to or "")
+    assert helmets.frame is Frame.ATTRIBUTES and "White Helmets" in (helmets.attributed_to or "")
+    assert helmets.stance is ClaimStance.SUPPORTS
     assert (20.0, Agreement.SAME) in {(qa.quantity.value, qa.agreement) for qa in helmets.quantities}
     observatory = next(s for s in top.sentences if "Syrian Observatory" in s.text)
-    assert observatory.stance is Stance.ATTRIBUTES
+    assert observatory.frame is Frame.ATTRIBUTES
     assert (27.0, Agreement.DIFFERENT) in {(qa.quantity.value, qa.agreement) for qa in observatory.quantities}
     ministry = [s for s in top.sentences if "Ministry of Defense" in s.text]
-    assert ministry and all(s.stance is Stance.DENIES for s in ministry)
+    assert ministry and all(s.frame is Frame.DENIES for s in ministry)
+    assert all(s.stance is ClaimStance.REFUTES for s in ministry), [(s.text, s.stance) for s in ministry]
 
 
 def test_figures_table_lists_20_and_27_with_the_outlet(result: lookup.LookupResult) -> None:
@@ -87,3 +90,14 @@ def test_the_other_strike_ranks_below_and_misses_the_town(result: lookup.LookupR
 def test_unlikely_reports_stay_out_of_the_summary(result: lookup.LookupResult) -> None:
     likely = [r for r in result.reports if r.score >= lookup.SUMMARY_MIN_SCORE]
     assert result.summary.reports == len(likely) < len(result.reports)
+
+
+def test_a_claim_of_the_denial_is_supported_by_the_ministry(store: Store) -> None:
+    """The claim's own polarity counts: for a claim that something was
+    denied, the sentences reporting that denial support it."""
+    result = find_reports(store, LookupRequest(DENIAL, limit=10))
+    top = result.reports[0]
+    assert top.article_id == seed_id("000"), [(r.article_id, r.title, r.score) for r in result.reports[:5]]
+    ministry = [s for s in top.sentences if s.frame is Frame.DENIES]
+    assert ministry and all(s.stance is ClaimStance.SUPPORTS for s in ministry)
+    assert top.stance is ClaimStance.SUPPORTS

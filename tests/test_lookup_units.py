@@ -22,7 +22,9 @@ from claimlookup.lookup import (
 )
 from claimlookup.model import (
     Agreement,
+    ClaimStance,
     EntityMention,
+    Frame,
     Quantity,
     Sentence,
     SentenceRef,
@@ -126,7 +128,9 @@ def candidate_set(rows: list[tuple[StoredSentence, float]]) -> CandidateSet:
     scores = np.array([p for _, p in rows])
     return CandidateSet(claim(), sentences, np.zeros((len(sentences), len(lookup.SENTENCE_FEATURES))),
                         articles=list(rows_of), article_rows=list(rows_of.values()), scores=scores,
-                        article_scores=np.array([scores[r].max() for r in rows_of.values()]))
+                        article_scores=np.array([scores[r].max() for r in rows_of.values()]),
+                        news_features=np.zeros((len(sentences), len(lookup.NEWS_FEATURES))),
+                        article_news_features=np.zeros((len(rows_of), len(lookup.NEWS_FEATURES))))
 
 
 def test_groups_are_articles_best_first_with_best_sentence_first() -> None:
@@ -184,7 +188,9 @@ def test_report_shows_strong_sentences_with_stance_and_figures() -> None:
     report = lookup.build_report(cs, group)
     assert [s.position for s in report.sentences] == [2, 1]  # 0.01 is below SENTENCE_FLOOR
     first = report.sentences[0]
-    assert first.stance is Stance.ATTRIBUTES and first.attributed_to == "the Observatory"
+    assert first.frame is Frame.ATTRIBUTES and first.attributed_to == "the Observatory"
+    assert first.stance in set(ClaimStance) and report.stance in set(ClaimStance)
+    assert 0.0 <= report.score <= 1.0 and all(0.0 <= s.score <= 1.0 for s in report.sentences)
     assert first.quantities == [QuantityAgreement(q(27), Agreement.DIFFERENT)]
     assert report.shared_entities == ["idlib"] and report.missing_entities == []
     assert first.evidence is None
@@ -199,10 +205,20 @@ def test_report_shows_at_most_five_sentences_and_always_the_best() -> None:
 
 
 def test_min_score_drops_reports_and_limit_cuts() -> None:
-    cs = candidate_set([(stored(a, 1, f"text {a}", f"title {a}", _unit(i)), p)
-                        for i, (a, p) in enumerate([("a", 0.9), ("b", 0.6), ("c", 0.3), ("d", 0.2)])])
-    assert [r.article_id for r in lookup.reports_for(cs, limit=10, min_score=0.5)] == ["a", "b"]
-    assert [r.article_id for r in lookup.reports_for(cs, limit=3)] == ["a", "b", "c"]
+    texts = {"a": "Russian jets struck a market in Maaret al-Numan killing 20 people",
+             "b": "An airstrike hit the vegetable market of Maaret al-Numan",
+             "c": "The football club signed a new striker on Tuesday",
+             "d": "Rain is expected across the north of England"}
+    cs = candidate_set([(stored(a, 1, t, f"title {a}", _unit(i)), p)
+                        for i, ((a, t), p) in enumerate(zip(texts.items(), [0.9, 0.6, 0.3, 0.2]))])
+    every = lookup.reports_for(cs, limit=10)
+    assert sorted(r.article_id for r in every) == ["a", "b", "c", "d"]
+    assert [r.score for r in every] == sorted((r.score for r in every), reverse=True)  # best score first
+    cut = 0.5 * (every[0].score + every[-1].score)
+    kept = lookup.reports_for(cs, limit=10, min_score=cut)
+    assert [r.article_id for r in kept] == [r.article_id for r in every if r.score >= cut]
+    assert len(lookup.reports_for(cs, limit=3)) == 3  # judged: the 3 best by the ranking
+    assert {r.article_id for r in lookup.reports_for(cs, limit=3)} == {"a", "b", "c"}
 
 
 def test_highlight_escapes_html_and_marks_claim_words() -> None:
@@ -214,27 +230,28 @@ def test_highlight_escapes_html_and_marks_claim_words() -> None:
 # --- summary ---------------------------------------------------------------------------------
 
 
-def rs(stance: Stance, *quantities: Quantity) -> ReportSentence:
-    return ReportSentence(1, "t", "t", 0.9, stance, None,
+def rs(stance: ClaimStance, *quantities: Quantity, score: float = 0.9) -> ReportSentence:
+    return ReportSentence(1, "t", "t", score, stance, Frame.ASSERTS, None,
                           [QuantityAgreement(x, Agreement.ABSENT) for x in quantities])
 
 
 def report(article_id: str, source: str | None, *sentences: ReportSentence,
            copies: tuple[Copy, ...] = ()) -> Report:
-    return Report(article_id, "title", source, None, None, 0.9, list(sentences), list(copies))
+    return Report(article_id, "title", source, None, None, 0.9, sentences[0].stance, list(sentences), list(copies))
 
 
 def test_summary_counts_reports_outlets_stances_and_figures() -> None:
     reports = [
-        report("a", "Outlet A", rs(Stance.ATTRIBUTES, q(20), q(50, event="wounded")),
+        report("a", "Outlet A", rs(ClaimStance.SUPPORTS, q(20), q(50, event="wounded")),
                copies=(Copy("a2", "Outlet C", None, None),)),
-        report("b", "Outlet B", rs(Stance.ATTRIBUTES, q(27)), rs(Stance.DENIES)),
-        report("c", "Outlet A", rs(Stance.DENIES, q(20))),
-        report("d", None, rs(Stance.ASSERTS, q(3, counts="hospitals", event=""))),
+        report("b", "Outlet B", rs(ClaimStance.SUPPORTS, q(27)), rs(ClaimStance.REFUTES),
+               rs(ClaimStance.DISCUSSES, q(400), score=0.2)),  # not about the claim: not in the table
+        report("c", "Outlet A", rs(ClaimStance.REFUTES, q(20))),
+        report("d", None, rs(ClaimStance.DISCUSSES, q(3, counts="hospitals", event=""))),
     ]
     summary = lookup.summarise(reports, claim_quantities=[q(20)])
     assert summary.reports == 4 and summary.outlets == 3
-    assert summary.stances == {"asserts": 1, "attributes": 2, "denies": 1, "unclear": 0}
+    assert summary.stances == {"supports": 2, "refutes": 1, "discusses": 1}
     killed, *others = summary.figures
     assert (killed.counts, killed.event) == ("people", "killed")
     assert killed.values == [FigureValue(20.0, ["Outlet A", "Outlet C"]), FigureValue(27.0, ["Outlet B"])]
@@ -244,11 +261,11 @@ def test_summary_counts_reports_outlets_stances_and_figures() -> None:
 
 
 def test_summary_leaves_out_reports_below_the_summary_score() -> None:
-    likely = report("a", "Outlet A", rs(Stance.ATTRIBUTES, q(20)))
-    unlikely = replace(report("b", "Outlet B", rs(Stance.DENIES, q(3))), score=0.49)
+    likely = report("a", "Outlet A", rs(ClaimStance.SUPPORTS, q(20)))
+    unlikely = replace(report("b", "Outlet B", rs(ClaimStance.REFUTES, q(3))), score=0.49)
     summary = lookup.summarise([likely, unlikely], claim_quantities=[q(20)])
     assert summary.reports == 1 and summary.outlets == 1
-    assert summary.stances["denies"] == 0
+    assert summary.stances["refutes"] == 0
     assert [v.value for row in summary.figures for v in row.values] == [20.0]
     assert lookup.summarise([likely, unlikely], min_score=0.0).reports == 2
 

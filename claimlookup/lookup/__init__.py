@@ -7,7 +7,8 @@ it, grouped by article, best first, with stance, figures and entities) and
 reports). Around them, pure functions, one concern a module: ``claim``
 (cleaning, analysis, embedding), ``features`` (candidates and their evidence),
 ``figures`` (do two figures agree), ``scoring`` (the fitted models),
-``grouping`` (by article, copies, exclusions), ``reports`` (what a report
+``grouping`` (by article, copies, exclusions), ``judging`` (the relation
+model: calibrated score and stance of the best reports), ``reports`` (what a report
 shows, the summary), ``results`` (the request and result types).
 
 Errors: :class:`ClaimTooShort` (a ``ValueError``, API 422); ``ArticleNotFound``
@@ -88,6 +89,7 @@ from claimlookup.lookup.grouping import (  # noqa: F401
     group_by_article,
 )
 from claimlookup.lookup.reports import (  # noqa: F401
+    judged_groups,
     MAX_SENTENCES_PER_REPORT,
     SENTENCE_FLOOR,
     SUMMARY_MIN_SCORE,
@@ -108,4 +110,12 @@ from claimlookup.lookup.service import (  # noqa: F401
     find_reports,
     scan,
     with_figure_sentences,
+)
+from claimlookup.lookup.judging import (  # noqa: F401
+    SCORE_FEATURES,
+    Judgement,
+    get_relation_model,
+    judge,
+    load_calibration,
+    score_features,
 )

