@@ -1,0 +1,54 @@
+"""spaCy analysis of news text: sentences, entities, figures, stance and speaker.
+
+This is the only package that imports spaCy. Its modules:
+
+- ``pipeline``: the model (``get_nlp``), our two spaCy components and the entry
+  points ``analyse_articles``, ``analyse_text`` and ``analyse_claim``;
+- ``facts``: the token view the rules read (``SentenceView``) and the typed
+  per-sentence facts the last component produces (``SentenceFacts``,
+  ``EntityFact``, ``FigureFact``);
+- ``entities``: ``ENTITY_LABELS`` and ``entity_key`` (normalised keys, aliases);
+- ``figures``: the number readers, counted nouns and events (``COUNTED``,
+  ``EVENTS``);
+- ``stance``: frame (stance) and speaker from denial and attribution cues;
+- ``terms``: ``key_terms`` for lexical queries (term regex, stop words).
+
+Everything other code uses is importable from ``claimlookup.nlp`` itself.
+Importing the package registers the spaCy components once (in ``pipeline``),
+before ``get_nlp()`` can build the pipeline. docs/nlp.md documents every rule
+and the measured speed.
+"""
+
+from __future__ import annotations
+
+from claimlookup.nlp.entities import ENTITY_LABELS, entity_key
+from claimlookup.nlp.facts import EntityFact, FigureFact, SentenceFacts
+from claimlookup.nlp.figures import COUNTED, EVENTS
+from claimlookup.nlp.pipeline import (
+    EXCLUDED_PIPES,
+    MODEL,
+    ClaimAnalysis,
+    analyse_articles,
+    analyse_claim,
+    analyse_text,
+    get_nlp,
+)
+from claimlookup.nlp.terms import key_terms
+
+__all__ = [
+    "COUNTED",
+    "ENTITY_LABELS",
+    "EVENTS",
+    "EXCLUDED_PIPES",
+    "MODEL",
+    "ClaimAnalysis",
+    "EntityFact",
+    "FigureFact",
+    "SentenceFacts",
+    "analyse_articles",
+    "analyse_claim",
+    "analyse_text",
+    "entity_key",
+    "get_nlp",
+    "key_terms",
+]

