@@ -79,7 +79,7 @@ class Quantity:
     ``value`` is the figure as a number ("two dozen" -> 24, "dozens" -> 24
     with ``qualifier="vague"``). ``counts`` is what is counted, normalised to
     a singular lemma ("people", "civilian" -> "civilians" is kept plural:
-    see nlp.py for the exact vocabulary). ``event`` is the normalised event
+    see claimlookup/nlp/figures.py for the exact vocabulary). ``event`` is the normalised event
     ("killed", "wounded", ...) or "" when the sentence names none.
     """
 

@@ -153,6 +153,20 @@ def report(sets: dict[str, tuple[np.ndarray, np.ndarray, list[str]]]) -> dict:
     return out
 
 
+def write_sample(sets: dict[str, tuple[np.ndarray, np.ndarray, list[str]]], path: Path, per_set: int = 150,
+                 seed: int = 7) -> None:
+    """A fixed sample of the rows (``per_set`` of each set, seeded) for the
+    test that the shipped calibration still fits the features the code computes."""
+    rng = np.random.default_rng(seed)
+    features, related = [], []
+    for x, y, _ in sets.values():
+        pick = rng.choice(len(y), size=min(per_set, len(y)), replace=False)
+        features += [[round(float(v), 5) for v in row] for row in x[pick]]
+        related += [bool(v) for v in y[pick]]
+    path.write_text(json.dumps({"features_names": list(SCORE_FEATURES), "features": features,
+                                "related": related}) + "\n")
+
+
 def run(args) -> int:  # type: ignore[no-untyped-def]
     cache: Path = args.work / "stores"
     rows_path = args.work / "calibration-rows.npz"
@@ -171,6 +185,7 @@ def run(args) -> int:  # type: ignore[no-untyped-def]
             "cross_fitted": {name: {k: f[k] for k in ("ece_cross_fitted", "roc_auc")} for name, f in figures.items()},
             "command": "python -m claimlookup.training calibrate"}
     model = fit(sets, meta=meta)
+    write_sample(sets, ROOT / "tests" / "data" / "calibration-sample.json")
     out = args.out or CALIBRATION_PATH
     out.write_text(json.dumps(model.to_json(), indent=2) + "\n")
     log(f"wrote {out}: weights {dict(zip(SCORE_FEATURES, np.round(model.weights, 3)))}, bias {model.bias:.3f}")

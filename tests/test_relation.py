@@ -1,0 +1,109 @@
+"""The claim-relation model as shipped: the file, its card, what it says of
+hand-written pairs, and the calibration of the report score."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from claimlookup import relation
+from claimlookup.lookup import judging
+from claimlookup.model import ClaimStance, Frame
+from claimlookup.relation import LABELS, RelationModel, article_passage
+
+DATA = Path(__file__).parent / "data"
+MARKET = "Russian jets struck a vegetable market in Maaret al-Numan, killing 20 people"
+
+
+@pytest.fixture(scope="module")
+def model() -> RelationModel:
+    return RelationModel()
+
+
+def test_the_model_file_matches_its_card() -> None:
+    card = relation.ModelCard.load()
+    assert relation.file_sha256(relation.MODEL_PATH) == card.sha256
+    assert card.labels == LABELS and card.max_tokens == relation.MAX_TOKENS
+
+
+def test_a_file_that_is_not_the_card_s_is_refused(tmp_path: Path) -> None:
+    other = tmp_path / "model.onnx"
+    other.write_bytes(relation.MODEL_PATH.read_bytes()[:-1] + b"\0")
+    with pytest.raises(relation.ModelFileMismatch):
+        RelationModel(other)
+
+
+def test_probabilities_are_a_distribution_per_pair(model: RelationModel) -> None:
+    p = model.probabilities([MARKET, MARKET], ["Idlib market hit by jets", "Rain is expected tomorrow"])
+    assert p.shape == (2, 4)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-5)
+    assert model.probabilities([], []).shape == (0, 4)
+
+
+def test_a_pair_scores_the_same_alone_and_in_a_batch(model: RelationModel) -> None:
+    texts = ["An airstrike hit the market of Maaret al-Numan.", "The club signed a new striker.",
+             "Russia denied its aircraft carried out the strike on the market, calling the reports fake."]
+    together = model.probabilities([MARKET] * 3, texts)
+    alone = np.vstack([model.probabilities([MARKET], [t]) for t in texts])
+    np.testing.assert_allclose(together, alone, atol=1e-5)
+
+
+# Hand-written pairs per class, in the seeds' and FA-KES's own subjects.
+PAIRS = [
+    (MARKET, "A Russian airstrike hit the crowded vegetable market in Maaret al-Numan on Monday, "
+             "killing 20 civilians, rescuers said.", "supports"),
+    (MARKET, "Russia's defence ministry denied that its aircraft struck the market in Maaret al-Numan, "
+             "calling the reports a fake.", "refutes"),
+    (MARKET, "The football season in Spain starts next weekend with three new clubs.", "unrelated"),
+    ("Chemical weapons were used in an attack on Khan Sheikhoun", "Syria's government denied it had ever "
+     "used chemical weapons and said the Khan Sheikhoun attack was fabricated.", "refutes"),
+    ("Chemical weapons were used in an attack on Khan Sheikhoun", "Inspectors confirmed that sarin was used "
+     "in the attack on Khan Sheikhoun that killed dozens of people.", "supports"),
+    ("Chemical weapons were used in an attack on Khan Sheikhoun", "Turkey's central bank raised interest "
+     "rates for the third time this year.", "unrelated"),
+]
+
+
+@pytest.mark.parametrize(("claim", "text", "expected"), PAIRS)
+def test_hand_written_pairs(model: RelationModel, claim: str, text: str, expected: str) -> None:
+    p = model.probabilities([claim], [text])[0]
+    assert LABELS[int(p.argmax())] == expected, dict(zip(LABELS, p.round(3)))
+
+
+def test_the_passage_is_the_title_and_the_two_closest_sentences_in_order() -> None:
+    sentences = ["Title", "far", "close", "closest", "medium"]
+    assert article_passage(sentences, [0.0, 0.1, 0.8, 0.9, 0.5]) == "Title close closest"
+    assert article_passage(["Only a title"], [1.0]) == "Only a title"
+    assert article_passage([], []) == ""
+
+
+def test_a_denial_claim_is_supported_by_reports_of_the_denial() -> None:
+    refuting = np.array([0.05, 0.05, 0.1, 0.8])
+    assert judging.sentence_stance(refuting, Frame.DENIES, claim_denies=False) is ClaimStance.REFUTES
+    assert judging.sentence_stance(refuting, Frame.DENIES, claim_denies=True) is ClaimStance.SUPPORTS
+    assert judging.sentence_stance(refuting, Frame.ASSERTS, claim_denies=True) is ClaimStance.REFUTES
+
+
+def test_related_log_odds_are_clipped() -> None:
+    assert judging.related_logit(np.array([1.0, 0.0, 0.0, 0.0])) == -judging.LOGIT_CLIP
+    assert judging.related_logit(np.array([0.5, 0.5, 0.0, 0.0])) == pytest.approx(0.0)
+
+
+def test_the_shipped_calibration_is_calibrated_on_its_fixed_sample() -> None:
+    """A fixed sample of held-out judged reports (features and label, saved by
+    the calibration run): the shipped calibration's expected calibration error
+    on it stays small, and higher scores mean more true reports."""
+    calibration = judging.load_calibration()
+    assert calibration is not None and calibration.features == judging.SCORE_FEATURES
+    sample = json.loads((DATA / "calibration-sample.json").read_text())
+    x = np.array(sample["features"])
+    y = np.array(sample["related"], dtype=bool)
+    p = calibration.probabilities(x)
+    bins = np.minimum((p * 10).astype(int), 9)
+    ece = sum(abs(p[bins == b].mean() - y[bins == b].mean()) * (bins == b).sum() for b in range(10)
+              if (bins == b).any()) / len(p)
+    assert ece <= 0.08, ece
+    assert y[p >= 0.5].mean() > 0.5 > y[p < 0.5].mean()
