@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PORT   ?= 8000
 export CLAIMLOOKUP_STORE_URL ?= sqlite:///data/claimlookup.db
 
-.PHONY: install run index serve test bench clean
+.PHONY: install run index serve test test-fast lint typecheck bench clean
 
 install: $(STAMP)
 
@@ -31,8 +31,19 @@ serve: install
 test: install
 	$(PY) -m pytest
 
+## The tests that load no spaCy model and no embedder (-m "not slow"): under 2 minutes.
+test-fast: install
+	$(PY) -m pytest -m "not slow"
+
+## Lint (ruff check; no formatter) and type-check (mypy); settings in pyproject.toml.
+lint: install
+	$(VENV)/bin/ruff check claimlookup api indexer bench tools tests
+
+typecheck: install
+	$(VENV)/bin/mypy claimlookup api indexer bench tools
+
 bench: install
-	$(PY) bench/index.py
+	$(PY) -m bench.index
 
 clean:
 	rm -rf $(VENV) data/claimlookup.db*
