@@ -1,7 +1,7 @@
 """Embedder: the packaged model (int8 weights, folded to fp32 by onnxruntime at
 load) against the derived per-token int8 model that ``claimlookup.embed`` uses.
 
-    .venv/bin/python bench/embed.py
+    .venv/bin/python -m bench.embed
 
 Prints, in one run: median ms for one sentence (1 thread), sentences/s
 batched (batch 8; 1 thread, 2 threads, 2 threads with spinning), and the
@@ -20,9 +20,8 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from claimlookup import embed  # noqa: E402
+from claimlookup import embed
 
 CSV = ROOT / "seeds" / "fa-kes" / "FA-KES-Dataset.csv"
 SINGLE = "The death toll rose to at least 70 on Wednesday, the health ministry said in a statement."

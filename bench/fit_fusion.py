@@ -1,6 +1,6 @@
 """Fit the lookup's fusion model and its term weights; report calibration.
 
-    .venv/bin/python bench/fit_fusion.py --data-dir ../shared/data/checkthat2020 --cache-dir /tmp/ct-cache
+    .venv/bin/python -m bench.fit_fusion --data-dir ../shared/data/checkthat2020 --cache-dir /tmp/ct-cache
 
 Steps:
 
@@ -27,26 +27,30 @@ import csv
 import json
 import sys
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-from checkthat import CLAIMS_FILE, _tsv_rows, build_store, read_split  # noqa: E402
-
-from claimlookup import fusion, lookup  # noqa: E402
-from claimlookup.model import Filters  # noqa: E402
-
-FAKES = ROOT / "seeds" / "fa-kes" / "FA-KES-Dataset.csv"
-L2 = 1.0
+from bench.common import (
+    CLAIMS_FILE,
+    FAKES,
+    L2,
+    article_labels,
+    build_store,
+    collect,
+    fit_models,
+    metrics,
+    rankings,
+    read_split,
+    scored,
+    sentence_labels,
+    tsv_rows,
+)
+from claimlookup import fusion
 
 
 def background_documents(data_dir: Path) -> list[str]:
-    docs = [f"{row[2]} {row[1]}" for row in _tsv_rows(data_dir / CLAIMS_FILE) if len(row) >= 3]
+    docs = [f"{row[2]} {row[1]}" for row in tsv_rows(data_dir / CLAIMS_FILE) if len(row) >= 3]
     with open(FAKES, encoding="utf-8", errors="replace", newline="") as f:
         docs += [f"{r['article_title']} {r['article_content']}" for r in csv.DictReader(f)]
     return docs
@@ -64,48 +68,6 @@ def write_term_weights(data_dir: Path) -> fusion.TermWeights:
     return weights
 
 
-def fit_models(sets: list, qrels: dict[str, set[str]], l2: float = L2,
-               sentence_names: Sequence[str] = lookup.SENTENCE_FEATURES,
-               article_names: Sequence[str] = lookup.ARTICLE_FEATURES, meta: dict | None = None) -> fusion.Fusion:
-    """Fit the sentence model (label: the sentence's article is relevant),
-    then the article model over article features built from its log-odds.
-    ``*_names`` select feature subsets (the ablation drops some)."""
-    s_idx = [lookup.SENTENCE_FEATURES.index(n) for n in sentence_names]
-    a_idx = [lookup.ARTICLE_FEATURES.index(n) for n in article_names]
-    x = np.vstack([c.features[:, s_idx] for _, c in sets])
-    sentence = fusion.fit_logistic(x, sentence_labels(sets, qrels), sentence_names, l2=l2)
-    xa = np.vstack([lookup.article_features(c, sentence.logits(c.features[:, s_idx]))[:, a_idx] for _, c in sets])
-    article = fusion.fit_logistic(xa, article_labels(sets, qrels), article_names, l2=l2)
-    return fusion.Fusion(sentence, article, dict(meta or {}))
-
-
-def sentence_labels(sets: list, qrels: dict[str, set[str]]) -> np.ndarray:
-    return np.concatenate([[s.ref.article_id in qrels.get(qid, ()) for s in c.sentences]
-                           for qid, c in sets]).astype(float)
-
-
-def article_labels(sets: list, qrels: dict[str, set[str]]) -> np.ndarray:
-    return np.concatenate([[a in qrels.get(qid, ()) for a in c.articles] for qid, c in sets]).astype(float)
-
-
-def scored(sets: list, models: fusion.Fusion, sentence_names: Sequence[str] = lookup.SENTENCE_FEATURES,
-           article_names: Sequence[str] = lookup.ARTICLE_FEATURES) -> list:
-    """Fill scores of every candidate set with ``models`` (feature subsets allowed)."""
-    s_idx = [lookup.SENTENCE_FEATURES.index(n) for n in sentence_names]
-    a_idx = [lookup.ARTICLE_FEATURES.index(n) for n in article_names]
-    for _, c in sets:
-        c.logits = models.sentence.logits(c.features[:, s_idx])
-        c.scores = fusion.sigmoid(c.logits)
-        c.article_features = lookup.article_features(c, c.logits)
-        c.article_scores = models.article.probabilities(c.article_features[:, a_idx])
-    return sets
-
-
-def rankings(sets: list) -> dict[str, list[str]]:
-    """Each query's candidate articles by article score (no copy folding)."""
-    return {qid: [c.articles[k] for k in np.argsort(-c.article_scores, kind="stable")] for qid, c in sets}
-
-
 def print_reliability(title: str, p: np.ndarray, y: np.ndarray) -> list[dict]:
     table = fusion.reliability_table(p, y)
     print(f"\n{title}\n{fusion.reliability_markdown(p, y)}")
@@ -115,8 +77,6 @@ def print_reliability(title: str, p: np.ndarray, y: np.ndarray) -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from checkthat import collect, metrics
-
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--cache-dir", type=Path, help="reuse the built SQLite store from here")
@@ -145,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"weights -> {fusion.WEIGHTS_PATH}")
     for title, model in (("sentence model", models.sentence), ("article model", models.article)):
         print(f"{title} (weights on standardised features):")
-        for name, w in sorted(zip(model.features, model.weights), key=lambda t: -abs(t[1])):
+        for name, w in sorted(zip(model.features, model.weights, strict=True), key=lambda t: -abs(t[1])):
             print(f"  {w:+.3f}  {name}")
 
     dev = read_split(args.data_dir, args.report_split)

@@ -1,6 +1,6 @@
 """Fit the lookup's news-evidence model on the judged news claims.
 
-    .venv/bin/python bench/fit_news.py [--store FILE] [--l2 1.0]
+    .venv/bin/python -m bench.fit_news [--store FILE] [--l2 1.0]
 
 The fitted fusion (``claimlookup/data/fusion-weights.json``, CheckThat!
 train) scores how alike a report is to a claim. It cannot weigh evidence that
@@ -26,31 +26,27 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from bench.lookup import DEFAULT_STORE, ensure_store  # noqa: E402
-from bench.news import load  # noqa: E402
-from claimlookup import fusion, lookup  # noqa: E402
-from claimlookup.model import Filters  # noqa: E402
-from claimlookup.store import open_store  # noqa: E402
+from bench.common import DEFAULT_STORE, checked_fusion, ensure_store, load_judgements
+from claimlookup import fusion, lookup
+from claimlookup.model import Filters
+from claimlookup.store import Store, open_store
 
 
 def article_rows(candidates: lookup.CandidateSet) -> tuple[np.ndarray, np.ndarray]:
     """(news features, fitted article log-odds) of every candidate article."""
-    models = lookup._models()
+    models = checked_fusion()
     fitted = models.sentence.logits(candidates.features)
     candidates.article_features = lookup.article_features(candidates, fitted)
     _, news = lookup.news_features(candidates, fitted)
     return news, models.article.logits(candidates.article_features)
 
 
-def news_pairs(store, claims: dict[int, dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
+def news_pairs(store: Store, claims: dict[int, dict[str, Any]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
     """(features, offsets, labels) of the judged pairs among the candidates,
     how many judged pairs were not among them, and how many claims the model
     applies to."""
@@ -90,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     store = open_store(ensure_store(args.store))
-    claims = load(args.split)
+    claims = load_judgements(args.split)
     x, offset, y, missing, applied = news_pairs(store, claims)
     if not len(y):
         raise SystemExit("no judged pair whose claim gives a figure is among the candidates: nothing to fit")

@@ -1,6 +1,6 @@
 """Indexing benchmark: FA-KES (or any input) into a fresh temp SQLite store per run.
 
-    .venv/bin/python bench/index.py [--path seeds/fa-kes/FA-KES-Dataset.csv] [--runs 3]
+    .venv/bin/python -m bench.index [--path seeds/fa-kes/FA-KES-Dataset.csv] [--runs 3]
                                     [--no-embed] [--processes N] [--embed-threads N]
 
 Prints, per run and as the median over runs: articles/s, sentences/s, total
@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 DEFAULT_PATH = ROOT / "seeds" / "fa-kes" / "FA-KES-Dataset.csv"
 

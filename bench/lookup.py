@@ -1,7 +1,7 @@
 """Claim lookup latency over HTTP: gunicorn, 2 workers, seeds + FA-KES.
 
-    .venv/bin/python bench/lookup.py                        # 400 lookups, 1 client
-    .venv/bin/python bench/lookup.py --requests 1000 --clients 4
+    .venv/bin/python -m bench.lookup                        # 400 lookups, 1 client
+    .venv/bin/python -m bench.lookup --requests 1000 --clients 4
 
 Builds (or reuses) a SQLite store holding the seed articles and the FA-KES
 corpus through the ingest pipeline, starts ``gunicorn --workers 2`` on a free
@@ -21,7 +21,6 @@ by ``--max-seconds``.
 from __future__ import annotations
 
 import argparse
-import csv
 import http.client
 import json
 import os
@@ -34,57 +33,17 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from datetime import datetime
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import quote
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from bench.common import DEFAULT_STORE, ROOT, ensure_store, fakes_rows
+from claimlookup.store import open_store
 
-from claimlookup.pipeline import ArticleRecord, Origin, ingest  # noqa: E402
-from claimlookup.store import open_store  # noqa: E402
-
-FAKES = ROOT / "seeds" / "fa-kes" / "FA-KES-Dataset.csv"
-DEFAULT_STORE = ROOT / "data" / "bench-lookup.db"
 ENDPOINT = "/v1/claims/lookup"
 SCAN_ENDPOINT = "/v1/claims/scan"
 ARTICLE_REPORTS = "/v1/articles/{}/reports"
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])")
-
-
-def fakes_rows() -> list[dict[str, str]]:
-    with open(FAKES, encoding="utf-8", errors="replace", newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def records() -> Iterator[ArticleRecord]:
-    for path in sorted((ROOT / "seeds").glob("*.txt")):
-        yield ArticleRecord(body=path.read_text(encoding="utf-8"), id=f"seed:{path.stem[:3]}",
-                            origin=Origin(str(path)))
-    for line, row in enumerate(fakes_rows(), start=2):
-        try:
-            published = datetime.strptime(row["date"], "%m/%d/%Y").date()
-        except ValueError:
-            published = None
-        yield ArticleRecord(body=row["article_content"], title=row["article_title"] or None,
-                            id=f"fa-kes:{row['unit_id']}", source=row["source"] or None,
-                            published=published, origin=Origin(str(FAKES), line))
-
-
-def ensure_store(path: Path) -> str:
-    """The store URL; the store is built (or topped up: unchanged articles are
-    skipped before any NLP) through the real pipeline."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    url = f"sqlite:///{path}"
-    store = open_store(url)
-    store.setup()
-    started = time.perf_counter()
-    summary = ingest(store, records())
-    print(f"store {path}: {store.count_articles()} articles ({summary.new} new, {summary.unchanged} "
-          f"unchanged, {summary.skipped} skipped) in {time.perf_counter() - started:.1f} s", flush=True)
-    store.close()
-    return url
 
 
 def claims(count: int, seed: int = 7) -> list[str]:

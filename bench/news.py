@@ -1,6 +1,6 @@
 """Quality on news: the hand-judged claim set ``bench/data/news-claims.jsonl``.
 
-    .venv/bin/python bench/news.py [--split dev|test|all] [--store FILE]
+    .venv/bin/python -m bench.news [--split dev|test|all] [--store FILE]
 
 88 claims about FA-KES articles (``bench/news_pool.py``): 48 ``sentence``
 claims (a sentence of the article that gives a figure and names a place, as
@@ -27,35 +27,16 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from bench.common import DEFAULT_STORE, ensure_store, load_judgements
+from claimlookup import fusion, lookup
+from claimlookup.model import Filters
+from claimlookup.store import open_store
 
-from bench.lookup import DEFAULT_STORE, ensure_store  # noqa: E402
-from claimlookup import fusion, lookup  # noqa: E402
-from claimlookup.model import Filters  # noqa: E402
-from claimlookup.store import open_store  # noqa: E402
-
-JUDGEMENTS = ROOT / "bench" / "data" / "news-claims.jsonl"
 DEPTH = 8
-
-
-def load(split: str) -> dict[int, dict]:
-    claims: dict[int, dict] = {}
-    with open(JUDGEMENTS, encoding="utf-8") as f:
-        for line in f:
-            row = json.loads(line)
-            cid = row["claim_id"]
-            if split == "dev" and cid % 2 or split == "test" and not cid % 2:
-                continue
-            claim = claims.setdefault(cid, {"claim": row["claim"], "article": row["claim_article"],
-                                            "kind": row["kind"], "labels": {}})
-            claim["labels"][row["report"]] = int(row["label"])
-    return claims
 
 
 def average_precision(ranked: list[str], relevant: set[str], k: int) -> float:
@@ -78,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.without_news_evidence:
         lookup.news_applies = lambda claim: False
     store = open_store(ensure_store(args.store))
-    claims = load(args.split)
+    claims = load_judgements(args.split)
     ap5, p1, rr, recall, lonely_top, kinds = [], [], [], [], [], []
     scored: list[tuple[float, int]] = []
     for cid, claim in sorted(claims.items()):

@@ -1,6 +1,6 @@
 """Build the judging pool of the news claim set (``bench/data/news-pool.jsonl``).
 
-    .venv/bin/python bench/news_pool.py [--claims 48] [--depth 8] [--store FILE]
+    .venv/bin/python -m bench.news_pool [--claims 48] [--depth 8] [--store FILE]
 
 Samples news claims from FA-KES (one per article, fixed seed): a stored
 sentence of 10-40 words that gives a figure and names a place, as a
@@ -22,22 +22,21 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import sys
+import sqlite3
+from contextlib import closing
 from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from bench.lookup import DEFAULT_STORE, ensure_store  # noqa: E402
-from claimlookup import lookup  # noqa: E402
-from claimlookup.model import Filters  # noqa: E402
-from claimlookup.store import open_store  # noqa: E402
+from bench.common import DEFAULT_STORE, ROOT, ensure_store
+from claimlookup import lookup
+from claimlookup.model import Filters
+from claimlookup.store import Store, open_store
 
 PLACE_LABELS = {"GPE", "LOC", "FAC"}
 
 
-def sample_claims(store, count: int, seed: int) -> list[dict]:
-    ids = sorted(a for a in _article_ids(store) if a.startswith("fa-kes:"))
+def sample_claims(store: Store, path: Path, count: int, seed: int) -> list[dict[str, Any]]:
+    ids = sorted(a for a in article_ids(path) if a.startswith("fa-kes:"))
     rng = random.Random(seed)
     rng.shuffle(ids)
     out = []
@@ -56,7 +55,7 @@ def sample_claims(store, count: int, seed: int) -> list[dict]:
     return out
 
 
-def written_claims(store, path: Path) -> list[dict]:
+def written_claims(store: Store, path: Path) -> list[dict[str, Any]]:
     out = []
     with open(path, encoding="utf-8") as f:
         for line in f:
@@ -68,10 +67,10 @@ def written_claims(store, path: Path) -> list[dict]:
     return out
 
 
-def _article_ids(store) -> list[str]:
-    conn = store._read  # the SQLite store only: this script builds its pool from the bench store
-    with conn() as c:
-        return [r[0] for r in c.execute("SELECT id FROM articles")]
+def article_ids(path: Path) -> list[str]:
+    """Every article id of the bench store (a SQLite file)."""
+    with closing(sqlite3.connect(path)) as conn:
+        return [r[0] for r in conn.execute("SELECT id FROM articles")]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     store = open_store(ensure_store(args.store))
     rows = []
-    chosen = written_claims(store, args.written) if args.written else sample_claims(store, args.claims, args.seed)
+    chosen = (written_claims(store, args.written) if args.written
+              else sample_claims(store, args.store, args.claims, args.seed))
     for n, claim in enumerate(chosen, start=args.first_id):
         result = lookup.find_reports(store, lookup.LookupRequest(
             claim["claim"], Filters(exclude_articles=(claim["article_id"],)), limit=args.depth))

@@ -1,8 +1,8 @@
 """Speed and stance figures for claimlookup.nlp (prints; asserts nothing).
 
-    python bench/nlp_eval.py pipes             # spaCy configurations, relative CPU cost
-    python bench/nlp_eval.py analyse 1 2       # analyse_articles, n_process=1 and 2
-    python bench/nlp_eval.py stance            # accuracy on tests/data/stance_gold.jsonl
+    .venv/bin/python -m bench.nlp_eval pipes             # spaCy configurations, relative CPU cost
+    .venv/bin/python -m bench.nlp_eval analyse 1 2       # analyse_articles, n_process=1 and 2
+    .venv/bin/python -m bench.nlp_eval stance            # accuracy on tests/data/stance_gold.jsonl
 
 Words are whitespace-separated tokens of title + body. Each figure is the
 median of three runs over the whole FA-KES corpus (804 articles), as wall
@@ -23,10 +23,9 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from claimlookup import nlp  # noqa: E402
-from claimlookup.model import Article  # noqa: E402
+from claimlookup import nlp
+from claimlookup.model import Article
 
 FAKES = ROOT / "seeds" / "fa-kes" / "FA-KES-Dataset.csv"
 GOLD = ROOT / "tests" / "data" / "stance_gold.jsonl"

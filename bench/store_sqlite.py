@@ -4,8 +4,8 @@ Uses the FA-KES texts with a crude sentence split, random unit vectors and a
 few capitalised words as entities, so it measures the store alone (no spaCy,
 no embedder). Prints figures; asserts nothing.
 
-    .venv/bin/python bench/store_sqlite.py [--scale 8]   # --scale: copies of the corpus for a bigger run
-    .venv/bin/python bench/store_sqlite.py --get-sentences /tmp/copy.db [--claims 40]
+    .venv/bin/python -m bench.store_sqlite [--scale 8]   # --scale: copies of the corpus for a bigger run
+    .venv/bin/python -m bench.store_sqlite --get-sentences /tmp/copy.db [--claims 40]
 
 ``--get-sentences`` times ``get_sentences`` on an existing store (only read)
 with the refs a claim lookup asks for: FA-KES sentences as claims (spaCy and
@@ -33,9 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from claimlookup.model import (  # noqa: E402
+from claimlookup.model import (
     TITLE_POSITION,
     Article,
     EntityMention,
@@ -45,9 +44,10 @@ from claimlookup.model import (  # noqa: E402
     SentenceRef,
     StoredSentence,
 )
-from claimlookup.query import parse_query  # noqa: E402
-from claimlookup.store import sqlite as sqlite_store  # noqa: E402
-from claimlookup.store.sqlite import SQLiteStore  # noqa: E402
+from claimlookup.query import parse_query
+from claimlookup.store.common import parse_date
+from claimlookup.store.sqlite import SQLiteStore
+from claimlookup.store.sqlite.rows import refs_json, sentence, sentence_annotations
 
 FA_KES = Path(__file__).resolve().parents[2] / "shared" / "data" / "fa-kes" / "FA-KES-Dataset.csv"
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"])")
@@ -204,8 +204,8 @@ def reference_get_sentences(store: SQLiteStore, refs: list[SentenceRef]) -> list
             "a.content_hash FROM json_each(?) AS j JOIN articles a ON a.id = json_extract(j.value, '$[0]') "
             "JOIN sentences s ON s.article = a.pk AND s.position = json_extract(j.value, '$[1]') "
             "LEFT JOIN sentence_vectors v ON v.sentence = s.id ORDER BY j.key",
-            (sqlite_store._refs_json(refs),)).fetchall()
-        mentions, quantities = sqlite_store._annotations(conn, [(r["pk"], r["position"]) for r in rows])
+            (refs_json(refs),)).fetchall()
+        mentions, quantities = sentence_annotations(conn, [(r["pk"], r["position"]) for r in rows])
         keys: dict[int, list[str]] = {}
         for pk, key in conn.execute(
                 "SELECT article, key FROM article_entities WHERE article IN (SELECT value FROM json_each(?)) "
@@ -213,9 +213,9 @@ def reference_get_sentences(store: SQLiteStore, refs: list[SentenceRef]) -> list
             keys.setdefault(pk, []).append(key)
     return [StoredSentence(
         ref=SentenceRef(r["article_id"], r["position"]),
-        sentence=sqlite_store._sentence(r, mentions[(r["pk"], r["position"])],
-                                        quantities[(r["pk"], r["position"])], with_vector=True),
-        title=r["title"], source=r["source"], published=sqlite_store._date(r["published"]), url=r["url"],
+        sentence=sentence(r, mentions[(r["pk"], r["position"])],
+                          quantities[(r["pk"], r["position"])], with_vector=True),
+        title=r["title"], source=r["source"], published=parse_date(r["published"]), url=r["url"],
         article_hash=r["content_hash"], article_entities=tuple(keys.get(r["pk"], ()))) for r in rows]
 
 

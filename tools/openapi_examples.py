@@ -1,6 +1,6 @@
 """Refresh the response examples of the claim endpoints in openapi.yaml from real responses.
 
-    .venv/bin/python tools/openapi_examples.py --store sqlite:///data/claimlookup.db
+    .venv/bin/python -m tools.openapi_examples --store sqlite:///data/claimlookup.db
 
 Sends the request examples of ``POST /v1/claims/lookup`` and ``POST
 /v1/claims/scan`` (raw text) from openapi.yaml to the real app over the given
@@ -21,7 +21,6 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 SPEC = ROOT / "openapi.yaml"
 
 

@@ -48,9 +48,6 @@ Design (details and measurements in ``docs/store-sqlite.md``):
   under an open WAL.
 """
 
-# The underscored names are kept for bench/store_sqlite.py, whose reference
-# get_sentences reads rows with the helpers the adapter uses.
-from claimlookup.store.common import parse_date as _date  # noqa: F401
 from claimlookup.store.sqlite.adapter import SQLiteStore
 from claimlookup.store.sqlite.connection import (
     BUSY_TIMEOUT_S,
@@ -70,9 +67,6 @@ from claimlookup.store.sqlite.fts import (
     markup,
 )
 from claimlookup.store.sqlite.read_cache import READ_CACHE_SENTENCES
-from claimlookup.store.sqlite.rows import annotations as _annotations  # noqa: F401
-from claimlookup.store.sqlite.rows import refs_json as _refs_json  # noqa: F401
-from claimlookup.store.sqlite.rows import sentence as _sentence  # noqa: F401
 from claimlookup.store.sqlite.search import BODY_WEIGHT, FACET_LIMIT, TITLE_WEIGHT
 
 __all__ = [

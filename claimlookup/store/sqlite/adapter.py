@@ -180,7 +180,7 @@ class SQLiteStore:
                 raise ArticleNotFound(article_id)
             sentences = conn.execute("SELECT * FROM sentences WHERE article = ? ORDER BY position",
                                      (row["pk"],)).fetchall()
-            mentions, quantities = rows.annotations(conn, [(row["pk"], s["position"]) for s in sentences])
+            mentions, quantities = rows.sentence_annotations(conn, [(row["pk"], s["position"]) for s in sentences])
         return Article(
             id=row["id"], title=row["title"], body=row["body"], source=row["source"], url=row["url"],
             published=parse_date(row["published"]), language=row["language"],

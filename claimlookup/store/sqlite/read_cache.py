@@ -192,7 +192,7 @@ def load_sentences(conn: sqlite3.Connection, articles: dict[int, ArticleFacts], 
 
 
 def annotation_rows(cursor: sqlite3.Cursor, wanted: str) -> Annotations:
-    """``rows.annotations`` for a JSON list of [pk, position] on a plain-tuple
+    """``rows.sentence_annotations`` for a JSON list of [pk, position] on a plain-tuple
     cursor (no sqlite3.Row per mention)."""
     mentions: defaultdict[tuple[int, int], list[EntityMention]] = defaultdict(list)
     for article, position, text, label, key, start, end in cursor.execute(

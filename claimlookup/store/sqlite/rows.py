@@ -79,7 +79,7 @@ def sentence(row: sqlite3.Row, mentions: list[EntityMention], quantities: list[Q
                     speaker=row["speaker"], vector=vector)
 
 
-def annotations(conn: sqlite3.Connection, keys: list[tuple[int, int]]) -> Annotations:
+def sentence_annotations(conn: sqlite3.Connection, keys: list[tuple[int, int]]) -> Annotations:
     """Entity mentions and quantities of the given (article pk, position)s."""
     mentions: defaultdict[tuple[int, int], list[EntityMention]] = defaultdict(list)
     quantities: defaultdict[tuple[int, int], list[Quantity]] = defaultdict(list)
