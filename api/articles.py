@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask import Blueprint, request, url_for
+from flask.typing import ResponseReturnValue
 
 from api.auth import requires_read_key, requires_write_key
 from api.errors import validation_problem
@@ -31,7 +32,7 @@ ARTICLE = "/v1/articles/<path:article_id>"
 
 @bp.get("/v1/articles")
 @requires_read_key
-def list_articles():  # type: ignore[no-untyped-def]
+def list_articles() -> ResponseReturnValue:
     listing = load_query_args(ListingArgs(), request.args)
     page = get_store().search(listing)
     return ArticleListSchema().dump((listing, page))
@@ -39,7 +40,7 @@ def list_articles():  # type: ignore[no-untyped-def]
 
 @bp.post("/v1/articles")
 @requires_write_key
-def add_articles():  # type: ignore[no-untyped-def]
+def add_articles() -> ResponseReturnValue:
     load_query_args(NoArgs(), request.args)
     body = request.get_json()  # 415 if not JSON, 400 if malformed
     records = load_articles(body)
@@ -54,14 +55,14 @@ def add_articles():  # type: ignore[no-untyped-def]
 
 @bp.get(ARTICLE)
 @requires_read_key
-def get_article(article_id: str):  # type: ignore[no-untyped-def]
+def get_article(article_id: str) -> ResponseReturnValue:
     load_query_args(NoArgs(), request.args)
     return ArticleSchema().dump(get_store().get_article(article_id))
 
 
 @bp.delete(ARTICLE)
 @requires_write_key
-def delete_article(article_id: str):  # type: ignore[no-untyped-def]
+def delete_article(article_id: str) -> ResponseReturnValue:
     load_query_args(NoArgs(), request.args)
     get_store().delete_article(article_id)
     return no_content()

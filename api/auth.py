@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import hmac
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import current_app, request
 
@@ -69,15 +69,15 @@ def check_read() -> None:
 
 def requires_write_key(view: F) -> F:
     @functools.wraps(view)
-    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         check_write()
         return view(*args, **kwargs)
-    return wrapper  # type: ignore[return-value]
+    return cast(F, wrapper)
 
 
 def requires_read_key(view: F) -> F:
     @functools.wraps(view)
-    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         check_read()
         return view(*args, **kwargs)
-    return wrapper  # type: ignore[return-value]
+    return cast(F, wrapper)

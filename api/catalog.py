@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, request
+from flask.typing import ResponseReturnValue
 
 from api.auth import requires_read_key
 from api.schemas import EntityArgs, EntityCountSchema, NoArgs, SourceCountSchema, load_query_args
@@ -13,7 +14,7 @@ bp = Blueprint("catalog", __name__)
 
 @bp.get("/v1/entities")
 @requires_read_key
-def entities():  # type: ignore[no-untyped-def]
+def entities() -> ResponseReturnValue:
     args = load_query_args(EntityArgs(), request.args)
     found = get_store().entities(prefix=args["q"], label=args["type"], limit=args["limit"])
     return {"entities": EntityCountSchema(many=True).dump(found)}
@@ -21,6 +22,6 @@ def entities():  # type: ignore[no-untyped-def]
 
 @bp.get("/v1/sources")
 @requires_read_key
-def sources():  # type: ignore[no-untyped-def]
+def sources() -> ResponseReturnValue:
     load_query_args(NoArgs(), request.args)
     return {"sources": SourceCountSchema(many=True).dump(get_store().sources())}

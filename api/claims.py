@@ -7,6 +7,7 @@ read key when one is configured, never the write key.
 from __future__ import annotations
 
 from flask import Blueprint, request
+from flask.typing import ResponseReturnValue
 
 from api.auth import requires_read_key
 from api.schemas import (
@@ -28,7 +29,7 @@ bp = Blueprint("claims", __name__)
 
 @bp.post("/v1/claims/lookup")
 @requires_read_key
-def lookup_claim():  # type: ignore[no-untyped-def]
+def lookup_claim() -> ResponseReturnValue:
     load_query_args(NoArgs(), request.args)
     lookup = load_json_object(LookupBody(), request.get_json())
     return LookupResultSchema().dump(find_reports(get_store(), lookup))
@@ -36,14 +37,14 @@ def lookup_claim():  # type: ignore[no-untyped-def]
 
 @bp.get("/v1/claims/lookup")
 @requires_read_key
-def lookup_claim_by_query():  # type: ignore[no-untyped-def]
+def lookup_claim_by_query() -> ResponseReturnValue:
     lookup = load_query_args(LookupArgs(), request.args)
     return LookupResultSchema().dump(find_reports(get_store(), lookup))
 
 
 @bp.post("/v1/claims/scan")
 @requires_read_key
-def scan_article():  # type: ignore[no-untyped-def]
+def scan_article() -> ResponseReturnValue:
     load_query_args(NoArgs(), request.args)
     options = load_json_object(ScanBody(), request.get_json())
     return ScanResultSchema().dump(scan(get_store(), **options))
@@ -51,6 +52,6 @@ def scan_article():  # type: ignore[no-untyped-def]
 
 @bp.get("/v1/articles/<path:article_id>/reports")
 @requires_read_key
-def article_reports(article_id: str):  # type: ignore[no-untyped-def]
+def article_reports(article_id: str) -> ResponseReturnValue:
     options = load_query_args(ReportsArgs(), request.args)
     return ScanResultSchema().dump(scan(get_store(), article_id=article_id, **options))

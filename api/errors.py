@@ -10,7 +10,7 @@ else; views simply let them propagate. HTML is never returned, not even for a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, current_app
 from marshmallow import ValidationError
@@ -57,7 +57,8 @@ class Problem(Exception):
                                 "status": self.status, "detail": self.detail}
         if self.errors is not None:
             body["errors"] = self.errors
-        response = current_app.json.response(body)
+        # JSONProvider.response is typed as werkzeug's sansio Response; it is the app's response_class.
+        response = cast(Response, current_app.json.response(body))
         response.status_code = self.status
         response.mimetype = PROBLEM_MIMETYPE
         response.headers.update(self.headers)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, request
+from flask.typing import ResponseReturnValue
 
 from api.auth import requires_read_key
 from api.schemas import SearchArgs, SearchPageSchema, load_query_args
@@ -13,7 +14,7 @@ bp = Blueprint("search", __name__)
 
 @bp.get("/v1/search")
 @requires_read_key
-def search():  # type: ignore[no-untyped-def]
+def search() -> ResponseReturnValue:
     search_request = load_query_args(SearchArgs(), request.args)
     page = get_store().search(search_request)
     return SearchPageSchema().dump((search_request, page))

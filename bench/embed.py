@@ -13,16 +13,15 @@ from __future__ import annotations
 import csv
 import re
 import statistics
-import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-
 from claimlookup import embed
 
+ROOT = Path(__file__).resolve().parents[1]
 CSV = ROOT / "seeds" / "fa-kes" / "FA-KES-Dataset.csv"
 SINGLE = "The death toll rose to at least 70 on Wednesday, the health ministry said in a statement."
 
@@ -70,7 +69,7 @@ def main() -> None:
     models = {"packaged fp32": embed.source_model(), "int8 per-token": embed.cached_model()}
     print(f"{len(texts)} sentences; single sentence: {len(SINGLE.split())} words")
     vectors = {}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for label, path in models.items():
         one = make(path, 1)
         vectors[label] = one.embed(texts)

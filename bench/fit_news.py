@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     fusion.load_news_model.cache_clear()
     print(f"weights -> {fusion.NEWS_WEIGHTS_PATH}")
     print("log-odds added per unit of each feature (weight / scale):")
-    for name, w, scale in zip(model.features, model.weights, model.scales):
+    for name, w, scale in zip(model.features, model.weights, model.scales, strict=True):
         print(f"  {w / scale:+.3f}  {name}")
     print(f"  {model.bias - float(np.sum(model.means / model.scales * model.weights)):+.3f}  (at zero features)")
     report(f"{args.split} pairs (in-sample)", offset, x, y, model)

@@ -35,6 +35,7 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from bench.common import DEFAULT_STORE, ROOT, ensure_store, fakes_rows
@@ -94,7 +95,7 @@ def post(port: int, text: str, limit: int = 10) -> tuple[int, float]:
 def scan_articles(store_url: str, count: int, low: int = 25, high: int = 35) -> list[tuple[str, str]]:
     """(id, title + body) of FA-KES articles with ``low``-``high`` stored sentences."""
     store = open_store(store_url)
-    chosen = []
+    chosen: list[tuple[str, str]] = []
     try:
         for row in fakes_rows():
             if len(chosen) >= count:
@@ -110,7 +111,7 @@ def scan_articles(store_url: str, count: int, low: int = 25, high: int = 35) -> 
     return chosen
 
 
-def time_scans(port: int, articles: Sequence[tuple[str, str]]) -> dict[str, float]:
+def time_scans(port: int, articles: Sequence[tuple[str, str]]) -> dict[str, Any]:
     """Median ms of a scan of each article by text and by id, over HTTP."""
     by_text, by_id, statuses = [], [], set()
     for article_id, text in articles:

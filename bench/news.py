@@ -89,8 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     print("reliability of report scores (judged pairs):")
     print(fusion.reliability_markdown(scores, labels, edges=(0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0)))
     for kind in ("sentence", "written"):
-        mine = [a for a, k in zip(ap5, kinds) if k == kind]
-        ones = [a for a, k in zip(p1, kinds) if k == kind]
+        mine = [a for a, k in zip(ap5, kinds, strict=True) if k == kind]
+        ones = [a for a, k in zip(p1, kinds, strict=True) if k == kind]
         if mine:
             print(f"{kind} claims: {len(mine)} with a judged other report, MAP@5 {statistics.fmean(mine):.4f}, "
                   f"P@1 {statistics.fmean(ones):.4f}")

@@ -22,11 +22,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
 from claimlookup import nlp
 from claimlookup.model import Article
 
+ROOT = Path(__file__).resolve().parents[1]
 FAKES = ROOT / "seeds" / "fa-kes" / "FA-KES-Dataset.csv"
 GOLD = ROOT / "tests" / "data" / "stance_gold.jsonl"
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
@@ -109,7 +108,7 @@ def bench_analyse(processes: list[int]) -> None:
     nlp.get_nlp()
     print(f"FA-KES: {len(articles)} articles, {n} words", flush=True)
     for n_process in processes:
-        def run() -> None:
+        def run(n_process: int = n_process) -> None:
             for _ in nlp.analyse_articles(fakes_articles(), n_process=n_process):
                 pass
         print(f"analyse_articles n_process={n_process}: {measure(n, run)}", flush=True)
@@ -131,7 +130,7 @@ def report_split(split: str, gold: list[dict]) -> None:
         confusion[(item["stance"], got.stance.value)] += 1
         if item.get("speaker"):
             speaker_total += 1
-            speaker_ok += bool(got.speaker) and item["speaker"].lower() in got.speaker.lower()
+            speaker_ok += bool(got.speaker and item["speaker"].lower() in got.speaker.lower())
         if got.stance.value != item["stance"] or (item.get("speaker") and (
                 not got.speaker or item["speaker"].lower() not in got.speaker.lower())):
             print(f"  miss: gold={item['stance']}/{item.get('speaker')} got={got.stance.value}/{got.speaker}"

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import json
 import re
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -32,7 +32,6 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-
 
 from claimlookup.model import (
     TITLE_POSITION,
@@ -68,7 +67,7 @@ def analysed(article_id: str, row: dict[str, str], rng: np.random.Generator) -> 
     vectors = rng.standard_normal((len(texts), 384)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     sentences = [Sentence(p, t, 0, len(t), vector=v, entities=mentions(t)) for p, (t, v) in
-                 enumerate(zip(texts, vectors))]
+                 enumerate(zip(texts, vectors, strict=True))]
     published = datetime.strptime(row["date"], "%m/%d/%Y").date() if row["date"] else None
     return Article(article_id, title, body, source=row["source"], published=published, sentences=sentences)
 
@@ -143,7 +142,7 @@ def bench_reads(store: SQLiteStore, rng: np.random.Generator) -> None:
     timed("lexical_candidates 6-term OR group, top 100", lambda: store.lexical_candidates(claim, Filters(), 100))
     for text in ("chemical attack", '"nerve agent"', "aleppo OR idlib -russia", ""):
         request = SearchRequest(query=parse_query(text))
-        timed(f"search article level {text!r} + facets", lambda r=request: store.search(r), 20)
+        timed(f"search article level {text!r} + facets", functools.partial(store.search, request), 20)
     request = SearchRequest(query=parse_query("chemical attack"), level="sentence")
     timed("search sentence level 'chemical attack' + facets", lambda: store.search(request), 20)
     timed("entities('al')", lambda: store.entities("al"), 20)
@@ -176,7 +175,7 @@ def lookup_refs(store: SQLiteStore, claims: int, rng: np.random.Generator) -> li
 
     with FA_KES.open(encoding="utf-8") as f:
         bodies = [row["article_content"] for row in csv.DictReader(f)]
-    texts = []
+    texts: list[str] = []
     while len(texts) < claims:
         candidates = [s for s in SENTENCE_END.split(bodies[rng.integers(len(bodies))]) if 60 <= len(s) <= 300]
         if candidates:
@@ -225,10 +224,11 @@ def same(a: list[StoredSentence], b: list[StoredSentence]) -> bool:
         return (s.ref, replace(s.sentence, vector=None), s.title, s.source, s.published, s.url, s.article_hash,
                 s.article_entities, None if s.sentence.vector is None else s.sentence.vector.dtype)
 
-    return len(a) == len(b) and all(
-        plain(x) == plain(y) and (x.sentence.vector is None) == (y.sentence.vector is None)
-        and (x.sentence.vector is None or np.array_equal(x.sentence.vector, y.sentence.vector))
-        for x, y in zip(a, b))
+    def same_vector(u: np.ndarray | None, v: np.ndarray | None) -> bool:
+        return u is None and v is None or u is not None and v is not None and np.array_equal(u, v)
+
+    return len(a) == len(b) and all(plain(x) == plain(y) and same_vector(x.sentence.vector, y.sentence.vector)
+                                    for x, y in zip(a, b, strict=True))
 
 
 def bench_get_sentences(path: Path, claims: int, rounds: int) -> None:

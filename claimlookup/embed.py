@@ -99,7 +99,7 @@ class Embedder:
         return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
-def _session(path: Path, threads: int, spinning: bool = False):  # type: ignore[no-untyped-def]
+def _session(path: Path, threads: int, spinning: bool = False):
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -224,7 +224,7 @@ def _derive(source: Path) -> bytes:
     return model.SerializeToString()
 
 
-def value_projections(graph) -> set[str]:  # type: ignore[no-untyped-def]
+def value_projections(graph) -> set[str]:
     """Names of the weight MatMuls that compute attention values: their output
     reaches (through Add/Reshape/Transpose) input 1 of a MatMul whose input 0
     is the attention probabilities (from Softmax, possibly masked by Where)."""
@@ -252,7 +252,7 @@ def value_projections(graph) -> set[str]:  # type: ignore[no-untyped-def]
     return found
 
 
-def _quantise(model) -> None:  # type: ignore[no-untyped-def]
+def _quantise(model) -> None:
     """Rewrite each ``MatMul(activation, 2-D weight)`` in place as
     per-token uint8 activations (zero point 128, scale max|row|/127) times
     per-column int8 weights (scale max|column|/127), via com.microsoft

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 WEIGHTS_PATH = Path(__file__).parent / "data" / "fusion-weights.json"
 
@@ -56,7 +57,7 @@ class FusionModel:
         """Each feature's additive share of one row's log-odds, plus the bias:
         the ``evidence`` the lookup shows with ``explain=True``."""
         z = (np.asarray(row, dtype=np.float64) - self.means) / self.scales
-        parts = {name: round(float(v), 4) for name, v in zip(self.features, z * self.weights)}
+        parts = {name: round(float(v), 4) for name, v in zip(self.features, z * self.weights, strict=True)}
         parts["bias"] = round(float(self.bias), 4)
         return parts
 
@@ -139,14 +140,14 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, features: Sequence[str], l2: floa
     return FusionModel(tuple(features), beta[:-1], float(beta[-1]), means, scales, dict(meta or {}))
 
 
-def reliability_table(p: np.ndarray, y: np.ndarray,
+def reliability_table(p: ArrayLike, y: ArrayLike,
                       edges: Sequence[float] = (0.0, 0.1, 0.2, 0.4, 0.6, 0.8, 0.9, 1.0)) -> list[dict]:
     """Observed match rate per score bin: ``[{low, high, pairs, mean_score,
     match_rate}]``. Bins are [low, high), the last one closed."""
     p = np.asarray(p, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     rows = []
-    for i, (low, high) in enumerate(zip(edges[:-1], edges[1:])):
+    for i, (low, high) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
         last = i == len(edges) - 2
         mask = (p >= low) & ((p <= high) if last else (p < high))
         n = int(mask.sum())
@@ -156,7 +157,7 @@ def reliability_table(p: np.ndarray, y: np.ndarray,
     return rows
 
 
-def reliability_markdown(p: np.ndarray, y: np.ndarray,
+def reliability_markdown(p: ArrayLike, y: ArrayLike,
                          edges: Sequence[float] = (0.0, 0.1, 0.2, 0.4, 0.6, 0.8, 0.9, 1.0)) -> str:
     """``reliability_table`` as the Markdown table the benchmarks print and
     the docs quote (empty bins left out)."""

@@ -136,7 +136,7 @@ class IngestSummary:
 
 #: Called with 1 each time an input item (record or reader problem) is settled:
 #: written, unchanged, duplicate or skipped.
-ProgressCallback = Callable[[int], None]
+ProgressCallback = Callable[[int], object]  # its return value is ignored
 
 
 # --- ids and validation -----------------------------------------------------------
@@ -341,7 +341,7 @@ def _embedded(articles: Iterator[Article], threads: int = 1) -> Iterator[Article
             texts = sorted(dict.fromkeys(s.text for a in chunk for s in a.sentences), key=len)
             parts = [texts[i::threads] for i in range(threads)]  # similar lengths in every part
             embedder = get_embedder()
-            vectors = dict(zip(itertools.chain(*parts), itertools.chain(*pool.map(embedder.embed, parts))))
+            vectors = dict(zip(itertools.chain(*parts), itertools.chain(*pool.map(embedder.embed, parts)), strict=True))
             for article in chunk:
                 for sentence in article.sentences:
                     sentence.vector = vectors[sentence.text]
@@ -407,5 +407,5 @@ class _Clock:
 
 def _stage_seconds(inclusive: list[float]) -> StageSeconds:
     """Each stage's own time: its clock minus the clock of the stage it pulls from."""
-    own = [inclusive[0]] + [max(0.0, b - a) for a, b in zip(inclusive, inclusive[1:])]
+    own = [inclusive[0]] + [max(0.0, b - a) for a, b in zip(inclusive, inclusive[1:], strict=False)]
     return StageSeconds(*own)

@@ -286,7 +286,8 @@ def _csv_rows(rows: Any, header: list[str], columns: _Columns, layout: CsvLayout
             yield Problem(Origin(name, min(bad_lines.intersection(range(start, end + 1)))),
                           "undecodable bytes (not UTF-8): row skipped")
             continue
-        yield _csv_record(dict(zip(header, row)), columns, layout, prefix, origin)
+        # A row may have fewer or more cells than the header: extra cells are dropped.
+        yield _csv_record(dict(zip(header, row, strict=False)), columns, layout, prefix, origin)
 
 
 def _decoded_lines(stream: Iterable[bytes], bad_lines: set[int]) -> Iterator[str]:
@@ -300,16 +301,18 @@ def _decoded_lines(stream: Iterable[bytes], bad_lines: set[int]) -> Iterator[str
 
 
 def _resolve_columns(header: list[str], layout: CsvLayout) -> _Columns:
-    chosen = {}
+    chosen: dict[str, str | None] = {}
     for key, default_names in CSV_DEFAULT_COLUMNS.items():
         given = getattr(layout, f"{key}_column")
         if given is not None and given not in header:
             raise ValueError(f"missing column {given!r} (columns: {', '.join(header)})")
         chosen[key] = given if given is not None else next((n for n in default_names if n in header), None)
-    if chosen["body"] is None:
+    body = chosen["body"]
+    if body is None:
         raise ValueError(f"missing required body column, one of {', '.join(CSV_DEFAULT_COLUMNS['body'])} "
                          f"(columns: {', '.join(header)}; see --csv-body-column)")
-    return _Columns(**chosen)
+    return _Columns(id=chosen["id"], title=chosen["title"], body=body, source=chosen["source"],
+                    date=chosen["date"], url=chosen["url"])
 
 
 def _csv_record(row: dict[str, str], columns: _Columns, layout: CsvLayout, prefix: str, origin: Origin) -> Item:

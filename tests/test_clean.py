@@ -148,7 +148,8 @@ def test_short_title_before_a_sentence_is_not_a_kicker() -> None:
 
 
 def test_tail_headlines_after_last_sentence_are_dropped() -> None:
-    cleaned = clean_article("Title\n\nOne.\n\nMid-article subhead\n\nTwo sentences here.\n\nOther story headline\n\nApp Store Roku\n")
+    cleaned = clean_article("Title\n\nOne.\n\nMid-article subhead\n\nTwo sentences here.\n\n"
+                            "Other story headline\n\nApp Store Roku\n")
     assert cleaned.body == "One.\n\nMid-article subhead\n\nTwo sentences here."
     assert [d.rule for d in cleaned.dropped] == ["tail", "tail"]
 

@@ -20,7 +20,7 @@ import dataclasses
 import functools
 import json
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -188,7 +188,7 @@ def test_names_and_index_bodies() -> None:
     assert elastic.alias_names("claimlookup") == ALIASES
     assert elastic.versioned_names("cl", 1, "20260101000000000000") == IndexNames(
         "cl-articles-v1-20260101000000000000", "cl-sentences-v1-20260101000000000000")
-    assert elastic.timestamp(datetime(2026, 11, 22, 1, 2, 3, 4005, tzinfo=timezone.utc)) == "20261122010203004005"
+    assert elastic.timestamp(datetime(2026, 11, 22, 1, 2, 3, 4005, tzinfo=UTC)) == "20261122010203004005"
     mapping = elastic.load_mapping()
     assert elastic.index_body(mapping, "sentences", alias="cl-sentences") == {
         "settings": mapping["settings"], "mappings": mapping["mappings"]["sentences"],

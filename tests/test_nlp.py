@@ -31,7 +31,7 @@ def seed_article(path: Path) -> Article:
 
 def fakes_articles(limit: int) -> list[Article]:
     with FAKES_CSV.open(encoding="utf-8", newline="") as f:
-        rows = [row for _, row in zip(range(limit), csv.DictReader(f))]
+        rows = [row for _, row in zip(range(limit), csv.DictReader(f), strict=False)]  # the first `limit`
     return [Article(id=row["unit_id"], title=row["article_title"], body=row["article_content"]) for row in rows]
 
 

@@ -296,6 +296,6 @@ def test_embedding_threads_give_the_same_vectors() -> None:
     two = list(_embedded(iter(analysed()), threads=2))
     for a, b in zip(one, two, strict=True):
         assert [s.text for s in a.sentences] == [s.text for s in b.sentences]
-        for x, y in zip(a.sentences, b.sentences):
+        for x, y in zip(a.sentences, b.sentences, strict=True):
             assert x.vector is not None and y.vector is not None
             assert np.allclose(x.vector, y.vector, atol=1e-5)

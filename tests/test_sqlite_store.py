@@ -19,13 +19,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from contract.fixtures import CONVOY, Line, build_article, corpus, extra_article, unit
 
 from claimlookup.model import Filters, ParsedQuery, SearchRequest, SentenceRef, StoredSentence, Term
 from claimlookup.query import parse_query
 from claimlookup.store import ArticleNotFound, StoreCorrupt, StoreError, StoreUnavailable, open_store
 from claimlookup.store.sqlite import SQLiteStore, fts_expression, fts_phrase, markup
-
-from contract.fixtures import CONVOY, Line, build_article, corpus, extra_article, unit
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -554,7 +553,7 @@ def test_get_sentences_follows_writes_of_another_store_object(loaded: SQLiteStor
     got = loaded.get_sentences(refs)
     assert plain(got) == as_a_new_reader_sees_it(loaded, refs)
     assert [replace(s.sentence, vector=None) for s in got] == [replace(s, vector=None) for s in rewritten.sentences]
-    for stored, written in zip(got, rewritten.sentences):
+    for stored, written in zip(got, rewritten.sentences, strict=True):
         np.testing.assert_allclose(stored.sentence.vector, written.vector, atol=1e-6)
         assert (stored.source, stored.article_entities) == ("BBC", ("hama", "idlib"))
     other.delete_article("extra")

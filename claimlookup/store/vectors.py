@@ -99,7 +99,7 @@ class VectorSnapshot:
         best = best[np.argsort(-scores[best], kind="stable")]
         index = best if rows is None else rows[best]
         ids, positions = self.buffer.article_ids[index], self.buffer.positions[index]
-        return [(str(a), int(p), float(s)) for a, p, s in zip(ids, positions, scores[best])]
+        return [(str(a), int(p), float(s)) for a, p, s in zip(ids, positions, scores[best], strict=True)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ reports with the same scores."""
 from __future__ import annotations
 
 import numpy as np
+
 from claimlookup import lookup, nlp
 from claimlookup.model import EntityMention, Filters
 from claimlookup.store import Store

@@ -54,7 +54,7 @@ class WritesContract(ContractBase):
                                          original.url, original.published, original.language)
             assert stored.content_hash == original.content_hash
             assert len(stored.sentences) == len(original.sentences)
-            for got, want in zip(stored.sentences, original.sentences):
+            for got, want in zip(stored.sentences, original.sentences, strict=True):
                 assert got.vector is None  # get_article omits vectors
                 assert replace(got, vector=None) == replace(want, vector=None)
 

@@ -174,14 +174,14 @@ class ElasticStore:
 
     def _write_batch(self, batch: list[Article]) -> list[WriteOutcome]:
         statuses = plan_writes(batch, self.content_hashes([a.id for a in batch]))
-        changed = [a for a, s in zip(batch, statuses) if s is not WriteStatus.UNCHANGED]
+        changed = [a for a, s in zip(batch, statuses, strict=True) if s is not WriteStatus.UNCHANGED]
         if changed:
             with translated_errors():
                 self._bulk(action for a in changed for action in sentence_actions(a, self._names.sentences))
                 self._bulk(article_action(a, self._names.articles) for a in changed)
                 self._delete_sentences(build_cleanup_body({a.id: a.content_hash for a in changed}))
                 self._writer().indices.refresh(index=self._names.all())
-        return [write_outcome(a, s) for a, s in zip(batch, statuses)]
+        return [write_outcome(a, s) for a, s in zip(batch, statuses, strict=True)]
 
     def _bulk(self, actions: Iterable[Body]) -> None:
         """Send actions in chunks; raise after the last chunk if any item failed."""

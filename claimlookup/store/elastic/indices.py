@@ -13,7 +13,7 @@ import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +56,7 @@ def versioned_names(prefix: str, version: int, stamp: str) -> IndexNames:
 
 def timestamp(now: datetime | None = None) -> str:
     """A sortable, index-name-safe UTC stamp (microseconds, so rebuilds never collide)."""
-    return (now or datetime.now(timezone.utc)).strftime("%Y%m%d%H%M%S%f")
+    return (now or datetime.now(UTC)).strftime("%Y%m%d%H%M%S%f")
 
 
 def index_body(mapping: Mapping[str, Any], kind: str, alias: str | None = None) -> Body:

@@ -247,11 +247,11 @@ def build_entities_body(prefix: str = "", label: str | None = None, limit: int =
     if label:
         clauses.append({"term": {"entities.label": {"value": label, "case_insensitive": True}}})
     matching = {"bool": {"filter": clauses}} if clauses else {"match_all": {}}
-    keys = {"terms": {"field": "entities.key", "size": max(limit, 1)},
-            "aggs": {"name": {"terms": {"field": "entities.name", "size": 1}},
-                     "label": {"terms": {"field": "entities.label", "size": 1}}}}
+    per_key = {"terms": {"field": "entities.key", "size": max(limit, 1)},
+               "aggs": {"name": {"terms": {"field": "entities.name", "size": 1}},
+                        "label": {"terms": {"field": "entities.label", "size": 1}}}}
     return {"size": 0, "aggs": {"entities": {"nested": {"path": "entities"}, "aggs": {
-        "matching": {"filter": matching, "aggs": {"keys": keys}}}}}}
+        "matching": {"filter": matching, "aggs": {"keys": per_key}}}}}}
 
 
 def build_sources_body() -> Body:

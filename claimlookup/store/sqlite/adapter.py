@@ -247,7 +247,7 @@ class SQLiteStore:
             current_token = token(conn)
             cache = self._read_cache_for(current_token)
             pks = read_cache.resolve_articles(conn, cache, {r.article_id for r in refs})
-            keys = [(pks[r.article_id], r.position) for r in refs if pks[r.article_id] is not None]
+            keys = [(pk, r.position) for r in refs if (pk := pks[r.article_id]) is not None]
             found = read_cache.cached_sentences(conn, cache, keys)
             facts = [f for f in (found[k] for k in keys) if f is not None]
             vectors = read_cache.vectors_of(conn, facts, self._vectors_if_current(conn, current_token))

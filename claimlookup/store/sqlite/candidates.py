@@ -83,7 +83,7 @@ def vector_rows(conn: sqlite3.Connection, after: int) -> vector_index.VectorRows
         "WHERE v.sentence > ? ORDER BY v.sentence", (after,)).fetchall()
     if not rows:
         return vector_index.VectorRows.empty()
-    ids, article_pks, article_ids, positions, blobs = zip(*rows)
+    ids, article_pks, article_ids, positions, blobs = zip(*rows, strict=True)
     matrix = np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(rows), len(blobs[0]) // 4)
     return vector_index.VectorRows(
         sentence_ids=np.array(ids, dtype=np.int64), article_pks=np.array(article_pks, dtype=np.int64),

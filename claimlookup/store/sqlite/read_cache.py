@@ -12,6 +12,7 @@ decoded from their BLOBs. Details and figures: ``docs/store-sqlite.md``.
 
 from __future__ import annotations
 
+import enum
 import json
 import sqlite3
 from collections import defaultdict
@@ -32,7 +33,16 @@ from claimlookup.store.sqlite.rows import Annotations
 #: articles (measured on FA-KES), so ~75 MB, as much as the vectors of as many
 #: sentences; past it, the cache starts afresh.
 READ_CACHE_SENTENCES = 50_000
-_ABSENT = object()
+
+
+class _Absent(enum.Enum):
+    """Marks what the cache does not hold (None there means "known to be absent");
+    an enum member, so that type checkers narrow it out."""
+
+    ABSENT = enum.auto()
+
+
+_ABSENT = _Absent.ABSENT
 
 
 # The cached facts are named tuples of atoms (str, int, float, date, None and
@@ -122,7 +132,7 @@ def resolve_articles(conn: sqlite3.Connection, cache: ReadCache, ids: set[str]) 
         if pk is _ABSENT:
             unknown.append(article_id)
         else:
-            found[article_id] = pk  # type: ignore[assignment]
+            found[article_id] = pk
     if not unknown:
         return found
     rows = conn.execute("SELECT pk, id, title, source, published, url, content_hash FROM articles "
@@ -133,7 +143,7 @@ def resolve_articles(conn: sqlite3.Connection, cache: ReadCache, ids: set[str]) 
         keys = dict(conn.execute(
             "SELECT article, json_group_array(key) FROM article_entities "
             "WHERE article IN (SELECT value FROM json_each(?)) GROUP BY article", (json.dumps([r[0] for r in new]),)))
-    for pk, article_id, title, source, published, url, content_hash in new:
+    for pk, _article_id, title, source, published, url, content_hash in new:
         cache.articles[pk] = ArticleFacts(title, source, parse_date(published), url, content_hash,
                                           tuple(sorted(json.loads(keys[pk]))) if pk in keys else ())
     for article_id in unknown:
@@ -158,7 +168,7 @@ def cached_sentences(conn: sqlite3.Connection, cache: ReadCache, keys: list[tupl
                 missing.append(key)
                 found[key] = None
             else:
-                found[key] = facts  # type: ignore[assignment]
+                found[key] = facts
     if missing:
         loaded = load_sentences(conn, cache.articles, missing)
         found.update(loaded)
@@ -227,9 +237,9 @@ def vectors_of(conn: sqlite3.Connection, facts: list[SentenceFacts],
         ok = ((buffer.sentence_ids[rows] == ids) & snapshot.live[rows] & (buffer.article_pks[rows] == pks)
               & (buffer.positions[rows] == positions))
         copied = buffer.matrix[rows[ok]]  # fancy indexing copies: nothing shares the live matrix
-        for i, vector in zip((i for i, good in zip(wanted, ok) if good), copied):
+        for i, vector in zip((i for i, good in zip(wanted, ok, strict=True) if good), copied, strict=True):
             out[i] = vector
-        wanted = [i for i, good in zip(wanted, ok) if not good]
+        wanted = [i for i, good in zip(wanted, ok, strict=True) if not good]
     if wanted:
         blobs = dict(conn.execute("SELECT sentence, vector FROM sentence_vectors "
                                   "WHERE sentence IN (SELECT value FROM json_each(?))",
@@ -250,4 +260,4 @@ def stored_sentences(facts: list[SentenceFacts], vectors: list[np.ndarray | None
                           stance=Stance(f.stance), speaker=f.speaker, vector=vector),
         title=f.article.title, source=f.article.source, published=f.article.published, url=f.article.url,
         article_hash=f.article.content_hash, article_entities=f.article.entities)
-        for f, vector in zip(facts, vectors)]
+        for f, vector in zip(facts, vectors, strict=True)]

@@ -86,10 +86,15 @@ def sentence_annotations(conn: sqlite3.Connection, keys: list[tuple[int, int]]) 
     if not keys:
         return mentions, quantities
     wanted = json.dumps(sorted(set(keys)))
-    for table, target, convert in (("entities", mentions, mention), ("quantities", quantities, quantity)):
-        rows = conn.execute(
-            f"SELECT t.* FROM json_each(?) AS j JOIN {table} t ON t.article = json_extract(j.value, '$[0]') "
-            "AND t.position = json_extract(j.value, '$[1]') ORDER BY t.rowid", (wanted,))
-        for row in rows:
-            target[(row["article"], row["position"])].append(convert(row))
+    for row in _rows_at(conn, "entities", wanted):
+        mentions[(row["article"], row["position"])].append(mention(row))
+    for row in _rows_at(conn, "quantities", wanted):
+        quantities[(row["article"], row["position"])].append(quantity(row))
     return mentions, quantities
+
+
+def _rows_at(conn: sqlite3.Connection, table: str, wanted: str) -> sqlite3.Cursor:
+    """Rows of ``table`` ("entities" or "quantities") at the JSON list of [pk, position] ``wanted``."""
+    return conn.execute(
+        f"SELECT t.* FROM json_each(?) AS j JOIN {table} t ON t.article = json_extract(j.value, '$[0]') "
+        "AND t.position = json_extract(j.value, '$[1]') ORDER BY t.rowid", (wanted,))

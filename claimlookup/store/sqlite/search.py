@@ -109,7 +109,8 @@ def page(conn: sqlite3.Connection, plan: Plan, request: SearchRequest) -> list[S
         snippets = [lead_snippet(r["text"]) for r in rows]
     return [SearchHit(article_id=r["id"], title=r["title"], source=r["source"],
                       published=parse_date(r["published"]), url=r["url"], score=-float(r["rank"]) + 0.0,
-                      snippet=snippet, sentence_position=r["position"]) for r, snippet in zip(rows, snippets)]
+                      snippet=snippet, sentence_position=r["position"])
+            for r, snippet in zip(rows, snippets, strict=True)]
 
 
 def search_facets(conn: sqlite3.Connection, plan: Plan) -> Facets:

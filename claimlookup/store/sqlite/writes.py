@@ -11,7 +11,7 @@ matrix and read cache are behind.
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from claimlookup.embed import to_blob
 from claimlookup.model import Article, Stance, WriteOutcome, WriteStatus
@@ -44,6 +44,7 @@ def insert_article(conn: sqlite3.Connection, article: Article, content_hash: str
         (article.id, unmarked(article.title), unmarked(article.body), article.source, article.url,
          article.published.isoformat() if article.published else None, article.language, content_hash, _now()))
     pk = cursor.lastrowid
+    assert pk is not None  # set by the INSERT
     conn.executemany(
         "INSERT INTO sentences (article, position, text, start, end, stance, speaker) VALUES (?, ?, ?, ?, ?, ?, ?)",
         [(pk, s.position, unmarked(s.text), s.start, s.end, Stance(s.stance).value, s.speaker)
@@ -75,4 +76,4 @@ def insert_article_entities(conn: sqlite3.Connection, pk: int) -> None:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
