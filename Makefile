@@ -5,7 +5,6 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PORT   ?= 8000
-export CLAIMLOOKUP_STORE_URL ?= sqlite:///data/claimlookup.db
 
 .PHONY: install run index serve test test-fast lint typecheck bench clean
 

@@ -23,8 +23,11 @@ import itertools
 
 from flask import Flask, Response
 
-#: Requests between two full collections (each ~100-200 ms on the default store).
-FULL_EVERY = 1000
+from claimlookup.settings import Settings
+
+#: Requests between two full collections (each ~100-200 ms on the default store):
+#: the default of ``CLAIMLOOKUP_GC_FULL_EVERY``.
+FULL_EVERY = Settings().gc_full_every
 
 
 def init_gc_policy(app: Flask, full_every: int = FULL_EVERY) -> None:

@@ -26,6 +26,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from claimlookup.settings import Settings
+
 ROOT = Path(__file__).resolve().parents[1]
 
 DEFAULT_PATH = ROOT / "seeds" / "fa-kes" / "FA-KES-Dataset.csv"
@@ -63,7 +65,7 @@ def main() -> None:
         os.environ["CLAIMLOOKUP_EMBED_THREADS"] = str(args.embed_threads)
     warm_up(embed=not args.no_embed)
     print(f"input {args.path}; runs {args.runs}; embeddings {'off' if args.no_embed else 'on'}; "
-          f"CLAIMLOOKUP_EMBED_THREADS={os.environ.get('CLAIMLOOKUP_EMBED_THREADS', '1')}; "
+          f"CLAIMLOOKUP_EMBED_THREADS={Settings.from_env().embed_threads}; "
           f"spaCy processes {args.processes or 'auto'}; load average {os.getloadavg()[0]:.2f}")
     print(header())
     results = []

@@ -42,6 +42,8 @@ from pathlib import Path
 
 import numpy as np
 
+from claimlookup.settings import Settings
+
 DIM = 384
 MAX_TOKENS = 128  # all-MiniLM-L6-v2 was trained on 128-token inputs
 TOKENIZER_PATH = Path(__file__).parent / "data" / "minilm-tokenizer.json"
@@ -59,7 +61,7 @@ class Embedder:
     def __init__(self, model_path: str | os.PathLike | None = None, threads: int | None = None) -> None:
         from tokenizers import Tokenizer
 
-        threads = threads or int(os.environ.get("CLAIMLOOKUP_EMBED_THREADS", "1"))
+        threads = threads or Settings.from_env().embed_threads
         if model_path is None:
             try:
                 self._session = _session(cached_model(), threads)
@@ -137,7 +139,7 @@ def source_model() -> Path:
 def cache_dir() -> Path:
     """``$XDG_CACHE_HOME/claimlookup`` (default ``~/.cache/claimlookup``), or a
     per-user directory under the system temp dir when that is not writable."""
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "claimlookup"
+    base = Settings.from_env().cache_base / "claimlookup"
     try:
         base.mkdir(parents=True, exist_ok=True)
         if os.access(base, os.W_OK | os.X_OK):

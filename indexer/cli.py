@@ -9,7 +9,6 @@ outcome to an exit status.
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -17,10 +16,10 @@ from contextlib import contextmanager
 from typing import TextIO
 
 from claimlookup.pipeline import IngestSummary, Problem, ingest
+from claimlookup.settings import DEFAULT_STORE_URL, Settings
 from claimlookup.store import ArticleNotFound, Store, StoreError, open_store
 from indexer.readers import FORMATS, CsvLayout, InputError, ReadOptions, check_paths, count_records, read_inputs
 
-DEFAULT_STORE_URL = "sqlite:///data/claimlookup.db"
 EXIT_OK, EXIT_FATAL, EXIT_USAGE, EXIT_SKIPPED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 DESCRIPTION = """\
@@ -29,7 +28,7 @@ split sentences and find entities, figures and stance (spaCy), embed titles
 and sentences, and write them. Articles whose content is unchanged since the
 last run are skipped before any analysis, so re-running is cheap."""
 
-EPILOG = """\
+EPILOG = f"""\
 inputs:
   PATH is a file or a folder (read recursively, sorted; hidden files skipped;
   files of other extensions ignored with a note). "-" reads stdin (--format,
@@ -70,17 +69,19 @@ exit status:
   130 interrupted (Ctrl-C or SIGTERM); articles written so far are kept
 
 environment:
-  CLAIMLOOKUP_STORE_URL      default store (sqlite:///data/claimlookup.db)
-  CLAIMLOOKUP_EMBED_THREADS  onnxruntime threads for embeddings (default 1)
+  CLAIMLOOKUP_STORE_URL      default store ({DEFAULT_STORE_URL})
+  CLAIMLOOKUP_EMBED_THREADS  onnxruntime threads for embeddings (default {Settings().embed_threads})
 
 See docs/indexer.md for the boilerplate rules and the full reference."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
+    """The parser; ``settings`` (default: from the environment) give the default store."""
+    settings = settings or Settings.from_env()
     parser = argparse.ArgumentParser(prog="claimlookup-index", description=DESCRIPTION, epilog=EPILOG,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("paths", nargs="*", metavar="PATH", help="file, folder or - (stdin)")
-    parser.add_argument("--store", metavar="URL", default=os.environ.get("CLAIMLOOKUP_STORE_URL", DEFAULT_STORE_URL),
+    parser.add_argument("--store", metavar="URL", default=settings.store_url,
                         help="store URL: sqlite:///relative.db, sqlite:////absolute.db or http(s)://host:9200 "
                              "(default: $CLAIMLOOKUP_STORE_URL or %(default)s)")
     parser.add_argument("--format", choices=FORMATS,
@@ -117,7 +118,12 @@ def _positive_int(value: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    try:
+        settings = Settings.from_env()
+    except ValueError as e:
+        print(f"claimlookup-index: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    parser = build_parser(settings)
     args = parser.parse_args(argv)
     try:
         _check_usage(args, parser)

@@ -1,6 +1,7 @@
 """Search stores: the ``Store`` protocol and ``open_store(url)``.
 
-URLs::
+URLs (``open_store()`` without one: ``CLAIMLOOKUP_STORE_URL``, whose default
+is ``claimlookup.settings.DEFAULT_STORE_URL``)::
 
     sqlite:///data/claimlookup.db       relative path (relative to the cwd)
     sqlite:////var/lib/claimlookup.db   absolute path
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from claimlookup.settings import Settings
 from claimlookup.store.base import ArticleNotFound, Store, StoreCorrupt, StoreError, StoreUnavailable
 
 __all__ = ["ArticleNotFound", "Store", "StoreCorrupt", "StoreError", "StoreUnavailable", "open_store"]
@@ -21,8 +23,11 @@ __all__ = ["ArticleNotFound", "Store", "StoreCorrupt", "StoreError", "StoreUnava
 _SQLITE_PREFIX = "sqlite:///"
 
 
-def open_store(url: str) -> Store:
-    """The store a URL names; ValueError for a URL no adapter understands."""
+def open_store(url: str | None = None) -> Store:
+    """The store a URL names (None: the configured one, ``Settings.store_url``);
+    ValueError for a URL no adapter understands."""
+    if url is None:
+        url = Settings.from_env().store_url
     if url.startswith(_SQLITE_PREFIX):
         path = url[len(_SQLITE_PREFIX):]
         if not path or path.endswith("/"):

@@ -1,0 +1,107 @@
+"""Every setting the product reads from the environment, in one place.
+
+``Settings.from_env()`` reads them all (``CLAIMLOOKUP_<FIELD NAME>``, plus
+``XDG_CACHE_HOME``); nothing else in ``claimlookup/``, ``api/`` or
+``indexer/`` reads the environment. The API turns them into its Flask config
+(``api.create_app``), the indexer takes its default store from them, the
+embedder its threads and cache directory. README.md, "Configuration", lists
+each one (``tests/test_settings.py`` checks that it does).
+
+Values are taken as given: text settings keep an empty value (an empty
+``CLAIMLOOKUP_API_KEY`` still means no key), integer settings must parse
+(``ValueError`` naming the variable otherwise). Unset means the default.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+#: The store when ``CLAIMLOOKUP_STORE_URL`` is unset: a SQLite file under the working directory.
+DEFAULT_STORE_URL = "sqlite:///data/claimlookup.db"
+#: Prefix of the product's own variables.
+PREFIX = "CLAIMLOOKUP_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The settings, with their defaults; ``Settings()`` is the all-defaults one."""
+
+    store_url: str = DEFAULT_STORE_URL
+    """The store: ``sqlite:///relative.db``, ``sqlite:////absolute.db`` or an Elasticsearch ``http(s)://`` URL."""
+
+    api_key: str | None = None
+    """The write key (``POST``/``DELETE``); unset or empty: every write is refused (403)."""
+
+    read_api_key: str | None = None
+    """If set, reads need this key (or the write key); unset: reads are open."""
+
+    cors_origins: str = ""
+    """Comma-separated origins allowed cross-origin, or ``*``; empty: no CORS."""
+
+    embed_threads: int = 1
+    """onnxruntime intra-op threads per process for sentence embeddings."""
+
+    gc_full_every: int = 1000
+    """API workers: one full cycle collection every N requests (survivors frozen in between); 0: off."""
+
+    max_page_size: int = 100
+    """API: cap on ``size``."""
+
+    max_query_length: int = 500
+    """API: characters of ``q``."""
+
+    max_query_string: int = 3900
+    """API: bytes of the whole query string (414 above); gunicorn refuses request lines over 4094."""
+
+    max_content_length: int = 2 * 1024 * 1024
+    """API: bytes of a request body (413 above)."""
+
+    max_batch_articles: int = 100
+    """API: articles per ``POST /v1/articles``."""
+
+    retry_after: int = 10
+    """API: seconds sent in ``Retry-After`` with every 503."""
+
+    cache_home: str | None = field(default=None, metadata={"env": "XDG_CACHE_HOME"})
+    """``XDG_CACHE_HOME``: base of the cache of the derived embedding model; unset or empty: ``~/.cache``."""
+
+    @staticmethod
+    def variable(name: str) -> str:
+        """The environment variable of the field ``name``."""
+        for f in fields(Settings):
+            if f.name == name:
+                return str(f.metadata.get("env", PREFIX + name.upper()))
+        raise KeyError(name)
+
+    @classmethod
+    def variables(cls) -> dict[str, str]:
+        """Field name -> environment variable, for every setting."""
+        return {f.name: cls.variable(f.name) for f in fields(cls)}
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """The settings of ``environ`` (default: ``os.environ``)."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            variable = cls.variable(f.name)
+            raw = environ.get(variable)
+            if raw is None:
+                continue
+            if isinstance(f.default, int):
+                try:
+                    values[f.name] = int(raw)
+                except ValueError:
+                    raise ValueError(f"{variable}: not an integer: {raw!r}") from None
+            else:
+                values[f.name] = raw
+        return cls(**values)
+
+    @property
+    def cache_base(self) -> Path:
+        """``$XDG_CACHE_HOME``, or ``~/.cache`` when it is unset or empty."""
+        return Path(self.cache_home) if self.cache_home else Path.home() / ".cache"
