@@ -18,16 +18,13 @@ from werkzeug.datastructures import MultiDict
 
 from claimlookup.lookup import MAX_LIMIT, SCAN_MIN_SCORE, LookupRequest
 from claimlookup.model import Agreement, Article, ClaimStance, Filters, Frame, SearchRequest
+from claimlookup.nlp import ENTITY_LABELS
 from claimlookup.pipeline import MAX_BODY_CHARS, MAX_ID_CHARS, MAX_TITLE_CHARS, ArticleRecord, Origin
 from claimlookup.query import InvalidQuery, parse_query
+from claimlookup.store.base import MAX_RESULT_WINDOW
 
-#: Results beyond this depth are not paged (``page * size``); as in Elasticsearch.
-MAX_RESULT_WINDOW = 10_000
 MAX_FILTER_VALUES = 20
 MAX_FILTER_CHARS = 200
-ENTITY_LABELS = ("PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT",
-                 "WORK_OF_ART", "LAW", "LANGUAGE", "DATE", "TIME", "PERCENT", "MONEY",
-                 "QUANTITY", "ORDINAL", "CARDINAL")
 
 
 def load_query_args(schema: Schema, args: MultiDict[str, str]) -> Any:
@@ -122,7 +119,7 @@ class SearchArgs(ListingArgs):
 
 class EntityArgs(StrictSchema):
     q = fields.String(load_default="", validate=validate.Length(max=MAX_FILTER_CHARS))
-    type = fields.String(load_default=None, validate=validate.OneOf(ENTITY_LABELS))
+    type = fields.String(load_default=None, validate=validate.OneOf(sorted(ENTITY_LABELS)))  # the NLP's labels
     limit = fields.Integer(load_default=20, validate=validate.Range(1, 100))
 
 

@@ -30,6 +30,11 @@ from claimlookup.model import (
     WriteOutcome,
 )
 
+#: Search results are paged only within the first MAX_RESULT_WINDOW (``page * size``):
+#: the API refuses deeper pages, and Elasticsearch's ``index.max_result_window``
+#: (``es-mapping.json``) is this value.
+MAX_RESULT_WINDOW = 10_000
+
 
 class StoreError(Exception):
     """Base class of every error a store raises."""

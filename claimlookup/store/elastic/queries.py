@@ -15,11 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from claimlookup.model import Filters, ParsedQuery, SearchRequest, SentenceRef, Term
+from claimlookup.store.base import MAX_RESULT_WINDOW  # index.max_result_window in es-mapping.json
 from claimlookup.store.common import validate_search_request
 from claimlookup.store.elastic.documents import sentence_ref_key
 from claimlookup.store.elastic.indices import Body, IndexNames
 
-MAX_RESULT_WINDOW = 10_000  # index.max_result_window in es-mapping.json
 MAX_KNN_CANDIDATES = 10_000  # Elasticsearch's cap on num_candidates
 MIN_KNN_CANDIDATES = 100
 KNN_OVERSAMPLING = 4
