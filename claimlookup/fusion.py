@@ -17,6 +17,7 @@ import functools
 import json
 import re
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -298,7 +299,7 @@ class TermWeights:
         return cls(data["idf"], float(data["default"]))
 
 
-def coverage(query: dict[str, float], stems: set[str]) -> float:
+def coverage(query: dict[str, float], stems: AbstractSet[str]) -> float:
     """IDF-weighted share of the query's stems (``stem -> idf``) found in
     ``stems``: 1.0 when every key term of the claim occurs."""
     total = sum(query.values())

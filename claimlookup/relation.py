@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from claimlookup.settings import Settings
 
 LABELS = ("unrelated", "discusses", "supports", "refutes")
 UNRELATED, DISCUSSES, SUPPORTS, REFUTES = range(4)
@@ -120,7 +121,7 @@ class RelationModel:
             raise ModelFileMismatch(f"{model_path} does not match the sha256 in its card")
         if tuple(self.card.labels) != LABELS:
             raise ModelFileMismatch(f"model labels {self.card.labels} are not {LABELS}")
-        threads = threads or int(os.environ.get("CLAIMLOOKUP_EMBED_THREADS", "1"))
+        threads = threads or Settings.from_env().embed_threads
         self._session = _session(model_path, threads)
         self._encoder = PairEncoder(self.card.max_tokens)
 

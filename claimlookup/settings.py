@@ -43,7 +43,7 @@ class Settings:
     """Comma-separated origins allowed cross-origin, or ``*``; empty: no CORS."""
 
     embed_threads: int = 1
-    """onnxruntime intra-op threads per process for sentence embeddings."""
+    """onnxruntime intra-op threads per process for sentence embeddings and the claim-relation model."""
 
     gc_full_every: int = 1000
     """API workers: one full cycle collection every N requests (survivors frozen in between); 0: off."""

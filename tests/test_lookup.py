@@ -182,7 +182,8 @@ def test_scan_of_an_indexed_article_excludes_itself_and_its_copies(store: Store)
     result = scan(store, article_id=MARKET, min_score=0.0)
     assert result.sentences
     assert all(s.reason in ("figure", "reporting verb", "actors") for s in result.sentences)
-    reported = {i for s in result.sentences for r in s.reports for i in (r.article_id, *(c.article_id for c in r.copies))}
+    reported = {i for s in result.sentences for r in s.reports
+                for i in (r.article_id, *(c.article_id for c in r.copies))}
     assert reported and not reported & {MARKET, COPY}
     white_helmets = next(s for s in result.sentences if "White Helmets" in s.text and "20 people" in s.text)
     assert white_helmets.reason == "figure"

@@ -3,9 +3,8 @@ copies folding, grouping, reports, the figures table, check-worthiness."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from dataclasses import replace
+from datetime import date
 
 import numpy as np
 import pytest
@@ -210,7 +209,7 @@ def test_min_score_drops_reports_and_limit_cuts() -> None:
              "c": "The football club signed a new striker on Tuesday",
              "d": "Rain is expected across the north of England"}
     cs = candidate_set([(stored(a, 1, t, f"title {a}", _unit(i)), p)
-                        for i, ((a, t), p) in enumerate(zip(texts.items(), [0.9, 0.6, 0.3, 0.2]))])
+                        for i, ((a, t), p) in enumerate(zip(texts.items(), [0.9, 0.6, 0.3, 0.2], strict=True))])
     every = lookup.reports_for(cs, limit=10)
     assert sorted(r.article_id for r in every) == ["a", "b", "c", "d"]
     assert [r.score for r in every] == sorted((r.score for r in every), reverse=True)  # best score first

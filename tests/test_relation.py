@@ -70,7 +70,7 @@ PAIRS = [
 @pytest.mark.parametrize(("claim", "text", "expected"), PAIRS)
 def test_hand_written_pairs(model: RelationModel, claim: str, text: str, expected: str) -> None:
     p = model.probabilities([claim], [text])[0]
-    assert LABELS[int(p.argmax())] == expected, dict(zip(LABELS, p.round(3)))
+    assert LABELS[int(p.argmax())] == expected, dict(zip(LABELS, p.round(3), strict=True))
 
 
 def test_the_passage_is_the_title_and_the_two_closest_sentences_in_order() -> None:

@@ -16,9 +16,6 @@ ROOT = Path(__file__).resolve().parent.parent
 CODE = ("claimlookup", "api", "indexer")
 NAME = re.compile(r"\bCLAIMLOOKUP_[A-Z][A-Z0-9_]*")
 ENV_READ = re.compile(r"\bos\.(?:environ|getenv)\b|\bfrom os import [^\n]*\b(?:environ|getenv)\b")
-#: Files that still read the environment themselves (CLAIMLOOKUP_EMBED_THREADS), to
-#: move to ``Settings.from_env().embed_threads``. Do not add to this list.
-READ_ELSEWHERE = {"claimlookup/relation.py"}
 
 
 def code_files() -> list[Path]:
@@ -48,7 +45,7 @@ def test_every_claimlookup_variable_in_the_code_is_a_setting() -> None:
 def test_only_settings_reads_the_environment() -> None:
     readers = {str(path.relative_to(ROOT)) for path in code_files()
                if ENV_READ.search(path.read_text(encoding="utf-8"))}
-    assert readers - READ_ELSEWHERE == {"claimlookup/settings.py"}, f"reading the environment: {sorted(readers)}"
+    assert readers == {"claimlookup/settings.py"}, f"reading the environment: {sorted(readers)}"
 
 
 def test_defaults_and_names() -> None:

@@ -18,23 +18,6 @@ passes through (503).
 
 from __future__ import annotations
 
-from claimlookup.lookup.results import (  # noqa: F401
-    ClaimTooShort,
-    ClaimView,
-    Copy,
-    FigureRow,
-    FigureValue,
-    LookupRequest,
-    LookupResult,
-    MAX_LIMIT,
-    MIN_CONTENT_WORDS,
-    QuantityAgreement,
-    Report,
-    ReportSentence,
-    ScanResult,
-    ScannedSentence,
-    Summary,
-)
 from claimlookup.lookup.claim import (  # noqa: F401
     PreparedClaim,
     _embed,
@@ -48,7 +31,6 @@ from claimlookup.lookup.features import (  # noqa: F401
     BM25_AVERAGE_LENGTH,
     BM25_B,
     BM25_K1,
-    CandidateSet,
     LEXICAL_CANDIDATES,
     MAX_QUERY_TERMS,
     PROPOSING_TERMS,
@@ -56,6 +38,7 @@ from claimlookup.lookup.features import (  # noqa: F401
     SECOND_GAP,
     SENTENCE_FEATURES,
     VECTOR_CANDIDATES,
+    CandidateSet,
     article_features,
     bm25,
     candidate_sets,
@@ -69,6 +52,50 @@ from claimlookup.lookup.figures import (  # noqa: F401
     comparable,
     figures_agree,
 )
+from claimlookup.lookup.grouping import (  # noqa: F401
+    COPY_TITLE_COSINE,
+    FOLD_DEPTH,
+    _Exclusion,
+    _Group,
+    fold_copies,
+    group_by_article,
+)
+from claimlookup.lookup.judging import (  # noqa: F401
+    SCORE_FEATURES,
+    Judgement,
+    get_relation_model,
+    judge,
+    load_calibration,
+    score_features,
+)
+from claimlookup.lookup.reports import (  # noqa: F401
+    MAX_SENTENCES_PER_REPORT,
+    SENTENCE_FLOOR,
+    SUMMARY_MIN_SCORE,
+    build_report,
+    figures_table,
+    highlight,
+    judged_groups,
+    reports_for,
+    summarise,
+)
+from claimlookup.lookup.results import (  # noqa: F401
+    MAX_LIMIT,
+    MIN_CONTENT_WORDS,
+    ClaimTooShort,
+    ClaimView,
+    Copy,
+    FigureRow,
+    FigureValue,
+    LookupRequest,
+    LookupResult,
+    QuantityAgreement,
+    Report,
+    ReportSentence,
+    ScannedSentence,
+    ScanResult,
+    Summary,
+)
 from claimlookup.lookup.scoring import (  # noqa: F401
     FAR_FIGURE,
     FIGURE_SENTENCES,
@@ -80,28 +107,9 @@ from claimlookup.lookup.scoring import (  # noqa: F401
     news_features,
     score,
 )
-from claimlookup.lookup.grouping import (  # noqa: F401
-    COPY_TITLE_COSINE,
-    FOLD_DEPTH,
-    _Exclusion,
-    _Group,
-    fold_copies,
-    group_by_article,
-)
-from claimlookup.lookup.reports import (  # noqa: F401
-    judged_groups,
-    MAX_SENTENCES_PER_REPORT,
-    SENTENCE_FLOOR,
-    SUMMARY_MIN_SCORE,
-    build_report,
-    figures_table,
-    highlight,
-    reports_for,
-    summarise,
-)
 from claimlookup.lookup.service import (  # noqa: F401
-    FIGURE_REPORTS,
     FIGURE_REPORT_SCORE,
+    FIGURE_REPORTS,
     SCAN_CANDIDATES,
     SCAN_MIN_ACTORS,
     SCAN_MIN_SCORE,
@@ -110,12 +118,4 @@ from claimlookup.lookup.service import (  # noqa: F401
     find_reports,
     scan,
     with_figure_sentences,
-)
-from claimlookup.lookup.judging import (  # noqa: F401
-    SCORE_FEATURES,
-    Judgement,
-    get_relation_model,
-    judge,
-    load_calibration,
-    score_features,
 )

@@ -121,7 +121,7 @@ def prepare_claims(texts: Sequence[str]) -> list[PreparedClaim]:
     analyses = _analysis_thread().submit(lambda: [nlp.analyse_claim(text) for text in cleaned])
     vectors = _embed(cleaned)
     return [_prepared(text, a.sentences, a.entities, a.quantities, a.key_terms, vectors[i:i + 1])
-            for i, (text, a) in enumerate(zip(cleaned, analyses.result()))]
+            for i, (text, a) in enumerate(zip(cleaned, analyses.result(), strict=True))]
 
 
 _ANALYSIS: tuple[int, ThreadPoolExecutor] | None = None

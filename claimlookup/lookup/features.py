@@ -65,6 +65,10 @@ RANK_SCALE = 3.0
 SECOND_GAP = 5.0
 
 
+def _empty() -> np.ndarray:
+    return np.zeros(0)
+
+
 @dataclass(slots=True)
 class CandidateSet:
     """One claim's candidate sentences, their articles and the evidence.
@@ -80,12 +84,14 @@ class CandidateSet:
     features: np.ndarray  # (len(sentences), len(SENTENCE_FEATURES))
     articles: list[str] = field(default_factory=list)
     article_rows: list[list[int]] = field(default_factory=list)
-    logits: np.ndarray | None = None
-    scores: np.ndarray | None = None
-    article_features: np.ndarray | None = None
-    article_scores: np.ndarray | None = None
-    news_features: np.ndarray | None = None  # (len(sentences), len(NEWS_FEATURES))
-    article_news_features: np.ndarray | None = None  # (len(articles), len(NEWS_FEATURES))
+    # Filled by ``scoring.score`` (empty until then; a known gap: issue 7 asks
+    # for a separate, immutable scored stage).
+    logits: np.ndarray = field(default_factory=_empty)
+    scores: np.ndarray = field(default_factory=_empty)
+    article_features: np.ndarray = field(default_factory=_empty)
+    article_scores: np.ndarray = field(default_factory=_empty)
+    news_features: np.ndarray = field(default_factory=_empty)  # (len(sentences), len(NEWS_FEATURES))
+    article_news_features: np.ndarray = field(default_factory=_empty)  # (len(articles), len(NEWS_FEATURES))
     found: dict[int, list[str]] = field(default_factory=dict)  # article index -> claim entities it mentions
 
     def entities_found(self, k: int) -> list[str]:
@@ -129,8 +135,8 @@ def candidate_sets(store: Store, claims: Sequence[PreparedClaim], filters: Filte
     wanted = list(dict.fromkeys(r for refs in per_claim for r in refs))
     stored = {s.ref: s for s in store.get_sentences(wanted)}
     out = []
-    for claim, refs in zip(claims, per_claim):
-        sentences = [stored[r] for r in refs if r in stored and stored[r].sentence.vector is not None]
+    for claim, claim_refs in zip(claims, per_claim, strict=True):
+        sentences = [stored[r] for r in claim_refs if r in stored and stored[r].sentence.vector is not None]
         out.append(_candidate_set(claim, sentences))
     return out
 
@@ -175,6 +181,13 @@ def bm25(query: dict[str, float], terms: _TextTerms) -> float:
     return score
 
 
+def _vector(s: StoredSentence) -> np.ndarray:
+    """A candidate's vector (candidates without one are dropped when fetched)."""
+    if s.sentence.vector is None:
+        raise ValueError(f"sentence {s.ref} has no vector")
+    return s.sentence.vector
+
+
 def _candidate_set(claim: PreparedClaim, sentences: list[StoredSentence]) -> CandidateSet:
     rows_of: dict[str, list[int]] = {}
     for i, s in enumerate(sentences):
@@ -189,7 +202,7 @@ def _sentence_features(claim: PreparedClaim, sentences: list[StoredSentence]) ->
     if not n:
         return x
     col = {name: i for i, name in enumerate(SENTENCE_FEATURES)}
-    cos = np.vstack([s.sentence.vector for s in sentences]).astype(np.float32) @ claim.vectors.T
+    cos = np.vstack([_vector(s) for s in sentences]).astype(np.float32) @ claim.vectors.T
     raw = np.array([bm25(claim.stems, _terms(s.sentence.text)) for s in sentences])
     x[:, col["bm25"]] = raw / raw.max() if raw.max() > 0 else 0.0
     x[:, col["cosine"]] = cos.max(axis=1)
@@ -250,7 +263,7 @@ def _entities_found(claim: PreparedClaim, sentences: Sequence[Sentence],
         words = frozenset().union(*(_terms(s.text).words for s in sentences))
     keys: list[frozenset[str]] | None = None  # built only if a claim entity is not written out
     found = []
-    for entity, mine in zip(claim.entities, _key_words(tuple(e.key for e in claim.entities))):
+    for entity, mine in zip(claim.entities, _key_words(tuple(e.key for e in claim.entities)), strict=True):
         if not mine:
             continue
         if mine <= words:

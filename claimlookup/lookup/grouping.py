@@ -35,7 +35,7 @@ def group_by_article(candidates: CandidateSet) -> list[_Group]:
     best first."""
     scores = candidates.scores
     groups = [_Group(article, k, sorted(rows, key=lambda i: -scores[i]), float(candidates.article_scores[k]))
-              for k, (article, rows) in enumerate(zip(candidates.articles, candidates.article_rows))]
+              for k, (article, rows) in enumerate(zip(candidates.articles, candidates.article_rows, strict=True))]
     return sorted(groups, key=lambda g: -g.score)
 
 
@@ -75,10 +75,10 @@ def fold_copies(candidates: CandidateSet, groups: list[_Group]) -> list[_Group]:
                 by_title[title] = family
         families[family].append(group)
     out = []
-    for family in families:
-        lead = min(family, key=lambda g: (_published_key(sent[g.rows[0]]), -g.score))
-        lead.copies = [g for g in family if g is not lead]
-        lead.score = max(g.score for g in family)
+    for members in families:
+        lead = min(members, key=lambda g: (_published_key(sent[g.rows[0]]), -g.score))
+        lead.copies = [g for g in members if g is not lead]
+        lead.score = max(g.score for g in members)
         out.append(lead)
     return sorted(out, key=lambda g: -g.score)
 

@@ -55,7 +55,7 @@ def _report_sentence(candidates: CandidateSet, row: int, judgement: Judgement, e
     if explain:
         evidence = _evidence(_models().sentence, candidates.features[row], candidates.news_features[row],
                              news_applies(claim))
-        evidence["probabilities"] = {name: round(p, 4) for name, p in zip(LABELS, probabilities)}
+        evidence["probabilities"] = {name: round(p, 4) for name, p in zip(LABELS, probabilities, strict=True)}
     return ReportSentence(
         position=sentence.position, text=sentence.text, highlighted=highlight(sentence.text, claim.stems),
         score=round(1.0 - probabilities[0], 4), stance=judgement.sentence_stances[row], frame=sentence.stance,
@@ -69,11 +69,11 @@ def _evidence(model: fusion.FusionModel, row: np.ndarray, news: np.ndarray, appl
     the fitted model's (and its ``bias``), then, when the news model applies
     to the claim, its own, prefixed ``news_`` (and its ``news_bias``). The
     contributions add up to the logit of the score."""
-    features = {n: round(float(v), 4) for n, v in zip(model.features, row)}
+    features = {n: round(float(v), 4) for n, v in zip(model.features, row, strict=True)}
     contributions = model.contributions(row)
     if applies:
         news_model = _news_model()
-        features.update({f"news_{n}": round(float(v), 4) for n, v in zip(news_model.features, news)})
+        features.update({f"news_{n}": round(float(v), 4) for n, v in zip(news_model.features, news, strict=True)})
         contributions.update({f"news_{n}": v for n, v in news_model.contributions(news).items()})
     return {"features": features, "contributions": contributions}
 
@@ -106,9 +106,9 @@ def build_report(candidates: CandidateSet, group: _Group, judgement: Judgement |
         from claimlookup.lookup.judging import SCORE_FEATURES, load_calibration
 
         calibration = load_calibration()
-        evidence = {"features": {n: round(v, 4) for n, v in zip(SCORE_FEATURES, judgement.features)},
+        evidence = {"features": {n: round(v, 4) for n, v in zip(SCORE_FEATURES, judgement.features, strict=True)},
                     "contributions": calibration.contributions(np.array(judgement.features)) if calibration else {},
-                    "probabilities": {n: round(p, 4) for n, p in zip(LABELS, judgement.probabilities)},
+                    "probabilities": {n: round(p, 4) for n, p in zip(LABELS, judgement.probabilities, strict=True)},
                     "ranking": _evidence(_models().article, candidates.article_features[group.index],
                                          candidates.article_news_features[group.index],
                                          news_applies(candidates.claim))}
@@ -137,7 +137,7 @@ def judged_groups(candidates: CandidateSet, limit: int, exclude: _Exclusion | No
         groups = [g for g in groups if not exclude.covers(candidates, g)]
     groups = [g for g in groups[:limit] if g.score >= ranking_floor]
     judgements = judge(candidates, groups, shown=[_shown_rows(candidates, g, sentences) for g in groups])
-    ranked = sorted(zip(groups, judgements), key=lambda gj: -gj[1].score)
+    ranked = sorted(zip(groups, judgements, strict=True), key=lambda gj: -gj[1].score)
     return ranked
 
 

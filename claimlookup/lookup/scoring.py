@@ -67,9 +67,9 @@ def news_features(candidates: CandidateSet, fitted: np.ndarray) -> tuple[np.ndar
             rows[i, 0] = arts[k, 0]
             if figures:
                 given = [q for q in sentences[i].sentence.quantities if q.qualifier != "vague"]
-                found = {agreement(figures, q) for q in given}
-                rows[i, 1] = float(Agreement.SAME in found)
-                if Agreement.SAME not in found and Agreement.DIFFERENT in found:
+                agreements = {agreement(figures, q) for q in given}
+                rows[i, 1] = float(Agreement.SAME in agreements)
+                if Agreement.SAME not in agreements and Agreement.DIFFERENT in agreements:
                     rows[i, 2] = 1.0
                     rows[i, 3] = float(min(_figure_ratio(a, b) for a in figures for b in given
                                            if comparable(a, b)) >= FAR_FIGURE)

@@ -161,7 +161,7 @@ def scan(store: Store, text: str | None = None, article_id: str | None = None,
         return ScanResult([])
     missing = [s for s, _ in worthy if s.vector is None]
     if missing:
-        for s, v in zip(missing, _claim._embed([s.text for s in missing])):
+        for s, v in zip(missing, _claim._embed([s.text for s in missing]), strict=True):
             s.vector = v
     claims = [_sentence_claim(s) for s, _ in worthy]
     sets = _scan_candidates(store, claims, filters)
@@ -169,7 +169,7 @@ def scan(store: Store, text: str | None = None, article_id: str | None = None,
         ScannedSentence(s.position, s.text, reason,
                         reports_for(score(c), limit_per_claim, min_score, exclude=exclusion,
                                     ranking_floor=SCAN_RANKING_FLOOR, sentences=SCAN_SENTENCES))
-        for (s, reason), c in zip(worthy, sets)])
+        for (s, reason), c in zip(worthy, sets, strict=True)])
 
 
 def _scan_candidates(store: Store, claims: list[PreparedClaim], filters: Filters) -> list[CandidateSet]:

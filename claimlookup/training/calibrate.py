@@ -19,6 +19,7 @@ it. The shipped calibration is fitted on all rows.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import sys
@@ -167,7 +168,7 @@ def write_sample(sets: dict[str, tuple[np.ndarray, np.ndarray, list[str]]], path
                                 "related": related}) + "\n")
 
 
-def run(args) -> int:  # type: ignore[no-untyped-def]
+def run(args: argparse.Namespace) -> int:
     cache: Path = args.work / "stores"
     rows_path = args.work / "calibration-rows.npz"
     if rows_path.exists() and not args.refresh:
@@ -188,6 +189,7 @@ def run(args) -> int:  # type: ignore[no-untyped-def]
     write_sample(sets, ROOT / "tests" / "data" / "calibration-sample.json")
     out = args.out or CALIBRATION_PATH
     out.write_text(json.dumps(model.to_json(), indent=2) + "\n")
-    log(f"wrote {out}: weights {dict(zip(SCORE_FEATURES, np.round(model.weights, 3)))}, bias {model.bias:.3f}")
+    weights = dict(zip(SCORE_FEATURES, np.round(model.weights, 3), strict=True))
+    log(f"wrote {out}: weights {weights}, bias {model.bias:.3f}")
     print(json.dumps(meta["cross_fitted"]))
     return 0

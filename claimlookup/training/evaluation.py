@@ -184,10 +184,10 @@ def fnc_predictions(run: Run, queries: Sequence[Query], threshold: float) -> tup
     gold, pred, scores = [], [], []
     for q in queries:
         for article, label in q.labels.items():
-            r = returned.get((q.qid, article))
+            found = returned.get((q.qid, article))
             gold.append(label)
-            scores.append(r.score if r else 0.0)
-            pred.append(r.stance if r and r.score >= threshold else "unrelated")
+            scores.append(found.score if found else 0.0)
+            pred.append(found.stance if found and found.score >= threshold else "unrelated")
     return gold, pred, scores
 
 
@@ -211,7 +211,7 @@ def f1_scores(gold: Sequence[str], pred: Sequence[str]) -> dict[str, float]:
     return out
 
 
-def roc_auc(scores: Sequence[float], positive: Sequence[bool]) -> float:
+def roc_auc(scores: Sequence[float] | np.ndarray, positive: Sequence[bool] | np.ndarray) -> float:
     """Probability that a random positive scores above a random negative (ties half)."""
     s = np.asarray(scores, dtype=np.float64)
     y = np.asarray(positive, dtype=bool)
@@ -228,7 +228,8 @@ def roc_auc(scores: Sequence[float], positive: Sequence[bool]) -> float:
     return float((ranks[:len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
 
 
-def expected_calibration_error(p: Sequence[float], y: Sequence[bool], bins: int = 10) -> float:
+def expected_calibration_error(p: Sequence[float] | np.ndarray, y: Sequence[bool] | np.ndarray,
+                               bins: int = 10) -> float:
     """ECE over equal-width bins: the pair-weighted mean |mean score - match rate|."""
     p_arr = np.asarray(p, dtype=np.float64)
     y_arr = np.asarray(y, dtype=np.float64)

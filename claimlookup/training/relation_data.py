@@ -122,7 +122,9 @@ def perspectrum(folder: Path) -> Iterator[Pair]:
             continue
         for cluster in claim["perspectives"]:
             name = names.get(cluster["stance_label_3"])
-            for pid in cluster["pids"][:1] if name else []:
+            if name is None:
+                continue
+            for pid in cluster["pids"][:1]:
                 yield Pair(claim["text"], pool[pid], label(name), "perspectrum", f"p:{claim['cId']}")
 
 

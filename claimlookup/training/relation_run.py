@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
 import tempfile
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from claimlookup.relation import LABELS, MAX_TOKENS, RelationModel, ModelCard, file_sha256
+from claimlookup.relation import LABELS, MAX_TOKENS, ModelCard, RelationModel, file_sha256
 from claimlookup.training import relation_data as rd
 from claimlookup.training.relation_data import Pair
 
@@ -97,7 +98,7 @@ def macro_f1(gold: list[int], pred: list[int]) -> tuple[float, list[float]]:
     return float(np.mean(f1s)), f1s
 
 
-def run(args) -> int:  # type: ignore[no-untyped-def]
+def run(args: argparse.Namespace) -> int:
     from claimlookup.embed import _derive
     from claimlookup.training import relation_train as rt
 
@@ -121,7 +122,8 @@ def run(args) -> int:  # type: ignore[no-untyped-def]
     card = {"sha256": sha, "labels": list(LABELS), "max_tokens": MAX_TOKENS, "seed": args.seed,
             "epochs": args.epochs, "train_pairs": len(train_pairs),
             "train_mix": dict(Counter(p.source for p in train_pairs)),
-            "train_wall_seconds_this_run": round(train_seconds), "train_steps": rt.total_steps(train_pairs, args.epochs)}
+            "train_wall_seconds_this_run": round(train_seconds),
+            "train_steps": rt.total_steps(train_pairs, args.epochs)}
     card_path = out / "relation-model.json"
     previous = json.loads(card_path.read_text()) if card_path.exists() else {}
     card["calibration"] = previous.get("calibration", {})
