@@ -1,4 +1,5 @@
-"""``/v1/articles``: list, read, add (through the ingest pipeline), delete."""
+"""``/v1/articles``: list, read, add (through the ingest pipeline), delete. Its schemas
+are in ``api/articles_schemas.py``."""
 
 from __future__ import annotations
 
@@ -7,18 +8,11 @@ from dataclasses import dataclass, field
 from flask import Blueprint, request, url_for
 from flask.typing import ResponseReturnValue
 
+from api.articles_schemas import ArticleListSchema, ArticleSchema, IngestResultSchema, load_articles
 from api.auth import requires_read_key, requires_write_key
+from api.common_schemas import ListingArgs, NoArgs, load_query_args
 from api.errors import validation_problem
 from api.responses import no_content
-from api.schemas import (
-    ArticleListSchema,
-    ArticleSchema,
-    IngestResultSchema,
-    ListingArgs,
-    NoArgs,
-    load_articles,
-    load_query_args,
-)
 from api.state import get_store
 from claimlookup.model import WriteStatus
 from claimlookup.pipeline import ArticleRecord, InvalidArticle, ingest_one

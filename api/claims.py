@@ -1,7 +1,8 @@
 """``/v1/claims``: other reports of a claim, and a scan of a whole article.
 
 Lookups are reads (a POST only because a claim can be long): they need the
-read key when one is configured, never the write key.
+read key when one is configured, never the write key. The schemas are in
+``api/claims_schemas.py``.
 """
 
 from __future__ import annotations
@@ -10,17 +11,16 @@ from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
 from api.auth import requires_read_key
-from api.schemas import (
+from api.claims_schemas import (
     LookupArgs,
     LookupBody,
     LookupResultSchema,
-    NoArgs,
     ReportsArgs,
     ScanBody,
     ScanResultSchema,
     load_json_object,
-    load_query_args,
 )
+from api.common_schemas import NoArgs, load_query_args
 from api.state import get_store
 from claimlookup.lookup import find_reports, scan
 
