@@ -10,7 +10,7 @@ import yaml
 from marshmallow import ValidationError
 
 from api import SPEC_PATH
-from api.schemas import EntityArgs
+from api.catalog import EntityArgs
 from claimlookup.nlp import ENTITY_LABELS
 from claimlookup.store.base import MAX_RESULT_WINDOW
 from claimlookup.store.elastic import MAPPING_PATH

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import re
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -17,8 +18,17 @@ from marshmallow import Schema
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
-import api.schemas as schemas
+import api.articles_schemas
+import api.catalog
+import api.claims_schemas
+import api.common_schemas
+import api.search
 from api import SPEC_PATH
+
+#: The modules that define marshmallow schemas (each beside its blueprint).
+SCHEMA_MODULES = (api.common_schemas, api.search, api.catalog, api.articles_schemas, api.claims_schemas)
+schemas = SimpleNamespace(**{name: obj for module in SCHEMA_MODULES for name, obj in vars(module).items()
+                             if inspect.isclass(obj) and obj.__module__ == module.__name__})
 
 HTTP_METHODS = {"get", "put", "post", "delete", "patch"}
 #: Methods Flask adds to every route by itself.
@@ -70,7 +80,7 @@ QUERY_SCHEMAS: dict[type[Schema], tuple[str, str]] = {
     schemas.ReportsArgs: ("/v1/articles/{article_id}/reports", "get"),
 }
 #: Base classes with no wire format of their own.
-ABSTRACT_SCHEMAS = {schemas.StrictSchema, schemas._PageSchema, schemas._ReportFilters}
+ABSTRACT_SCHEMAS = {schemas.StrictSchema, schemas.PageSchema, schemas._ReportFilters}
 
 
 def operations(spec: dict[str, Any]) -> set[tuple[str, str]]:
@@ -146,8 +156,8 @@ def test_every_parameter_is_described() -> None:
 
 
 def _schema_classes() -> set[type[Schema]]:
-    return {obj for _, obj in inspect.getmembers(schemas, inspect.isclass)
-            if issubclass(obj, Schema) and obj is not Schema and obj.__module__ == schemas.__name__}
+    return {obj for module in SCHEMA_MODULES for _, obj in inspect.getmembers(module, inspect.isclass)
+            if issubclass(obj, Schema) and obj is not Schema and obj.__module__ == module.__name__}
 
 
 def test_every_marshmallow_schema_is_mapped_to_the_contract() -> None:
