@@ -87,6 +87,15 @@ def test_a_denial_claim_is_supported_by_reports_of_the_denial() -> None:
     assert judging.sentence_stance(refuting, Frame.ASSERTS, claim_denies=True) is ClaimStance.REFUTES
 
 
+def test_a_sentence_s_stance_is_its_content_and_its_frame_says_who() -> None:
+    relayed = np.array([0.05, 0.6, 0.25, 0.1])  # FNC-1's "discuss": someone says it
+    assert judging.sentence_stance(relayed, Frame.ATTRIBUTES, claim_denies=False) is ClaimStance.SUPPORTS
+    assert judging.sentence_stance(relayed, Frame.DENIES, claim_denies=False) is ClaimStance.REFUTES
+    assert judging.sentence_stance(relayed, Frame.ASSERTS, claim_denies=False) is ClaimStance.DISCUSSES
+    unrelated = np.array([0.9, 0.05, 0.03, 0.02])
+    assert judging.sentence_stance(unrelated, Frame.DENIES, claim_denies=False) is ClaimStance.DISCUSSES
+
+
 def test_related_log_odds_are_clipped() -> None:
     assert judging.related_logit(np.array([1.0, 0.0, 0.0, 0.0])) == -judging.LOGIT_CLIP
     assert judging.related_logit(np.array([0.5, 0.5, 0.0, 0.0])) == pytest.approx(0.0)

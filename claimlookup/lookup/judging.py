@@ -177,10 +177,24 @@ def stance_of(p: np.ndarray) -> ClaimStance:
 
 
 def sentence_stance(p: np.ndarray, frame: Frame, claim_denies: bool) -> ClaimStance:
-    """A sentence's stance toward the claim: the model's, with one rule for
-    the claim's own polarity. When the claim itself reports a denial
-    ("Russia denied its jets bombed the market") a sentence that reports that
-    denial supports the claim, whatever the model reads in the denied event."""
+    """A sentence's stance toward the claim, kept apart from its frame.
+
+    The model learnt FNC-1's article labels, where relaying what someone says
+    is "discuss". For a sentence the frame already says who says it, so the
+    stance says which way the content goes (docs/lookup.md, "Stance"):
+
+    - the claim reports a denial ("Russia denied its jets bombed the market"):
+      a sentence reporting a denial supports it;
+    - a sentence reporting a denial of a related claim refutes it;
+    - a sentence attributing related content to someone supports or refutes
+      the claim as the model's supports / refutes probabilities say;
+    - otherwise (own voice, unclear, or unrelated): the model's stance.
+    """
+    related = p[UNRELATED] < 0.5
     if claim_denies and frame == Frame.DENIES:
         return ClaimStance.SUPPORTS
+    if related and frame == Frame.DENIES:
+        return ClaimStance.REFUTES
+    if related and frame == Frame.ATTRIBUTES:
+        return ClaimStance.SUPPORTS if p[SUPPORTS] >= p[REFUTES] else ClaimStance.REFUTES
     return stance_of(p)

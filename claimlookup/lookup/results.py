@@ -92,7 +92,7 @@ class ReportSentence:
     frame: Frame
     attributed_to: str | None
     quantities: list[QuantityAgreement]
-    evidence: dict[str, float] | None = None
+    evidence: dict | None = None
 
 
 @dataclass(frozen=True, slots=True)

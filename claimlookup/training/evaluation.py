@@ -64,6 +64,8 @@ class JudgedReport:
     stance: str
     features: tuple[float, ...]
     gold: str | None
+    probabilities: tuple[float, ...] = ()  # the relation model's, for the passage (explain)
+    sentences: tuple[tuple[str, tuple[float, ...]], ...] = ()  # (frame, probabilities) of each shown sentence
 
 
 @dataclass
@@ -93,7 +95,11 @@ def run_queries(store: Store, queries: Iterable[Query], limit: int, log=print) -
             ids = (r.article_id, *(c.article_id for c in r.copies))
             gold = next((q.labels[i] for i in ids if i in q.labels), None)
             features = tuple(r.evidence["features"].values()) if r.evidence else ()
-            out.reports.append(JudgedReport(q.qid, ids, rank, r.score, r.stance.value, features, gold))
+            probabilities = tuple(r.evidence["probabilities"].values()) if r.evidence else ()
+            sentences = tuple((s.frame.value, tuple(s.evidence["probabilities"].values()) if s.evidence else ())
+                              for s in r.sentences)
+            out.reports.append(JudgedReport(q.qid, ids, rank, r.score, r.stance.value, features, gold,
+                                            probabilities, sentences))
         if n % 100 == 0:
             log(f"  {n} queries")
     return out
@@ -278,5 +284,7 @@ def load_run(path: Path) -> Run:
     for line in path.read_text().splitlines():
         d = json.loads(line)
         d["article_ids"], d["features"] = tuple(d["article_ids"]), tuple(d["features"])
+        d["probabilities"] = tuple(d.get("probabilities", ()))
+        d["sentences"] = tuple((f, tuple(p)) for f, p in d.get("sentences", ()))
         run.reports.append(JudgedReport(**d))
     return run
