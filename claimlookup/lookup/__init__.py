@@ -76,6 +76,7 @@ from claimlookup.lookup.reports import (  # noqa: F401
     figures_table,
     highlight,
     judged_groups,
+    order_key,
     reports_for,
     summarise,
 )

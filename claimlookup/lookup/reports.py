@@ -127,8 +127,8 @@ def judged_groups(candidates: CandidateSet, limit: int, exclude: _Exclusion | No
                   ) -> list[tuple[_Group, Judgement]]:
     """The best ``limit`` article groups by the ranking (copies folded,
     exclusions dropped, ranking score at least ``ranking_floor``), judged by
-    the relation model with at most ``sentences`` sentences each, best score
-    first.
+    the relation model with at most ``sentences`` sentences each, in report
+    order (``order_key``).
 
     Only the best FOLD_DEPTH x ``limit`` articles are considered for folding:
     copies carry the same text, so they score alike and sit together."""
@@ -137,15 +137,31 @@ def judged_groups(candidates: CandidateSet, limit: int, exclude: _Exclusion | No
         groups = [g for g in groups if not exclude.covers(candidates, g)]
     groups = [g for g in groups[:limit] if g.score >= ranking_floor]
     judgements = judge(candidates, groups, shown=[_shown_rows(candidates, g, sentences) for g in groups])
-    ranked = sorted(zip(groups, judgements, strict=True), key=lambda gj: -gj[1].score)
-    return ranked
+    return sorted(zip(groups, judgements, strict=True),
+                  key=lambda gj: (not gj[1].reports_the_denial, -order_key(gj[0], gj[1])))
+
+
+def order_key(group: _Group, judgement: Judgement) -> float:
+    """Reports are listed by the ranking's and the relation model's evidence
+    together: the sum of the log-odds of the ranking score (relative to the
+    other candidates: good at "which one first") and of the calibrated score
+    (absolute). On CheckThat! dev, MAP@5 0.8792 this way, 0.8783 by the
+    ranking alone, 0.8115 by the calibrated score alone. For a claim that
+    reports a denial, the reports that report that denial come first (the
+    ranking stage cannot see polarity)."""
+    return _log_odds(group.score) + _log_odds(judgement.score)
+
+
+def _log_odds(p: float) -> float:
+    q = min(max(p, 1e-6), 1 - 1e-6)
+    return float(np.log(q / (1 - q)))
 
 
 def reports_for(candidates: CandidateSet, limit: int, min_score: float = 0.0, explain: bool = False,
                 exclude: _Exclusion | None = None, ranking_floor: float = 0.0,
                 sentences: int = MAX_SENTENCES_PER_REPORT) -> list[Report]:
     """Scored candidates -> the best ``limit`` reports at or above
-    ``min_score``, best score first (see ``judged_groups``)."""
+    ``min_score``, in report order (see ``judged_groups``)."""
     judged = judged_groups(candidates, limit, exclude, ranking_floor, sentences)
     return [build_report(candidates, g, j, explain) for g, j in judged if j.score >= min_score]
 
