@@ -28,17 +28,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.common import (
-    CandidateSets,
-    Split,
-    build_store,
-    collect,
-    fit_models,
-    metrics,
-    rankings,
-    read_split,
-    scored,
-)
 from claimlookup import fusion
 from claimlookup.lookup import (
     ARTICLE_FEATURES,
@@ -49,6 +38,17 @@ from claimlookup.lookup import (
     find_reports,
 )
 from claimlookup.store import Store
+from claimlookup.training.fusion import (
+    CandidateSets,
+    Split,
+    build_store,
+    collect,
+    fit_models,
+    metrics,
+    rankings,
+    read_split,
+    scored,
+)
 
 DEPTH = 20  # reports asked per query: recall@20 needs 20
 

@@ -31,10 +31,10 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.common import DEFAULT_STORE, ensure_store, load_judgements
 from claimlookup import fusion, lookup
 from claimlookup.model import Filters
 from claimlookup.store import open_store
+from claimlookup.training.news import DEFAULT_STORE, ensure_store, load_judgements
 
 DEPTH = 8
 

@@ -7,6 +7,13 @@ docs/relation-model.md for what it reproduces.
 
 calibrate: run the held-out judged sets through the lookup and fit the
 report score's calibration (``claimlookup/data/relation-calibration.json``).
+
+fusion: fit the ranking stage (sentence and article models) on CheckThat!
+2020 train through the lookup's candidate and feature code, and rebuild the
+term IDF table (``fusion-weights.json``, ``term-idf.json``; ``training.fusion``).
+
+news: fit the news-evidence stage on the judged news claims
+(``news-weights.json``; ``--split all`` is the shipped model; ``training.news``).
 """
 
 from __future__ import annotations
@@ -39,7 +46,16 @@ def main(argv: list[str] | None = None) -> int:
     cal.add_argument("--work", type=Path, default=Path("work/calibration"), help="cached stores and rows")
     cal.add_argument("--refresh", action="store_true", help="run the lookups again (after a model change)")
     cal.add_argument("--out", type=Path, default=None)
+    from claimlookup.training import fusion as fusion_fit
+    from claimlookup.training import news as news_fit
+
+    fusion_fit.add_arguments(sub.add_parser("fusion", help="fit the ranking stage and the term weights (CheckThat!)"))
+    news_fit.add_arguments(sub.add_parser("news", help="fit the news-evidence stage (judged news claims)"))
     args = parser.parse_args(argv)
+    if args.command == "fusion":
+        return fusion_fit.run(args)
+    if args.command == "news":
+        return news_fit.run(args)
     if args.command == "calibrate":
         from claimlookup.training import calibrate
 
