@@ -33,7 +33,6 @@ Speed and cosine figures: bench/embed.py (run it; medians in the commit message)
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
 import tempfile
@@ -42,6 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
+from claimlookup import caches
 from claimlookup.settings import Settings
 
 DIM = 384
@@ -113,7 +113,7 @@ def _session(path: Path, threads: int, spinning: bool = False):
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-@functools.lru_cache(maxsize=1)
+@caches.lru(caches.EMBEDDER)
 def get_embedder() -> Embedder:
     """The process-wide embedder, loaded on first use."""
     return Embedder()

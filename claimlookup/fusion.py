@@ -13,7 +13,6 @@ with an L2 penalty on standardised features; the intercept is not penalised.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Sequence
@@ -23,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 from numpy.typing import ArrayLike
+
+from claimlookup import caches
 
 WEIGHTS_PATH = Path(__file__).parent / "data" / "fusion-weights.json"
 
@@ -190,7 +191,7 @@ class Fusion:
 NEWS_WEIGHTS_PATH = Path(__file__).parent / "data" / "news-weights.json"
 
 
-@functools.lru_cache(maxsize=4)
+@caches.lru(caches.NEWS_MODEL)
 def load_news_model(path: str | None = None) -> FusionModel:
     """The news-evidence model (cached per path): what to add to the fitted
     log-odds for evidence CheckThat! cannot weigh; written by bench/fit_news.py."""
@@ -198,7 +199,7 @@ def load_news_model(path: str | None = None) -> FusionModel:
         return FusionModel.from_json(json.load(f))
 
 
-@functools.lru_cache(maxsize=4)
+@caches.lru(caches.FUSION)
 def load_fusion(path: str | None = None) -> Fusion:
     """The checked-in models (cached per path)."""
     with open(path or WEIGHTS_PATH, encoding="utf-8") as f:
@@ -227,7 +228,7 @@ you'd you'll you're you've your yours yourself yourselves
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 
 
-@functools.lru_cache(maxsize=100_000)
+@caches.lru(caches.STEM)
 def stem(word: str) -> str:
     """A light suffix stripper (plurals, -ed, -ing, final -e): enough to match
     "strikes"/"strike", "killed"/"kill", "raised"/"raise" in coverage and
@@ -292,7 +293,7 @@ class TermWeights:
         return {"default": self.default, "idf": dict(sorted(self._idf.items()))}
 
     @classmethod
-    @functools.lru_cache(maxsize=1)
+    @caches.lru(caches.TERM_WEIGHTS)
     def load(cls) -> TermWeights:
         with open(cls.PATH, encoding="utf-8") as f:
             data = json.load(f)

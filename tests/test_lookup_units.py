@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,6 +19,7 @@ from claimlookup.lookup import (
     QuantityAgreement,
     Report,
     ReportSentence,
+    ScoredCandidates,
 )
 from claimlookup.model import (
     Agreement,
@@ -118,18 +120,21 @@ def claim(text: str = "Russian jets struck a market in Idlib killing 20 people",
                                                              "market": 2.0, "idlib": 3.0, "kill": 1.0})
 
 
-def candidate_set(rows: list[tuple[StoredSentence, float]]) -> CandidateSet:
+def candidate_set(rows: list[tuple[StoredSentence, float]]) -> ScoredCandidates:
     """Scored candidates; an article's score here is its best sentence's."""
     sentences = [s for s, _ in rows]
     rows_of: dict[str, list[int]] = {}
     for i, s in enumerate(sentences):
         rows_of.setdefault(s.ref.article_id, []).append(i)
     scores = np.array([p for _, p in rows])
-    return CandidateSet(claim(), sentences, np.zeros((len(sentences), len(lookup.SENTENCE_FEATURES))),
-                        articles=list(rows_of), article_rows=list(rows_of.values()), scores=scores,
-                        article_scores=np.array([scores[r].max() for r in rows_of.values()]),
-                        news_features=np.zeros((len(sentences), len(lookup.NEWS_FEATURES))),
-                        article_news_features=np.zeros((len(rows_of), len(lookup.NEWS_FEATURES))))
+    candidates = CandidateSet(claim(), sentences, np.zeros((len(sentences), len(lookup.SENTENCE_FEATURES))),
+                              articles=list(rows_of), article_rows=list(rows_of.values()))
+    p = np.clip(scores, 1e-6, 1 - 1e-6)
+    return ScoredCandidates(candidates, logits=np.log(p / (1 - p)), scores=scores,
+                            article_features=np.zeros((len(rows_of), len(lookup.ARTICLE_FEATURES))),
+                            article_scores=np.array([scores[r].max() for r in rows_of.values()]),
+                            news_features=np.zeros((len(sentences), len(lookup.NEWS_FEATURES))),
+                            article_news_features=np.zeros((len(rows_of), len(lookup.NEWS_FEATURES))))
 
 
 def test_groups_are_articles_best_first_with_best_sentence_first() -> None:
@@ -285,3 +290,23 @@ def test_summary_leaves_out_reports_below_the_summary_score() -> None:
 ])
 def test_check_worthiness(sentence: Sentence, reason: str | None) -> None:
     assert lookup.check_worthiness(sentence) == reason
+
+
+# --- caches -------------------------------------------------------------------------
+
+
+def test_every_cache_is_declared_with_its_bound_and_cleared_by_clear_all() -> None:
+    import claimlookup
+    from claimlookup import caches, fusion
+
+    package = Path(claimlookup.__file__).parent
+    undeclared = [p.relative_to(package).as_posix() for p in sorted(package.rglob("*.py"))
+                  if p.name != "caches.py" and "lru_cache" in p.read_text(encoding="utf-8")]
+    assert undeclared == ["store/elastic/indices.py"]  # declared there as caches.ES_MAPPING
+    loaded = caches.loaded()
+    assert {caches.STEM, caches.TEXT_TERMS, caches.FUSION} <= set(loaded)
+    for name, cached in loaded.items():
+        assert cached.cache_parameters()["maxsize"] == caches.bound(name), name
+    fusion.stem("strikes")
+    caches.clear_all()
+    assert loaded[caches.STEM].cache_info().currsize == 0

@@ -102,6 +102,7 @@ from claimlookup.lookup.scoring import (  # noqa: F401
     FIGURE_SENTENCES,
     NEWS_FEATURES,
     RELATIVE_FEATURES,
+    ScoredCandidates,
     _models,
     _news_model,
     news_applies,

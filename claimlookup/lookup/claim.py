@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from claimlookup import fusion
+from claimlookup import caches, fusion
 from claimlookup.lookup.results import MIN_CONTENT_WORDS, ClaimTooShort
 from claimlookup.model import EntityMention, Quantity, Sentence
 
@@ -124,6 +124,7 @@ def prepare_claims(texts: Sequence[str]) -> list[PreparedClaim]:
             for i, (text, a) in enumerate(zip(cleaned, analyses.result(), strict=True))]
 
 
+#: caches.CLAIM_ANALYSIS: (process id, its pool), created on first use.
 _ANALYSIS: tuple[int, ThreadPoolExecutor] | None = None
 
 
@@ -132,7 +133,8 @@ def _analysis_thread() -> ThreadPoolExecutor:
     concurrently); created on first use, and again in a forked child."""
     global _ANALYSIS
     if _ANALYSIS is None or _ANALYSIS[0] != os.getpid():
-        _ANALYSIS = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="claim-analysis"))
+        _ANALYSIS = (os.getpid(), ThreadPoolExecutor(max_workers=caches.bound(caches.CLAIM_ANALYSIS),
+                                                     thread_name_prefix="claim-analysis"))
     return _ANALYSIS[1]
 
 

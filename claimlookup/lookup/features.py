@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from claimlookup import fusion
+from claimlookup import caches, fusion
 from claimlookup.lookup.claim import PreparedClaim
 from claimlookup.model import TITLE_POSITION, Filters, ParsedQuery, Sentence, SentenceRef, StoredSentence, Term
 from claimlookup.store.base import Store
@@ -65,18 +64,16 @@ RANK_SCALE = 3.0
 SECOND_GAP = 5.0
 
 
-def _empty() -> np.ndarray:
-    return np.zeros(0)
-
-
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class CandidateSet:
-    """One claim's candidate sentences, their articles and the evidence.
+    """One claim's candidate sentences, their articles and their evidence:
+    the first stage of a lookup (``candidate_sets``), scored by
+    ``scoring.score`` into a new ``ScoredCandidates``.
 
-    Rows of ``features`` / ``logits`` / ``scores`` align with ``sentences``;
-    rows of ``article_features`` / ``article_scores`` with ``articles``, and
-    ``article_rows[k]`` lists the sentence rows of ``articles[k]``. Scores are
-    filled by ``score``.
+    Rows of ``features`` align with ``sentences``; ``article_rows[k]`` lists
+    the sentence rows of ``articles[k]``. Immutable; the one memo it keeps
+    (``entities_found_cache``, declared in ``claimlookup.caches``) holds what
+    ``entities_found`` computed, at most one entry per article.
     """
 
     claim: PreparedClaim
@@ -84,22 +81,15 @@ class CandidateSet:
     features: np.ndarray  # (len(sentences), len(SENTENCE_FEATURES))
     articles: list[str] = field(default_factory=list)
     article_rows: list[list[int]] = field(default_factory=list)
-    # Filled by ``scoring.score`` (empty until then; a known gap: issue 7 asks
-    # for a separate, immutable scored stage).
-    logits: np.ndarray = field(default_factory=_empty)
-    scores: np.ndarray = field(default_factory=_empty)
-    article_features: np.ndarray = field(default_factory=_empty)
-    article_scores: np.ndarray = field(default_factory=_empty)
-    news_features: np.ndarray = field(default_factory=_empty)  # (len(sentences), len(NEWS_FEATURES))
-    article_news_features: np.ndarray = field(default_factory=_empty)  # (len(articles), len(NEWS_FEATURES))
-    found: dict[int, list[str]] = field(default_factory=dict)  # article index -> claim entities it mentions
+    #: caches.ENTITIES_FOUND: article index -> claim entities it mentions.
+    entities_found_cache: dict[int, list[str]] = field(default_factory=dict, init=False, repr=False)
 
     def entities_found(self, k: int) -> list[str]:
         """The claim's entity keys that article ``k`` mentions (computed once)."""
-        if k not in self.found:
-            self.found[k] = _article_entities_found(self.claim, [self.sentences[i] for i in self.article_rows[k]]) \
-                if self.claim.entities else []
-        return self.found[k]
+        if k not in self.entities_found_cache:
+            self.entities_found_cache[k] = _article_entities_found(
+                self.claim, [self.sentences[i] for i in self.article_rows[k]]) if self.claim.entities else []
+        return self.entities_found_cache[k]
 
 
 def lexical_query(claim: PreparedClaim, terms: int = MAX_QUERY_TERMS) -> ParsedQuery:
@@ -152,7 +142,7 @@ class _TextTerms:
     length: int  # content words
 
 
-@functools.lru_cache(maxsize=100_000)
+@caches.lru(caches.TEXT_TERMS)
 def _terms(text: str) -> _TextTerms:
     weights = fusion.TermWeights.load()
     # One pass of the word pattern (a hyphen is never part of a word, so
@@ -188,12 +178,17 @@ def _vector(s: StoredSentence) -> np.ndarray:
     return s.sentence.vector
 
 
-def _candidate_set(claim: PreparedClaim, sentences: list[StoredSentence]) -> CandidateSet:
+def _candidate_set(claim: PreparedClaim, sentences: list[StoredSentence],
+                   features: np.ndarray | None = None) -> CandidateSet:
+    """The candidate set of ``sentences``; ``features``: the features of its
+    first rows, kept instead of the computed ones (``with_figure_sentences``)."""
     rows_of: dict[str, list[int]] = {}
     for i, s in enumerate(sentences):
         rows_of.setdefault(s.ref.article_id, []).append(i)
-    return CandidateSet(claim, sentences, _sentence_features(claim, sentences),
-                        list(rows_of), list(rows_of.values()))
+    x = _sentence_features(claim, sentences)
+    if features is not None:
+        x[:len(features)] = features
+    return CandidateSet(claim, sentences, x, list(rows_of), list(rows_of.values()))
 
 
 def _sentence_features(claim: PreparedClaim, sentences: list[StoredSentence]) -> np.ndarray:
@@ -283,7 +278,7 @@ def _article_entities_found(claim: PreparedClaim, stored: Sequence[StoredSentenc
     return _entities_found(claim, [s.sentence for s in stored], stored[0].article_entities if stored else ())
 
 
-@functools.lru_cache(maxsize=100_000)
+@caches.lru(caches.KEY_WORDS)
 def _key_words(keys: tuple[str, ...]) -> tuple[frozenset[str], ...]:
     return tuple(frozenset(k.split()) for k in keys)
 

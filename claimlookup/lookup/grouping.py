@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from claimlookup import fusion
-from claimlookup.lookup.features import CandidateSet
+from claimlookup import caches, fusion
+from claimlookup.lookup.scoring import ScoredCandidates
 from claimlookup.model import TITLE_POSITION, Article, SentenceRef, StoredSentence
 from claimlookup.store.base import ArticleNotFound, Store
 
@@ -24,13 +23,13 @@ class _Group:
     """One article's scored candidate sentences, best first."""
 
     article_id: str
-    index: int  # into CandidateSet.articles
-    rows: list[int]  # sentence indices into the CandidateSet, best first
+    index: int  # into ScoredCandidates.articles
+    rows: list[int]  # sentence indices into the ScoredCandidates, best first
     score: float
     copies: list[_Group] = field(default_factory=list)
 
 
-def group_by_article(candidates: CandidateSet) -> list[_Group]:
+def group_by_article(candidates: ScoredCandidates) -> list[_Group]:
     """Articles best first (by article score), each with its sentence rows
     best first."""
     scores = candidates.scores
@@ -39,12 +38,12 @@ def group_by_article(candidates: CandidateSet) -> list[_Group]:
     return sorted(groups, key=lambda g: -g.score)
 
 
-@functools.lru_cache(maxsize=50_000)
+@caches.lru(caches.NORMALISED_TEXT)
 def _normalised_text(text: str) -> str:
     return " ".join(w for _, _, w in fusion.words(text.lower()))
 
 
-def fold_copies(candidates: CandidateSet, groups: list[_Group]) -> list[_Group]:
+def fold_copies(candidates: ScoredCandidates, groups: list[_Group]) -> list[_Group]:
     """Fold syndicated and re-posted copies into one report.
 
     Two articles are copies when their titles are the same once normalised
@@ -109,7 +108,7 @@ class _Exclusion:
     sentences: frozenset[str]
     title_vectors: list[np.ndarray]
 
-    def covers(self, candidates: CandidateSet, group: _Group) -> bool:
+    def covers(self, candidates: ScoredCandidates, group: _Group) -> bool:
         for g in (group, *group.copies):
             best = candidates.sentences[g.rows[0]]
             if best.ref.article_id in self.article_ids or _normalised_text(best.title) in self.titles:

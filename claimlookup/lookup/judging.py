@@ -21,7 +21,6 @@ Two model batches per lookup: the passages, then the sentences.
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,9 +28,10 @@ from pathlib import Path
 
 import numpy as np
 
-from claimlookup import fusion
-from claimlookup.lookup.features import SENTENCE_FEATURES, CandidateSet
+from claimlookup import caches, fusion
+from claimlookup.lookup.features import SENTENCE_FEATURES
 from claimlookup.lookup.grouping import _Group
+from claimlookup.lookup.scoring import ScoredCandidates
 from claimlookup.model import TITLE_POSITION, ClaimStance, Frame
 from claimlookup.relation import DISCUSSES, REFUTES, SUPPORTS, UNRELATED, RelationModel, article_passage
 
@@ -75,13 +75,13 @@ class Judgement:
     reports_the_denial: bool = False
 
 
-@functools.lru_cache(maxsize=1)
+@caches.lru(caches.RELATION_MODEL)
 def get_relation_model() -> RelationModel:
     """The process-wide relation model (loaded on first use, or by ``preload``)."""
     return RelationModel()
 
 
-@functools.lru_cache(maxsize=1)
+@caches.lru(caches.CALIBRATION)
 def load_calibration(path: str | None = None) -> fusion.FusionModel | None:
     """The fitted score calibration, or None before the first fit."""
     file = Path(path) if path else CALIBRATION_PATH
@@ -95,7 +95,7 @@ def load_calibration(path: str | None = None) -> fusion.FusionModel | None:
     return model
 
 
-def passage(candidates: CandidateSet, group: _Group) -> str:
+def passage(candidates: ScoredCandidates, group: _Group) -> str:
     """The article's passage as the model was trained on it: its title and
     its two fetched sentences closest to the claim, in article order."""
     rows = sorted(group.rows, key=lambda i: candidates.sentences[i].ref.position)
@@ -110,7 +110,7 @@ def related_logit(p: np.ndarray) -> float:
     return float(np.clip(np.log((1 - q) / q), -LOGIT_CLIP, LOGIT_CLIP))
 
 
-def judge(candidates: CandidateSet, groups: Sequence[_Group], shown: Sequence[Sequence[int]] | None = None,
+def judge(candidates: ScoredCandidates, groups: Sequence[_Group], shown: Sequence[Sequence[int]] | None = None,
           model: RelationModel | None = None,
           calibration: fusion.FusionModel | None | bool = True) -> list[Judgement]:
     """Judge ``groups`` in one model batch: one passage per group and the
@@ -143,7 +143,7 @@ def judge(candidates: CandidateSet, groups: Sequence[_Group], shown: Sequence[Se
     return out
 
 
-def score_features(candidates: CandidateSet, group: _Group, article: np.ndarray,
+def score_features(candidates: ScoredCandidates, group: _Group, article: np.ndarray,
                    sentences: Sequence[np.ndarray]) -> np.ndarray:
     news = candidates.article_news_features[group.index]
     cosine = candidates.features[group.rows, SENTENCE_FEATURES.index("cosine")]
@@ -158,7 +158,7 @@ def score_features(candidates: CandidateSet, group: _Group, article: np.ndarray,
     ])
 
 
-def _judgement(candidates: CandidateSet, article: np.ndarray, features: np.ndarray,
+def _judgement(candidates: ScoredCandidates, article: np.ndarray, features: np.ndarray,
                sentence_probs: dict[int, np.ndarray], calibration: fusion.FusionModel | None) -> Judgement:
     if calibration is not None:
         score = float(calibration.probabilities(features[None, :])[0])

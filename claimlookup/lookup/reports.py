@@ -8,7 +8,6 @@ from collections.abc import Sequence
 import numpy as np
 
 from claimlookup import fusion
-from claimlookup.lookup.features import CandidateSet
 from claimlookup.lookup.figures import agreement
 from claimlookup.lookup.grouping import FOLD_DEPTH, _Exclusion, _Group, fold_copies, group_by_article
 from claimlookup.lookup.judging import JUDGED_SENTENCES, Judgement, judge
@@ -21,7 +20,7 @@ from claimlookup.lookup.results import (
     ReportSentence,
     Summary,
 )
-from claimlookup.lookup.scoring import _models, _news_model, news_applies
+from claimlookup.lookup.scoring import ScoredCandidates, _models, _news_model, news_applies
 from claimlookup.model import ClaimStance, Quantity
 from claimlookup.relation import LABELS
 
@@ -46,7 +45,7 @@ def highlight(text: str, stems: dict[str, float] | set[str]) -> str:
     return "".join(out)
 
 
-def _report_sentence(candidates: CandidateSet, row: int, judgement: Judgement, explain: bool) -> ReportSentence:
+def _report_sentence(candidates: ScoredCandidates, row: int, judgement: Judgement, explain: bool) -> ReportSentence:
     stored = candidates.sentences[row]
     sentence = stored.sentence
     claim = candidates.claim
@@ -78,19 +77,19 @@ def _evidence(model: fusion.FusionModel, row: np.ndarray, news: np.ndarray, appl
     return {"features": features, "contributions": contributions}
 
 
-def _shown_rows(candidates: CandidateSet, group: _Group, most: int = MAX_SENTENCES_PER_REPORT) -> list[int]:
+def _shown_rows(candidates: ScoredCandidates, group: _Group, most: int = MAX_SENTENCES_PER_REPORT) -> list[int]:
     """The group's best sentence, then the others scoring at least
     SENTENCE_FLOOR, at most ``most``."""
     best, rest = group.rows[0], group.rows[1:]
     return [best, *(i for i in rest if candidates.scores[i] >= SENTENCE_FLOOR)][:most]
 
 
-def _copy(candidates: CandidateSet, group: _Group) -> Copy:
+def _copy(candidates: ScoredCandidates, group: _Group) -> Copy:
     s = candidates.sentences[group.rows[0]]
     return Copy(s.ref.article_id, s.source, s.published, s.url)
 
 
-def build_report(candidates: CandidateSet, group: _Group, judgement: Judgement | None = None,
+def build_report(candidates: ScoredCandidates, group: _Group, judgement: Judgement | None = None,
                  explain: bool = False) -> Report:
     """The report of one judged article group: its best sentences, copies,
     and the claim's entities it shares or misses (over the sentences fetched
@@ -122,7 +121,7 @@ def build_report(candidates: CandidateSet, group: _Group, judgement: Judgement |
         evidence=evidence)
 
 
-def judged_groups(candidates: CandidateSet, limit: int, exclude: _Exclusion | None = None,
+def judged_groups(candidates: ScoredCandidates, limit: int, exclude: _Exclusion | None = None,
                   ranking_floor: float = 0.0, sentences: int = MAX_SENTENCES_PER_REPORT,
                   ) -> list[tuple[_Group, Judgement]]:
     """The best ``limit`` article groups by the ranking (copies folded,
@@ -157,7 +156,7 @@ def _log_odds(p: float) -> float:
     return float(np.log(q / (1 - q)))
 
 
-def reports_for(candidates: CandidateSet, limit: int, min_score: float = 0.0, explain: bool = False,
+def reports_for(candidates: ScoredCandidates, limit: int, min_score: float = 0.0, explain: bool = False,
                 exclude: _Exclusion | None = None, ranking_floor: float = 0.0,
                 sentences: int = MAX_SENTENCES_PER_REPORT) -> list[Report]:
     """Scored candidates -> the best ``limit`` reports at or above

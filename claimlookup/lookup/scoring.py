@@ -2,13 +2,60 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from claimlookup import fusion
 from claimlookup.lookup.claim import PreparedClaim
 from claimlookup.lookup.features import ARTICLE_FEATURES, SENTENCE_FEATURES, CandidateSet, article_features
 from claimlookup.lookup.figures import agreement, comparable
-from claimlookup.model import Agreement, Quantity
+from claimlookup.model import Agreement, Quantity, StoredSentence
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ScoredCandidates:
+    """A candidate set and its scores: the second stage of a lookup, what
+    ``score`` returns (a new value; the candidate set is not changed).
+
+    Rows of ``logits`` / ``scores`` / ``news_features`` align with
+    ``candidates.sentences``; rows of ``article_features`` /
+    ``article_scores`` / ``article_news_features`` with
+    ``candidates.articles``. The candidate set's fields read through.
+    """
+
+    candidates: CandidateSet
+    logits: np.ndarray  # (len(sentences),) sentence log-odds, news evidence included where it applies
+    scores: np.ndarray  # (len(sentences),) sigmoid(logits)
+    article_features: np.ndarray  # (len(articles), len(ARTICLE_FEATURES))
+    article_scores: np.ndarray  # (len(articles),) article probabilities
+    news_features: np.ndarray  # (len(sentences), len(NEWS_FEATURES))
+    article_news_features: np.ndarray  # (len(articles), len(NEWS_FEATURES))
+
+    @property
+    def claim(self) -> PreparedClaim:
+        return self.candidates.claim
+
+    @property
+    def sentences(self) -> list[StoredSentence]:
+        return self.candidates.sentences
+
+    @property
+    def features(self) -> np.ndarray:
+        return self.candidates.features
+
+    @property
+    def articles(self) -> list[str]:
+        return self.candidates.articles
+
+    @property
+    def article_rows(self) -> list[list[int]]:
+        return self.candidates.article_rows
+
+    def entities_found(self, k: int) -> list[str]:
+        """The claim's entity keys that article ``k`` mentions (the candidate set's memo)."""
+        return self.candidates.entities_found(k)
+
 
 # --- news evidence ------------------------------------------------------------------------
 
@@ -44,14 +91,18 @@ FIGURE_SENTENCES = 2
 FAR_FIGURE = 2.0
 
 
-def news_features(candidates: CandidateSet, fitted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def news_features(candidates: CandidateSet, fitted: np.ndarray,
+                  articles: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """NEWS_FEATURES per sentence row and per article, given the fitted
-    sentence log-odds. A sentence carries its article's missing entities (the
+    sentence log-odds and the ARTICLE_FEATURES they give (``articles``;
+    computed here if not given). A sentence carries its article's missing entities (the
     article is its context: "the city" in one sentence is named in another)
     and its own figures; an article its missing entities and the figures of
     its best FIGURE_SENTENCES sentences (a toll in an unrelated paragraph is
     no evidence). Vague figures ("dozens") are no evidence either way."""
     claim, sentences = candidates.claim, candidates.sentences
+    if articles is None:
+        articles = article_features(candidates, fitted)
     rows = np.zeros((len(sentences), len(NEWS_FEATURES)))
     arts = np.zeros((len(candidates.articles), len(NEWS_FEATURES)))
     figures = [q for q in claim.quantities if q.qualifier != "vague"]
@@ -79,7 +130,7 @@ def news_features(candidates: CandidateSet, fitted: np.ndarray) -> tuple[np.ndar
         if not arts[k, 1] and different:
             arts[k, 2] = 1.0
             arts[k, 3] = min(rows[i, 3] for i in different)
-        arts[k, 4] = candidates.article_features[k, ARTICLE_FEATURES.index("coverage_article")]
+        arts[k, 4] = articles[k, ARTICLE_FEATURES.index("coverage_article")]
         rows[members, 4] = arts[k, 4]
         arts[k, 5] = rows[best[0], 5]
     return rows, arts
@@ -94,19 +145,20 @@ def _figure_ratio(a: Quantity, b: Quantity) -> float:
 # --- scoring and grouping ---------------------------------------------------------------
 
 
-def score(candidates: CandidateSet, models: fusion.Fusion | None = None) -> CandidateSet:
-    """Fill the sentence and article scores (calibrated probabilities)."""
+def score(candidates: CandidateSet, models: fusion.Fusion | None = None) -> ScoredCandidates:
+    """The sentence and article scores (calibrated probabilities) of the
+    candidates, with the evidence they come from."""
     models = models or _models()
     news = _news_model()
     fitted = models.sentence.logits(candidates.features)
-    candidates.article_features = article_features(candidates, fitted)
-    candidates.news_features, candidates.article_news_features = news_features(candidates, fitted)
+    articles = article_features(candidates, fitted)
+    sentence_news, article_news = news_features(candidates, fitted, articles)
     applies = news_applies(candidates.claim)
-    candidates.logits = fitted + (news.logits(candidates.news_features) if applies else 0.0)
-    candidates.scores = fusion.sigmoid(candidates.logits)
-    candidates.article_scores = fusion.sigmoid(models.article.logits(candidates.article_features)
-                                               + (news.logits(candidates.article_news_features) if applies else 0.0))
-    return candidates
+    logits = fitted + (news.logits(sentence_news) if applies else 0.0)
+    article_scores = fusion.sigmoid(models.article.logits(articles)
+                                    + (news.logits(article_news) if applies else 0.0))
+    return ScoredCandidates(candidates, logits, fusion.sigmoid(logits), articles, article_scores,
+                            sentence_news, article_news)
 
 
 def news_applies(claim: PreparedClaim) -> bool:

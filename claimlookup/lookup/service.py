@@ -20,7 +20,7 @@ from claimlookup.lookup.results import (
     ScannedSentence,
     ScanResult,
 )
-from claimlookup.lookup.scoring import news_applies, score
+from claimlookup.lookup.scoring import ScoredCandidates, news_applies, score
 from claimlookup.model import Article, Filters, Sentence, SentenceRef, Stance, StoredSentence
 from claimlookup.store.base import ArticleNotFound, Store
 
@@ -71,17 +71,18 @@ FIGURE_REPORT_SCORE = 0.5
 FIGURE_REPORTS = 10
 
 
-def with_figure_sentences(store: Store, candidates: CandidateSet) -> CandidateSet:
-    """Add to the candidates, and rescore, the sentences of the best
-    FIGURE_REPORTS articles scoring at least FIGURE_REPORT_SCORE that give a
-    figure for a thing the claim counts and were not candidates yet (one
-    ``get_article`` per such article, one ``get_sentences`` for all).
+def with_figure_sentences(store: Store, candidates: ScoredCandidates) -> ScoredCandidates:
+    """The candidates plus, all rescored (a new value), the sentences of the
+    best FIGURE_REPORTS articles scoring at least FIGURE_REPORT_SCORE that
+    give a figure for a thing the claim counts and were not candidates yet
+    (one ``get_article`` per such article, one ``get_sentences`` for all).
 
     The candidates' own sentence features are kept as they were: the added
     sentences get features relative to the whole set, but they never move
     the normalisation or ranks of the others, so an article without added
     sentences keeps its score. Unchanged if the news stage does not apply to
-    the claim (no figure but vague ones) or nothing is missing."""
+    the claim (no figure but vague ones) or nothing is missing (the same
+    value is returned)."""
     claim = candidates.claim
     if not news_applies(claim) or not len(candidates.articles):
         return candidates
@@ -100,9 +101,7 @@ def with_figure_sentences(store: Store, candidates: CandidateSet) -> CandidateSe
     added = [s for s in store.get_sentences(wanted) if s.sentence.vector is not None] if wanted else []
     if not added:
         return candidates
-    grown = _candidate_set(claim, candidates.sentences + added)
-    grown.features[:len(candidates.sentences)] = candidates.features
-    return score(grown)
+    return score(_candidate_set(claim, candidates.sentences + added, candidates.features))
 
 
 def _check_limits(limit: int, min_score: float) -> None:

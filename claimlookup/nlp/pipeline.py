@@ -18,7 +18,6 @@ index the sentence's own ``text``.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -29,6 +28,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from claimlookup import caches
 from claimlookup.model import TITLE_POSITION, Article, EntityMention, Quantity, Sentence, Stance
 from claimlookup.nlp.entities import ENTITY_LABELS, entity_key
 from claimlookup.nlp.facts import EntityFact, SentenceFacts, SentenceView
@@ -45,7 +45,7 @@ _FACTS_KEY = "claimlookup.facts"
 # --- the model -----------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=1)
+@caches.lru(caches.NLP)
 def get_nlp() -> Language:
     """The process-wide pipeline: senter, paragraph breaks, ner, claim facts."""
     nlp = spacy.load(MODEL, exclude=list(EXCLUDED_PIPES))

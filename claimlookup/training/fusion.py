@@ -62,6 +62,10 @@ WRITTEN_BY = "python -m claimlookup.training fusion"
 
 #: [(query id, CandidateSet)], as ``collect`` returns them.
 CandidateSets = list[tuple[str, lookup.CandidateSet]]
+#: [(query id, ScoredCandidates)], as ``scored`` returns them.
+ScoredSets = list[tuple[str, lookup.ScoredCandidates]]
+#: Either (the labels read only the sentences and articles).
+AnySets = Sequence[tuple[str, lookup.CandidateSet | lookup.ScoredCandidates]]
 
 
 # --- CheckThat! 2020 task 2 -------------------------------------------------------------------
@@ -207,35 +211,36 @@ def fit_models(sets: CandidateSets, qrels: dict[str, set[str]], l2: float = L2,
     return fusion.Fusion(sentence, article, dict(meta or {}))
 
 
-def sentence_labels(sets: CandidateSets, qrels: dict[str, set[str]]) -> np.ndarray:
+def sentence_labels(sets: AnySets, qrels: dict[str, set[str]]) -> np.ndarray:
     return np.concatenate([[s.ref.article_id in qrels.get(qid, ()) for s in c.sentences]
                            for qid, c in sets]).astype(float)
 
 
-def article_labels(sets: CandidateSets, qrels: dict[str, set[str]]) -> np.ndarray:
+def article_labels(sets: AnySets, qrels: dict[str, set[str]]) -> np.ndarray:
     return np.concatenate([[a in qrels.get(qid, ()) for a in c.articles] for qid, c in sets]).astype(float)
 
 
 def scored(sets: CandidateSets, models: fusion.Fusion, sentence_names: Sequence[str] = lookup.SENTENCE_FEATURES,
-           article_names: Sequence[str] = lookup.ARTICLE_FEATURES) -> CandidateSets:
-    """Fill scores of every candidate set with ``models`` (feature subsets
+           article_names: Sequence[str] = lookup.ARTICLE_FEATURES) -> ScoredSets:
+    """Every candidate set scored with ``models`` (feature subsets
     allowed): the fitted stage of ``lookup.score``, without the news stage
     (which is fitted on top of these models)."""
     s_idx = [lookup.SENTENCE_FEATURES.index(n) for n in sentence_names]
     a_idx = [lookup.ARTICLE_FEATURES.index(n) for n in article_names]
-    for _, c in sets:
-        c.logits = models.sentence.logits(c.features[:, s_idx])
-        c.scores = fusion.sigmoid(c.logits)
-        c.article_features = lookup.article_features(c, c.logits)
-        c.article_scores = models.article.probabilities(c.article_features[:, a_idx])
-    return sets
+    out: ScoredSets = []
+    for qid, c in sets:
+        logits = models.sentence.logits(c.features[:, s_idx])
+        articles = lookup.article_features(c, logits)
+        out.append((qid, lookup.ScoredCandidates(
+            c, logits, fusion.sigmoid(logits), articles, models.article.probabilities(articles[:, a_idx]),
+            news_features=np.zeros((len(c.sentences), 0)), article_news_features=np.zeros((len(c.articles), 0)))))
+    return out
 
 
-def rankings(sets: CandidateSets) -> dict[str, list[str]]:
+def rankings(sets: ScoredSets) -> dict[str, list[str]]:
     """Each query's candidate articles by article score (no copy folding)."""
     out = {}
     for qid, c in sets:
-        assert c.article_scores is not None, "score the candidate sets first (scored)"
         out[qid] = [c.articles[k] for k in np.argsort(-c.article_scores, kind="stable")]
     return out
 

@@ -112,9 +112,9 @@ def article_rows(candidates: lookup.CandidateSet) -> tuple[np.ndarray, np.ndarra
     as ``lookup.score`` computes them before adding the news stage."""
     models = lookup._models()  # the shipped fusion, checked against the lookup's features
     fitted = models.sentence.logits(candidates.features)
-    candidates.article_features = lookup.article_features(candidates, fitted)
-    _, news = lookup.news_features(candidates, fitted)
-    return news, models.article.logits(candidates.article_features)
+    articles = lookup.article_features(candidates, fitted)
+    _, news = lookup.news_features(candidates, fitted, articles)
+    return news, models.article.logits(articles)
 
 
 def news_pairs(store: Store, claims: dict[int, dict[str, Any]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
