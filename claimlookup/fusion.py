@@ -2,7 +2,7 @@
 features into a calibrated probability that it reports the same claim.
 
 The weights are fixed and checked in (``claimlookup/data/fusion-weights.json``),
-written by ``bench/fit_fusion.py`` from the CheckThat! 2020 *train* split only.
+written by ``python -m claimlookup.training fusion`` from the CheckThat! 2020 *train* split only.
 Because the model is a probability model fitted on held-apart pairs, a score
 means the same thing from one query to the next: see ``docs/lookup.md`` for the
 reliability table on the dev split.
@@ -194,7 +194,7 @@ NEWS_WEIGHTS_PATH = Path(__file__).parent / "data" / "news-weights.json"
 @caches.lru(caches.NEWS_MODEL)
 def load_news_model(path: str | None = None) -> FusionModel:
     """The news-evidence model (cached per path): what to add to the fitted
-    log-odds for evidence CheckThat! cannot weigh; written by bench/fit_news.py."""
+    log-odds for evidence CheckThat! cannot weigh; written by python -m claimlookup.training news."""
     with open(path or NEWS_WEIGHTS_PATH, encoding="utf-8") as f:
         return FusionModel.from_json(json.load(f))
 

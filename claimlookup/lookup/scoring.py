@@ -65,7 +65,7 @@ class ScoredCandidates:
 #: word of the claim" cannot happen, so the fitted models give these ~0 (or
 #: wild) weights. In news they decide whether two reports are about the same
 #: event. A second small logistic model (``fusion.load_news_model``, fitted
-#: by bench/fit_news.py on the hand-judged news claims, with the fitted
+#: by `python -m claimlookup.training news` on the hand-judged news claims, with the fitted
 #: article log-odds as offset) says what to add to the log-odds; see
 #: docs/lookup.md, "Scores". It is fitted on articles and applied to their
 #: sentences too (a sentence carries its article's entity and coverage
@@ -173,7 +173,7 @@ def _news_model() -> fusion.FusionModel:
     if model.features != NEWS_FEATURES:
         raise fusion.FusionModelError(
             f"{fusion.NEWS_WEIGHTS_PATH} was fitted on features {model.features}, the lookup computes "
-            f"{NEWS_FEATURES}; run bench/fit_news.py")
+            f"{NEWS_FEATURES}; run python -m claimlookup.training news --split all")
     return model
 
 
@@ -183,7 +183,7 @@ def _models() -> fusion.Fusion:
         if model.features != names:
             raise fusion.FusionModelError(
                 f"{fusion.WEIGHTS_PATH} was fitted on features {model.features}, the lookup computes "
-                f"{names}; run bench/fit_fusion.py")
+                f"{names}; run python -m claimlookup.training fusion")
     return models
 
 
