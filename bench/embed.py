@@ -40,7 +40,7 @@ def sentences(limit: int = 200) -> list[str]:
 
 def make(path: Path, threads: int, spinning: bool = False) -> embed.Embedder:
     e = embed.Embedder(path, threads=threads)
-    e._session = embed._session(path, threads, spinning=spinning)
+    e._session = embed.onnx_session(path, threads, spinning=spinning)
     return e
 
 

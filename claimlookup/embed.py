@@ -64,11 +64,11 @@ class Embedder:
         threads = threads or Settings.from_env().embed_threads
         if model_path is None:
             try:
-                self._session = _session(cached_model(), threads)
+                self._session = onnx_session(cached_model(), threads)
             except Exception:  # noqa: BLE001 - a cache file that passed its hash but does not load: rebuild once
-                self._session = _session(cached_model(rebuild=True), threads)
+                self._session = onnx_session(cached_model(rebuild=True), threads)
         else:
-            self._session = _session(Path(model_path), threads)
+            self._session = onnx_session(Path(model_path), threads)
         self._tokenizer = Tokenizer.from_file(str(TOKENIZER_PATH))
         self._tokenizer.enable_truncation(MAX_TOKENS)
         self._tokenizer.no_padding()
@@ -101,7 +101,7 @@ class Embedder:
         return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
-def _session(path: Path, threads: int, spinning: bool = False):
+def onnx_session(path: Path, threads: int, spinning: bool = False):
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -165,7 +165,7 @@ def cached_model(source: Path | None = None, rebuild: bool = False) -> Path:
 
     source = source or source_model()
     key = hashlib.sha256()
-    key.update(_file_hash(source).encode())
+    key.update(file_sha256(source).encode())
     key.update(f"|ort={ort.__version__}|onnx={onnx.__version__}|{RECIPE}|{EXCLUDE_VALUE_PROJECTIONS}".encode())
     directory = cache_dir()
     target = directory / f"minilm-{RECIPE}-{key.hexdigest()[:20]}.onnx"
@@ -181,12 +181,13 @@ def cached_model(source: Path | None = None, rebuild: bool = False) -> Path:
 def _verified(target: Path, sidecar: Path) -> bool:
     try:
         expected = sidecar.read_text().strip()
-        return _file_hash(target) == expected
+        return file_sha256(target) == expected
     except OSError:
         return False
 
 
-def _file_hash(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB blocks."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         while block := f.read(1 << 20):

@@ -16,7 +16,6 @@ and by the lookup, so the model sees at run time what it was trained on.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from claimlookup.embed import file_sha256, onnx_session
 from claimlookup.settings import Settings
 
 LABELS = ("unrelated", "discusses", "supports", "refutes")
@@ -101,28 +101,18 @@ class ModelCard:
                    max_tokens=int(data["max_tokens"]), calibration=data.get("calibration", {}))
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 class RelationModel:
     """Scores (claim, passage) pairs. Load once and reuse (``get_relation_model``)."""
 
     def __init__(self, model_path: Path = MODEL_PATH, card: ModelCard | None = None,
                  threads: int | None = None, verify: bool = True) -> None:
-        from claimlookup.embed import _session
-
         self.card = card or ModelCard.load()
         if verify and file_sha256(model_path) != self.card.sha256:
             raise ModelFileMismatch(f"{model_path} does not match the sha256 in its card")
         if tuple(self.card.labels) != LABELS:
             raise ModelFileMismatch(f"model labels {self.card.labels} are not {LABELS}")
         threads = threads or Settings.from_env().embed_threads
-        self._session = _session(model_path, threads)
+        self._session = onnx_session(model_path, threads)
         self._encoder = PairEncoder(self.card.max_tokens)
 
     def logits(self, claims: Sequence[str], passages: Sequence[str], batch_size: int = 1) -> np.ndarray:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from claimlookup import relation
+from claimlookup.embed import file_sha256
 from claimlookup.lookup import judging
 from claimlookup.model import ClaimStance, Frame
 from claimlookup.relation import LABELS, RelationModel, article_passage
@@ -25,7 +26,7 @@ def model() -> RelationModel:
 
 def test_the_model_file_matches_its_card() -> None:
     card = relation.ModelCard.load()
-    assert relation.file_sha256(relation.MODEL_PATH) == card.sha256
+    assert file_sha256(relation.MODEL_PATH) == card.sha256
     assert card.labels == LABELS and card.max_tokens == relation.MAX_TOKENS
 
 

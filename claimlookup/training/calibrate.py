@@ -20,20 +20,17 @@ it. The shipped calibration is fitted on all rows.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from claimlookup import fusion
 from claimlookup.lookup.judging import CALIBRATION_PATH, SCORE_FEATURES
-from claimlookup.pipeline import ArticleRecord, Origin
 from claimlookup.store import open_store
 from claimlookup.training import evaluation as ev
+from claimlookup.training.fusion import CLAIMS_FILE, claim_records, read_split
 
 ROOT = Path(__file__).resolve().parents[2]
 NEWS_CLAIMS = ROOT / "bench" / "data" / "news-claims.jsonl"
@@ -43,30 +40,12 @@ def log(message: str) -> None:
     print(time.strftime("%H:%M:%S"), message, flush=True)
 
 
-def checkthat_records(path: Path) -> Iterator[ArticleRecord]:
-    csv.field_size_limit(sys.maxsize)
-    with open(path, encoding="utf-8", newline="") as f:
-        rows = csv.reader(f, delimiter="\t")
-        next(rows, None)
-        for line, row in enumerate(rows, start=2):
-            vclaim_id, vclaim, title = (row + ["", "", ""])[:3]
-            yield ArticleRecord(body=vclaim, title=title or None, id=vclaim_id, origin=Origin(str(path), line))
-
-
 def checkthat_queries(folder: Path, split: str) -> list[ev.Query]:
-    csv.field_size_limit(sys.maxsize)
-    with open(folder / split / "tweets.queries.tsv", encoding="utf-8", newline="") as f:
-        rows = csv.reader(f, delimiter="\t")
-        next(rows, None)
-        tweets = {r[0]: r[1] for r in rows if len(r) >= 2}
-    relevant: dict[str, set[str]] = {}
-    with open(folder / split / "tweet-vclaim-pairs.qrels", encoding="utf-8") as f:
-        for line in f:
-            parts = line.split()
-            if len(parts) >= 4 and parts[3] != "0":
-                relevant.setdefault(parts[0], set()).add(parts[2])
-    return [ev.Query(q, tweets[q], {c: "supports" for c in cs}, group=f"ct:{q}", complete=True)
-            for q, cs in sorted(relevant.items()) if q in tweets]
+    """The tweets of a CheckThat! split with their relevant verified claims;
+    every other claim a lookup returns is unrelated (the qrels are complete)."""
+    data = read_split(folder, split)
+    return [ev.Query(q, data.queries[q], {c: "supports" for c in cs}, group=f"ct:{q}", complete=True)
+            for q, cs in sorted(data.qrels.items()) if q in data.queries]
 
 
 def news_queries(parity: int) -> list[ev.Query]:
@@ -102,8 +81,7 @@ def collect(data: Path, news_store: Path, cache: Path) -> dict[str, tuple[np.nda
     log(f"FNC-1 story dev: {len(queries)} headlines")
     sets["fnc1-story-dev"] = labelled_rows(ev.run_queries(store, queries, limit=20, log=log), queries)
     ct = data / "checkthat2020"
-    store = ev.cached_store("checkthat-claims", [ct / "verified_claims.docs.tsv"],
-                            checkthat_records(ct / "verified_claims.docs.tsv"), cache, log)
+    store = ev.cached_store("checkthat-claims", [ct / CLAIMS_FILE], claim_records(ct), cache, log)
     queries = checkthat_queries(ct, "dev")
     log(f"CheckThat! dev: {len(queries)} tweets")
     sets["checkthat-dev"] = labelled_rows(ev.run_queries(store, queries, limit=5, log=log), queries)

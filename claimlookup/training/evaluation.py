@@ -271,8 +271,7 @@ def mean_average_precision(run: Run, queries: Sequence[Query]) -> float:
 
 
 def save_run(run: Run, path: Path) -> None:
-    path.write_text("".join(json.dumps(r.__dict__ if hasattr(r, "__dict__") else _as_dict(r)) + "\n"
-                            for r in run.reports))
+    path.write_text("".join(json.dumps(_as_dict(r)) + "\n" for r in run.reports))
 
 
 def _as_dict(r: JudgedReport) -> dict:

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import json
 import shutil
 import sys
@@ -47,6 +46,7 @@ from typing import Any
 import numpy as np
 
 from claimlookup import fusion, lookup
+from claimlookup.embed import file_sha256
 from claimlookup.model import ANALYSIS_VERSION, Filters
 from claimlookup.pipeline import ArticleRecord, Origin, ingest
 from claimlookup.store import Store, open_store
@@ -103,11 +103,7 @@ def read_split(data_dir: Path, split: str) -> Split:
 
 
 def file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:16]
+    return file_sha256(path)[:16]
 
 
 def build_store(data_dir: Path, cache_dir: Path | None, store_url: str | None) -> tuple[Store, str]:

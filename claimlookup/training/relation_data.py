@@ -54,14 +54,11 @@ def label(name: str) -> int:
 # --- article-level: FNC-1 layout (bodies + stances CSV) ----------------------------------
 
 def read_fnc(bodies_csv: Path, stances_csv: Path) -> tuple[dict[str, str], list[tuple[str, str, str]]]:
-    """Bodies by id and (headline, body id, stance) rows of a folder in FNC-1 layout."""
-    csv.field_size_limit(1 << 30)
-    with open(bodies_csv, newline="", encoding="utf-8") as f:
-        bodies = {row["Body ID"]: row["articleBody"] for row in csv.DictReader(f)}
-    with open(stances_csv, newline="", encoding="utf-8") as f:
-        rows = [(r["Headline"], r["Body ID"], r["Stance"]) for r in csv.DictReader(f)
-                if r.get("Body ID") in bodies and r.get("Stance") in FNC]
-    return bodies, rows
+    """Bodies by id and the (headline, body id, stance) rows with an FNC-1 stance."""
+    from claimlookup.training.evaluation import read_fnc as read_fnc_layout
+
+    bodies, rows = read_fnc_layout(bodies_csv, stances_csv)
+    return bodies, [row for row in rows if row[2] in FNC]
 
 
 def split_sentences(texts: list[str]) -> list[list[str]]:

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from claimlookup.relation import LABELS, MAX_TOKENS, ModelCard, RelationModel, file_sha256
+from claimlookup.embed import file_sha256
+from claimlookup.relation import LABELS, MAX_TOKENS, ModelCard, RelationModel
 from claimlookup.training import relation_data as rd
+from claimlookup.training.evaluation import f1_scores, fnc_score
 from claimlookup.training.relation_data import Pair
 
 #: How many pairs of each source go into training (None: all). FNC-1 and ARC
@@ -78,26 +80,6 @@ def _read(path: Path) -> list[Pair]:
     return [Pair(**json.loads(line)) for line in path.read_text().splitlines()]
 
 
-def fnc_score(gold: list[int], pred: list[int]) -> float:
-    """The official FNC-1 score as a fraction of the best possible: 0.25 for
-    related/unrelated right, 0.75 more for the right stance of a related pair."""
-    def points(g: int, p: int) -> float:
-        s = 0.25 if (g == 0) == (p == 0) else 0.0
-        return s + (0.75 if g != 0 and g == p else 0.0)
-    best = sum(points(g, g) for g in gold)
-    return sum(points(g, p) for g, p in zip(gold, pred, strict=True)) / best
-
-
-def macro_f1(gold: list[int], pred: list[int]) -> tuple[float, list[float]]:
-    f1s = []
-    for c in range(len(LABELS)):
-        tp = sum(g == c and p == c for g, p in zip(gold, pred, strict=True))
-        fp = sum(g != c and p == c for g, p in zip(gold, pred, strict=True))
-        fn = sum(g == c and p != c for g, p in zip(gold, pred, strict=True))
-        f1s.append(2 * tp / max(1, 2 * tp + fp + fn))
-    return float(np.mean(f1s)), f1s
-
-
 def run(args: argparse.Namespace) -> int:
     from claimlookup.embed import _derive
     from claimlookup.training import relation_train as rt
@@ -130,11 +112,13 @@ def run(args: argparse.Namespace) -> int:
     card_path.write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")
     relation = RelationModel(target, ModelCard.load(card_path))
     probs = relation.probabilities([p.claim for p in sample], [p.passage for p in sample])
-    gold, pred = [p.label for p in sample], list(probs.argmax(1))
-    macro, per_class = macro_f1(gold, pred)
+    gold = [LABELS[p.label] for p in sample]
+    pred = [LABELS[int(k)] for k in probs.argmax(1)]
+    f1 = f1_scores(gold, pred)
     card["dev_pairs_int8"] = {"data": "FNC-1 story dev, 2000 sampled pairs, model alone (passage as in training)",
-                              "fnc_score": round(fnc_score(gold, pred), 4), "macro_f1": round(macro, 4),
-                              "f1": dict(zip(LABELS, (round(f, 4) for f in per_class), strict=True))}
+                              "fnc_score": round(fnc_score(gold, pred), 4),
+                              "macro_f1": round(float(np.mean(list(f1.values()))), 4),
+                              "f1": {k: round(v, 4) for k, v in f1.items()}}
     card_path.write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")
     log(json.dumps(card["dev_pairs_int8"]))
     return 0
