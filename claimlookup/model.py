@@ -34,10 +34,6 @@ class Frame(str, enum.Enum):
     UNCLEAR = "unclear"  # a question, a hedge, or no claim-bearing clause
 
 
-#: The old name of ``Frame`` (the stores and the NLP still use it).
-Stance = Frame
-
-
 class ClaimStance(str, enum.Enum):
     """What a report does with a given claim (API: ``stance``), read by the
     claim-relation model (``claimlookup.relation``)."""
@@ -102,7 +98,7 @@ class Sentence:
     end: int
     entities: list[EntityMention] = field(default_factory=list)
     quantities: list[Quantity] = field(default_factory=list)
-    stance: Stance = Stance.ASSERTS
+    stance: Frame = Frame.ASSERTS  # the sentence's frame (API: ``frame``); stored as ``stance``
     speaker: str | None = None  # who it is attributed to, or who denies it
     vector: np.ndarray | None = None  # float32, L2-normalised
 

@@ -46,6 +46,7 @@ from claimlookup.model import (
     FacetCount,
     Facets,
     Filters,
+    Frame,
     ParsedQuery,
     Quantity,
     SearchHit,
@@ -54,7 +55,6 @@ from claimlookup.model import (
     Sentence,
     SentenceRef,
     SourceCount,
-    Stance,
     Term,
     WriteOutcome,
     WriteStatus,
@@ -85,7 +85,7 @@ def make_article(**changes: Any) -> Article:
                  quantities=[Quantity(20.0, "20", "people", "killed", "exact", 38, 40)], vector=unit(1)),
         Sentence(2, "Russia's defence ministry denied it.", 43, 79,
                  entities=[EntityMention("Russia", "GPE", "russia", 0, 6)],
-                 stance=Stance.DENIES, speaker="Russia's defence ministry", vector=unit(2)),
+                 stance=Frame.DENIES, speaker="Russia's defence ministry", vector=unit(2)),
     ]
     base = Article(id="reuters:1", title=TITLE, body=BODY, source="Reuters", url="https://example.com/1",
                    published=date(2019, 7, 22), sentences=sentences)
@@ -748,7 +748,7 @@ def test_parse_stored_sentence_keeps_the_vector_and_article_facts() -> None:
     assert stored.ref == SentenceRef("reuters:1", 2)
     assert (stored.title, stored.source, stored.published, stored.url, stored.article_hash) == (
         TITLE, "Reuters", date(2019, 7, 22), "https://example.com/1", HASH)
-    assert stored.sentence.stance is Stance.DENIES and stored.sentence.speaker == "Russia's defence ministry"
+    assert stored.sentence.stance is Frame.DENIES and stored.sentence.speaker == "Russia's defence ministry"
     assert stored.sentence.vector is not None and stored.sentence.vector.dtype == np.float32
     np.testing.assert_array_equal(stored.sentence.vector, unit(2))
 

@@ -29,7 +29,6 @@ from claimlookup.model import (
     Quantity,
     Sentence,
     SentenceRef,
-    Stance,
     StoredSentence,
 )
 
@@ -183,7 +182,7 @@ def test_same_best_sentence_with_close_titles_is_a_copy_but_not_with_distant_tit
 def test_report_shows_strong_sentences_with_stance_and_figures() -> None:
     cs = candidate_set([
         (stored("a", 2, "The Observatory said 27 people were killed in Idlib", "Idlib strike", _unit(1),
-                source="Outlet", stance=Stance.ATTRIBUTES, speaker="the Observatory",
+                source="Outlet", stance=Frame.ATTRIBUTES, speaker="the Observatory",
                 quantities=[q(27)], entities=[EntityMention("Idlib", "GPE", "idlib", 43, 48)]), 0.8),
         (stored("a", 1, "Russian jets struck a market", "Idlib strike", _unit(1), source="Outlet"), 0.6),
         (stored("a", 7, "The weather was fine", "Idlib strike", _unit(1), source="Outlet"), 0.01),
@@ -281,12 +280,12 @@ def test_summary_leaves_out_reports_below_the_summary_score() -> None:
 @pytest.mark.parametrize(("sentence", "reason"), [
     (Sentence(1, "The strike on the market killed 20 people on Monday", 0, 0, quantities=[q(20)]), "figure"),
     (Sentence(1, "The ministry said the planes were not flying over the city", 0, 0,
-              stance=Stance.DENIES, speaker="the ministry"), "reporting verb"),
+              stance=Frame.DENIES, speaker="the ministry"), "reporting verb"),
     (Sentence(1, "Turkey and Russia agreed a ceasefire for the province last week", 0, 0,
               entities=[EntityMention("Turkey", "GPE", "turkey", 0, 6),
                         EntityMention("Russia", "GPE", "russia", 11, 17)]), "actors"),
     (Sentence(1, "It was a long and very difficult week for everyone here", 0, 0), None),
-    (Sentence(1, "Russia said 20 died", 0, 0, quantities=[q(20)], stance=Stance.ATTRIBUTES), None),  # short
+    (Sentence(1, "Russia said 20 died", 0, 0, quantities=[q(20)], stance=Frame.ATTRIBUTES), None),  # short
 ])
 def test_check_worthiness(sentence: Sentence, reason: str | None) -> None:
     assert lookup.check_worthiness(sentence) == reason

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from claimlookup import nlp
-from claimlookup.model import Article, Sentence, Stance
+from claimlookup.model import Article, Frame, Sentence
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
@@ -322,72 +322,72 @@ def test_quantity_text_covers_qualifier_and_noun() -> None:
 # --- stance and speaker ----------------------------------------------------------------
 
 STANCE_CASES = [
-    (S000_HELMETS, Stance.ATTRIBUTES, 'Western-backed White Helmets "aid" group'),
-    (S000_SOHR, Stance.ATTRIBUTES, "Syrian Observatory for Human Rights"),
-    (S000_FAKE, Stance.DENIES, "Russia's Ministry of Defense"),
-    (S000_MISSIONS, Stance.DENIES, "Russian defense ministry"),
-    (S000_RUSSIA, Stance.DENIES, "Russia"),
-    (S001_FEDERATION, Stance.DENIES, "Russian Federation"),
-    (S004_MONITOR, Stance.ATTRIBUTES, "UK-based monitor"),
+    (S000_HELMETS, Frame.ATTRIBUTES, 'Western-backed White Helmets "aid" group'),
+    (S000_SOHR, Frame.ATTRIBUTES, "Syrian Observatory for Human Rights"),
+    (S000_FAKE, Frame.DENIES, "Russia's Ministry of Defense"),
+    (S000_MISSIONS, Frame.DENIES, "Russian defense ministry"),
+    (S000_RUSSIA, Frame.DENIES, "Russia"),
+    (S001_FEDERATION, Frame.DENIES, "Russian Federation"),
+    (S004_MONITOR, Frame.ATTRIBUTES, "UK-based monitor"),
     ("The Russian aviation has not delivered any airstrikes in the Syrian Idlib province, Russian Defense Ministry "
      "spokesman Major General Igor Konashenkov said on Tuesday.",  # seed 001
-     Stance.DENIES, "Russian Defense Ministry spokesman Major General Igor Konashenkov"),
+     Frame.DENIES, "Russian Defense Ministry spokesman Major General Igor Konashenkov"),
     ("According to a statement by the so-called Syrian Observatory for Human Rights, the missiles hit a training "
      "camp near Idlib city.",  # seed 004, shortened
-     Stance.ATTRIBUTES, "Syrian Observatory for Human Rights"),
+     Frame.ATTRIBUTES, "Syrian Observatory for Human Rights"),
     ("Abdurrazak Jubeiro, a civil defense official in Idlib, told an Agency that the airstrikes hit several "
      "targets in the city.",  # seed 001, shortened
-     Stance.ATTRIBUTES, "Abdurrazak Jubeiro"),
+     Frame.ATTRIBUTES, "Abdurrazak Jubeiro"),
     ("Washington and its allies blamed Damascus for the Douma attack, an allegation strongly rejected by the Syrian "
      "government.",  # seed 002
-     Stance.DENIES, "Syrian government"),
+     Frame.DENIES, "Syrian government"),
     ("Syria’s official news agency, SANA, reported that residents of al-Ziyarah town rejected the deployment of "
      "Turkish troops.",  # seed 002, shortened: "rejected the deployment" is no denial of a claim
-     Stance.ATTRIBUTES, "SANA"),
+     Frame.ATTRIBUTES, "SANA"),
     ("It was not yet clear who had been behind the attack, or whether the missiles were launched from fighter jets "
      "or positions on the ground.",  # seed 004
-     Stance.UNCLEAR, None),
+     Frame.UNCLEAR, None),
     ("Idlib is a final flash point and the last bastion for foreign-backed militants.",  # seed 000
-     Stance.ASSERTS, None),
+     Frame.ASSERTS, None),
     ("The self-styled volunteer rescue group has been repeatedly accused of acting as the media arm for Takfiri "
      "terrorist groups.",  # seed 000, shortened: accused by nobody named
-     Stance.ATTRIBUTES, None),
+     Frame.ATTRIBUTES, None),
     # FA-KES: no commas before inverted or trailing attributions
     ('"Some cases appear to show additional signs consistent with exposure to organophosphorus chemicals a category '
      'of chemicals that includes nerve agents" WHO said in a statement putting the death toll at at least 70.',
-     Stance.ATTRIBUTES, "WHO"),  # 1914947530
+     Frame.ATTRIBUTES, "WHO"),  # 1914947530
     ("Meanwhile rebel fire on regime-held areas killed 1102 people said the Observatory adding that 234 of them "
-     "were children.", Stance.ATTRIBUTES, "Observatory"),  # 1914947538
+     "were children.", Frame.ATTRIBUTES, "Observatory"),  # 1914947538
     ("The blast heard Saturday evening in the area of Burj Rouss Qsaa in the Syrian Capital Damascus was due to a "
      "rocket bomb and not a car explosion NNA correspondent reported.",
-     Stance.ATTRIBUTES, "NNA correspondent"),  # 1914947540
+     Frame.ATTRIBUTES, "NNA correspondent"),  # 1914947540
     ("The heavy fighting claimed the lives of 129 loyalists and 116 rebels including an Al-Nusra commander "
-     "according to an Observatory toll.", Stance.ATTRIBUTES, "Observatory"),  # 1914947538
+     "according to an Observatory toll.", Frame.ATTRIBUTES, "Observatory"),  # 1914947538
     ("Belgian defence ministry spokeswoman Laurence Mortier denied the countrys air force was active in the area at "
-     "the time.", Stance.DENIES, "Belgian defence ministry spokeswoman Laurence Mortier"),  # 1923102896
+     "the time.", Frame.DENIES, "Belgian defence ministry spokeswoman Laurence Mortier"),  # 1923102896
     ("On May 12 a five-truck aid convoy waiting on Darayas outskirts was denied permission to enter in a dramatic "
-     "11th-hour rejection.", Stance.ASSERTS, None),  # 1924058085: "denied permission" denies no claim
+     "11th-hour rejection.", Frame.ASSERTS, None),  # 1924058085: "denied permission" denies no claim
     ("The Britain-based group said it was unclear if the raids on Aleppos Marjeh district were carried out by "
      "aircraft belonging to the Syrian government or its ally Russia.",
-     Stance.UNCLEAR, "Britain-based group"),  # 1923102842
-    ("Retaliation to downing of Russia helicopter?", Stance.UNCLEAR, None),  # 1919191754
+     Frame.UNCLEAR, "Britain-based group"),  # 1923102842
+    ("Retaliation to downing of Russia helicopter?", Frame.UNCLEAR, None),  # 1919191754
     ('"Planes of the Russian air force have not carried out any strikes near Khan Shaykhun of Idlib province" said a '
-     'statement by the Russias defence ministry.', Stance.DENIES, "Russias defence ministry"),  # 1919191759
+     'statement by the Russias defence ministry.', Frame.DENIES, "Russias defence ministry"),  # 1919191759
     ("This cannot be used as a maneuver to divert us said Fabius whose country has been a strong backer of action.",
-     Stance.ATTRIBUTES, "Fabius"),  # 1926479125, shortened: "cannot be used" is no negated action
+     Frame.ATTRIBUTES, "Fabius"),  # 1926479125, shortened: "cannot be used" is no negated action
     ("A senior Kurdish commander however denied Syrian government bombings of the Turkey-backed fighters.",
-     Stance.DENIES, "Kurdish commander"),  # 1924058064, shortened
+     Frame.DENIES, "Kurdish commander"),  # 1924058064, shortened
     ("More than 520 US airstrikes since 21 May have killed between 229 and 425 civilians overall.",
-     Stance.ASSERTS, None),  # 1919191741: the month "May" is no hedge
-    ("Noha was also heading into the unknown.", Stance.ASSERTS, None),  # 1918150027
+     Frame.ASSERTS, None),  # 1919191741: the month "May" is no hedge
+    ("Noha was also heading into the unknown.", Frame.ASSERTS, None),  # 1918150027
     ("Unconfirmed reports over the use of chlorine gas on rebel-held areas in eastern Aleppo emerged after the "
-     "offensive on the city began in late June.", Stance.UNCLEAR, None),  # 1923102847
+     "offensive on the city began in late June.", Frame.UNCLEAR, None),  # 1923102847
 ]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("text", "stance", "speaker"), STANCE_CASES)
-def test_stance_and_speaker(text: str, stance: Stance, speaker: str | None) -> None:
+def test_stance_and_speaker(text: str, stance: Frame, speaker: str | None) -> None:
     sentence = only_sentence(text)
     assert (sentence.stance, sentence.speaker) == (stance, speaker)
 
@@ -397,7 +397,7 @@ def test_speaker_without_commas_stays_short() -> None:
     # FA-KES 1962495663 lost its commas: the subject run is cut at the verb "started" and, holding no name,
     # to its last three words ("positions local sources"; the exact head would need a parser).
     sentence = only_sentence("The SDF fighters started demining of the newly-liberated positions local sources said.")
-    assert sentence.stance is Stance.ATTRIBUTES
+    assert sentence.stance is Frame.ATTRIBUTES
     assert sentence.speaker is not None and sentence.speaker.endswith("local sources")
     assert len(sentence.speaker.split()) <= 3
 
@@ -442,5 +442,5 @@ def test_analyse_claim() -> None:
     keys = [e.key for e in claim.entities]
     assert len(keys) == len(set(keys)) and "idlib" in keys
     assert [(q.value, q.counts, q.event) for q in claim.quantities] == [(20, "people", "killed")]
-    assert claim.sentences[1].stance is Stance.DENIES and claim.sentences[1].speaker == "Russia"
+    assert claim.sentences[1].stance is Frame.DENIES and claim.sentences[1].speaker == "Russia"
     assert claim.key_terms[:4] == ["russian", "jets", "struck", "vegetable"]

@@ -21,7 +21,7 @@ from claimlookup.lookup.results import (
     ScanResult,
 )
 from claimlookup.lookup.scoring import ScoredCandidates, news_applies, score
-from claimlookup.model import Article, Filters, Sentence, SentenceRef, Stance, StoredSentence
+from claimlookup.model import Article, Filters, Frame, Sentence, SentenceRef, StoredSentence
 from claimlookup.store.base import ArticleNotFound, Store
 
 # --- entry points -----------------------------------------------------------
@@ -124,7 +124,7 @@ def check_worthiness(sentence: Sentence) -> str | None:
         return None
     if sentence.quantities:
         return "figure"
-    if sentence.stance in (Stance.ATTRIBUTES, Stance.DENIES):
+    if sentence.stance in (Frame.ATTRIBUTES, Frame.DENIES):
         return "reporting verb"
     if len({e.key for e in sentence.entities if e.label in _ACTOR_LABELS}) >= SCAN_MIN_ACTORS:
         return "actors"

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from spacy.tokens import Span
 
-from claimlookup.model import EntityMention, Quantity, Stance
+from claimlookup.model import EntityMention, Frame, Quantity
 from claimlookup.nlp.entities import ENTITY_LABELS
 
 
@@ -86,7 +86,7 @@ class SentenceFacts:
     end: int
     entities: tuple[EntityFact, ...]
     figures: tuple[FigureFact, ...]
-    stance: Stance
+    stance: Frame
     speaker: str | None
 
     def to_wire(self) -> list:
@@ -98,7 +98,7 @@ class SentenceFacts:
     def from_wire(cls, data: Sequence) -> SentenceFacts:
         start, end, entities, figures, stance, speaker = data
         return cls(start, end, tuple(EntityFact.from_wire(e) for e in entities),
-                   tuple(FigureFact.from_wire(f) for f in figures), Stance(stance), speaker)
+                   tuple(FigureFact.from_wire(f) for f in figures), Frame(stance), speaker)
 
 
 class SentenceView:

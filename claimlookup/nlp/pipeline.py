@@ -29,7 +29,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from claimlookup import caches
-from claimlookup.model import TITLE_POSITION, Article, EntityMention, Quantity, Sentence, Stance
+from claimlookup.model import TITLE_POSITION, Article, EntityMention, Frame, Quantity, Sentence
 from claimlookup.nlp.entities import ENTITY_LABELS, entity_key
 from claimlookup.nlp.facts import EntityFact, SentenceFacts, SentenceView
 from claimlookup.nlp.figures import sentence_figures
@@ -153,7 +153,7 @@ def _to_sentence(position: int, text: str, facts: SentenceFacts) -> Sentence:
     )
 
 
-_STANCE_RANK = {Stance.DENIES: 3, Stance.ATTRIBUTES: 2, Stance.UNCLEAR: 1, Stance.ASSERTS: 0}
+_STANCE_RANK = {Frame.DENIES: 3, Frame.ATTRIBUTES: 2, Frame.UNCLEAR: 1, Frame.ASSERTS: 0}
 
 
 def _title_sentence(doc: Doc) -> Sentence | None:

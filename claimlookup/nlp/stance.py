@@ -1,7 +1,7 @@
 """Frame (stance) and speaker of a sentence, from denial and attribution cues.
 
 ``sentence_stance`` reads one sentence (a ``SentenceView``) and says how it
-frames what it says (``Stance``: asserts, attributes, denies, unclear) and
+frames what it says (``Frame``: asserts, attributes, denies, unclear) and
 who is speaking or denying, from word rules: denial verbs, nouns and phrases,
 negated actions, reporting verbs ("said", "according to"), hedges. Runs
 inside the pipeline's last component; docs/nlp.md describes the rules and
@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from claimlookup.model import Stance
+from claimlookup.model import Frame
 from claimlookup.nlp.entities import ENTITY_LABELS, FOLD_QUOTES
 from claimlookup.nlp.facts import SentenceView, glued
 from claimlookup.nlp.figures import EVENTS
@@ -115,22 +115,22 @@ _SPEAKER_TRIM_RIGHT = frozenset({"'s", "'", "of", "for", "-", "statement", "stat
 _Range = tuple[int, int] | None  # tokens [i, j) of a speaker phrase
 
 
-def sentence_stance(view: SentenceView) -> tuple[Stance, str | None]:
+def sentence_stance(view: SentenceView) -> tuple[Frame, str | None]:
     """(stance, speaker) of one sentence; the speaker as written, or None."""
     denial = _denial(view)
     if denial is not None:
-        return Stance.DENIES, _speaker_text(view, denial[0])
+        return Frame.DENIES, _speaker_text(view, denial[0])
     hedged = (view.words and view.words[-1] == "?") or _has_phrase(view, _HEDGES)
     report = _attribution(view)
     if report is not None:
         # "The monitor said it was unclear who ...": the reported claim is a hedge.
-        stance = Stance.UNCLEAR if hedged else Stance.ATTRIBUTES
+        stance = Frame.UNCLEAR if hedged else Frame.ATTRIBUTES
         return stance, _speaker_text(view, report[0])
     if hedged:
-        return Stance.UNCLEAR, None
+        return Frame.UNCLEAR, None
     if any(w in _SOURCELESS for w in view.words):
-        return Stance.ATTRIBUTES, None
-    return Stance.ASSERTS, None
+        return Frame.ATTRIBUTES, None
+    return Frame.ASSERTS, None
 
 
 def _denial(view: SentenceView) -> tuple[_Range] | None:

@@ -14,7 +14,7 @@ from datetime import date
 
 import numpy as np
 
-from claimlookup.model import Article, EntityMention, Quantity, Sentence, Stance
+from claimlookup.model import Article, EntityMention, Frame, Quantity, Sentence
 
 DIM = 384
 MARKET_AXIS = DIM - 1
@@ -30,7 +30,7 @@ class Line:
     text: str
     entities: list[Mention] = field(default_factory=list)
     quantities: list[Quantity] = field(default_factory=list)
-    stance: Stance = Stance.ASSERTS
+    stance: Frame = Frame.ASSERTS
     speaker: str | None = None
 
 
@@ -99,8 +99,8 @@ def corpus() -> list[Article]:
                       Line("Russian jets strike vegetable market in Maaret al-Numan", [RUSSIAN, MAARET]),
                       [Line("Russian jets struck a vegetable market in Maaret al-Numan on Tuesday, killing 20 "
                             "people, the Syrian Observatory said.", [RUSSIAN, MAARET, OBSERVATORY],
-                            [killed(20, "20")], Stance.ATTRIBUTES, "the Syrian Observatory"),
-                       Line("Russia's defence ministry denied the report.", [RUSSIA], [], Stance.DENIES,
+                            [killed(20, "20")], Frame.ATTRIBUTES, "the Syrian Observatory"),
+                       Line("Russia's defence ministry denied the report.", [RUSSIA], [], Frame.DENIES,
                             "Russia's defence ministry"),
                        Line("Rescue workers searched the rubble for survivors.")],
                       source="Reuters", published=date(2017, 4, 5), url="https://example.org/reuters/market",
@@ -109,14 +109,14 @@ def corpus() -> list[Article]:
                       Line("Air strike on Idlib market kills 23", [IDLIB], [killed(23, "23")]),
                       [Line("An air strike hit a busy market in Maaret al-Numan in Idlib province, killing 23 "
                             "civilians.", [MAARET, IDLIB], [killed(23, "23", "civilians")]),
-                       Line("Activists blamed Russian aircraft for the attack.", [RUSSIAN], [], Stance.ATTRIBUTES,
+                       Line("Activists blamed Russian aircraft for the attack.", [RUSSIAN], [], Frame.ATTRIBUTES,
                             "Activists")],
                       source="BBC", published=date(2017, 4, 6), url="https://example.org/bbc/market",
                       shared_axis=MARKET_AXIS),
         build_article(2, CONVOY,
                       Line("Aid convoy attacked near Aleppo", [ALEPPO]),
                       [Line("An aid convoy was attacked near Aleppo, the United Nations said.", [ALEPPO, UN], [],
-                            Stance.ATTRIBUTES, "the United Nations"),
+                            Frame.ATTRIBUTES, "the United Nations"),
                        Line("Eighteen trucks were destroyed in the attack.", [],
                             [Quantity(18, "Eighteen", "trucks", "destroyed")])],
                       source="Reuters", published=date(2016, 9, 20)),
@@ -124,7 +124,7 @@ def corpus() -> list[Article]:
                       Line("Sarin attack in Khan Sheikhoun", [KHAN]),
                       [Line("Dozens of people were killed in a chemical attack in Khan Sheikhoun.", [KHAN],
                             [killed(24, "Dozens", qualifier="vague")]),
-                       Line("The Syrian government denied using chemical weapons.", [], [], Stance.DENIES,
+                       Line("The Syrian government denied using chemical weapons.", [], [], Frame.DENIES,
                             "The Syrian government")],
                       source="Al Jazeera", published=date(2017, 4, 4)),
         build_article(4, UNDATED,

@@ -21,13 +21,13 @@ from claimlookup.model import (
     EntityMention,
     FacetCount,
     Facets,
+    Frame,
     Quantity,
     SearchHit,
     SearchPage,
     Sentence,
     SentenceRef,
     SourceCount,
-    Stance,
     StoredSentence,
 )
 from claimlookup.store.common import lead_snippet, parse_date
@@ -182,7 +182,7 @@ def parse_sentence(src: Response) -> Sentence:
         position=int(src["position"]), text=src["text"], start=int(src["start"]), end=int(src["end"]),
         entities=[parse_mention(e) for e in src.get("entities", [])],
         quantities=[parse_quantity(q) for q in src.get("quantities", [])],
-        stance=Stance(src["stance"]), speaker=src.get("speaker"),
+        stance=Frame(src["stance"]), speaker=src.get("speaker"),
         vector=np.asarray(vector, dtype=np.float32) if vector is not None else None,
     )
 

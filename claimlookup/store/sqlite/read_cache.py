@@ -23,7 +23,7 @@ from typing import NamedTuple
 import numpy as np
 
 from claimlookup.embed import from_blob
-from claimlookup.model import EntityMention, Quantity, Sentence, SentenceRef, Stance, StoredSentence
+from claimlookup.model import EntityMention, Frame, Quantity, Sentence, SentenceRef, StoredSentence
 from claimlookup.store import vectors as vector_index
 from claimlookup.store.common import parse_date
 from claimlookup.store.sqlite.connection import Owner, Token
@@ -194,7 +194,7 @@ def load_sentences(conn: sqlite3.Connection, articles: dict[int, ArticleFacts], 
     for sentence_id, pk, position, text, start, end, stance, speaker, article_id, has_vector in rows:
         key = (pk, position)
         loaded[key] = SentenceFacts(
-            article_id, position, articles[pk], pk, sentence_id, text, start, end, Stance(stance).value, speaker,
+            article_id, position, articles[pk], pk, sentence_id, text, start, end, Frame(stance).value, speaker,
             tuple((m.text, m.label, m.key, m.start, m.end) for m in mentions[key]),
             tuple((q.value, q.text, q.counts, q.event, q.qualifier, q.start, q.end) for q in quantities[key]),
             bool(has_vector))
@@ -257,7 +257,7 @@ def stored_sentences(facts: list[SentenceFacts], vectors: list[np.ndarray | None
         sentence=Sentence(position=f.position, text=f.text, start=f.start, end=f.end,
                           entities=[EntityMention(*m) for m in f.mentions],
                           quantities=[Quantity(*q) for q in f.quantities],
-                          stance=Stance(f.stance), speaker=f.speaker, vector=vector),
+                          stance=Frame(f.stance), speaker=f.speaker, vector=vector),
         title=f.article.title, source=f.article.source, published=f.article.published, url=f.article.url,
         article_hash=f.article.content_hash, article_entities=f.article.entities)
         for f, vector in zip(facts, vectors, strict=True)]

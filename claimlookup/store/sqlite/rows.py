@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from claimlookup.embed import from_blob
-from claimlookup.model import EntityMention, Filters, Quantity, Sentence, SentenceRef, Stance
+from claimlookup.model import EntityMention, Filters, Frame, Quantity, Sentence, SentenceRef
 
 #: The sentence ids of a JSON list of [article id, position] refs.
 REFS_TO_IDS = ("SELECT s2.id FROM json_each(?) AS j JOIN articles a2 ON a2.id = json_extract(j.value, '$[0]') "
@@ -75,7 +75,7 @@ def sentence(row: sqlite3.Row, mentions: list[EntityMention], quantities: list[Q
              with_vector: bool) -> Sentence:
     vector = from_blob(row["vector"]).copy() if with_vector and row["vector"] is not None else None
     return Sentence(position=row["position"], text=row["text"], start=row["start"], end=row["end"],
-                    entities=mentions, quantities=quantities, stance=Stance(row["stance"]),
+                    entities=mentions, quantities=quantities, stance=Frame(row["stance"]),
                     speaker=row["speaker"], vector=vector)
 
 

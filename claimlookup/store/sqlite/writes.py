@@ -14,7 +14,7 @@ import sqlite3
 from datetime import UTC, datetime
 
 from claimlookup.embed import to_blob
-from claimlookup.model import Article, Stance, WriteOutcome, WriteStatus
+from claimlookup.model import Article, Frame, WriteOutcome, WriteStatus
 from claimlookup.store.common import write_outcome, write_status
 from claimlookup.store.sqlite.fts import unmarked
 
@@ -47,7 +47,7 @@ def insert_article(conn: sqlite3.Connection, article: Article, content_hash: str
     assert pk is not None  # set by the INSERT
     conn.executemany(
         "INSERT INTO sentences (article, position, text, start, end, stance, speaker) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(pk, s.position, unmarked(s.text), s.start, s.end, Stance(s.stance).value, s.speaker)
+        [(pk, s.position, unmarked(s.text), s.start, s.end, Frame(s.stance).value, s.speaker)
          for s in article.sentences])
     conn.executemany(
         "INSERT INTO sentence_vectors (sentence, vector) "
