@@ -37,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     rel.add_argument("--epochs", type=float, default=1.0)
     rel.add_argument("--seed", type=int, default=13)
     rel.add_argument("--threads", type=int, default=None)
+    rel.add_argument("--lr", type=float, default=4e-5, help="peak learning rate (linear warm-up and decay)")
+    rel.add_argument("--init", type=Path, default=None,
+                     help="continue from a shipped relation model (its int8 ONNX file) instead of the base encoder")
     rel.add_argument("--max-steps", type=int, default=None, help="stop after this many steps (a smoke run)")
     rel.add_argument("--out", type=Path, default=None, help="where to write the model (default claimlookup/data)")
     cal = sub.add_parser("calibrate", help="fit the report score's calibration (needs no torch)")

@@ -202,6 +202,22 @@ def checkthat(folder: Path, split: str, negatives: int = 2) -> list[Pair]:
     return pairs
 
 
+def random_negatives(pairs: list[Pair], count: int, seed: int) -> list[Pair]:
+    """``count`` unrelated pairs made by giving a claim another group's passage.
+
+    The sentence-level sources above only pair a claim with text about it, so
+    without these a short unrelated sentence is never seen labelled unrelated
+    (the first model's known limit: an off-topic sentence read as a stance)."""
+    rng = random.Random(seed)
+    out: list[Pair] = []
+    while len(out) < count and len(pairs) > 1:
+        a, b = rng.choice(pairs), rng.choice(pairs)
+        if (a.group and a.group == b.group) or a.claim == b.claim or a.passage == b.passage:
+            continue
+        out.append(Pair(a.claim, b.passage, label("unrelated"), "random-negatives", a.group))
+    return out
+
+
 def news_claims(path: Path, parity: int) -> list[Pair]:
     """Judged news pairs of the claims whose id has this parity (0: even)."""
     pairs = []

@@ -106,6 +106,35 @@ def load_base(model: CrossEncoder) -> None:
         raise RuntimeError(f"base weights do not fit: missing {missing}, unexpected {unexpected}")
 
 
+def load_onnx(model: CrossEncoder, path: Path) -> None:
+    """Copy the weights of a shipped relation model (``relation-minilm-int8.onnx``)
+    into ``model``, int8 weights dequantised (weight x its column scale), to
+    continue training from it. fp32 tensors keep their torch names in the
+    export; the quantised MatMuls are named after their module
+    (``/layers.N/query/MatMul_wq`` and ``_ws``); the attention value
+    projections stay fp32 under an exporter name and are found by the MatMul
+    that reads them."""
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(str(path)).graph
+    arrays = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    state = {name: torch.from_numpy(arrays[name].astype(np.float32).copy())
+             for name in model.state_dict() if name in arrays}
+    for name, value in arrays.items():
+        if name.endswith("_wq") and name.startswith("/layers."):
+            layer, module = name.split("/")[1].split(".")[1], name.split("/")[2]
+            w = value.astype(np.float32) * arrays[name[:-3] + "_ws"].astype(np.float32)[None, :]
+            state[f"layers.{layer}.{module}.weight"] = torch.from_numpy(w.T.copy())
+    for node in graph.node:
+        if node.op_type == "MatMul" and node.input[1] in arrays and "/value/" in node.output[0]:
+            layer = node.output[0].split("/")[1].split(".")[1]
+            state[f"layers.{layer}.value.weight"] = torch.from_numpy(arrays[node.input[1]].astype(np.float32).T.copy())
+    words = arrays["/words/Gather_q8"].astype(np.float32) * arrays["/words/Gather_rowscale"]
+    state["words.weight"] = torch.from_numpy(words)
+    model.load_state_dict(state, strict=True)  # every tensor found, or a RuntimeError
+
+
 def batches(pairs: list[Pair], encoder: PairEncoder, batch_size: int, seed: int) -> list[list[int]]:
     """Shuffled batches of similar length (little padding), the same for a seed."""
     rng = random.Random(seed)
@@ -126,14 +155,18 @@ def total_steps(pairs: list[Pair], epochs: float, batch_size: int = 32) -> int:
 def train(pairs: list[Pair], work: Path, *, epochs: float = 1.0, batch_size: int = 32, lr: float = 4e-5,
           seed: int = 13, class_weights: tuple[float, ...] = (1.0, 1.0, 1.2, 2.0),
           checkpoint_every: int = 50, threads: int | None = None, log=print,
-          max_steps: int | None = None) -> CrossEncoder:
-    """Train (or resume) and return the model in eval mode."""
+          max_steps: int | None = None, init: Path | None = None) -> CrossEncoder:
+    """Train (or resume) and return the model in eval mode. ``init``: start
+    from a shipped ONNX relation model instead of the base encoder."""
     torch.manual_seed(seed)
     if threads:
         torch.set_num_threads(threads)
     encoder = PairEncoder(MAX_TOKENS)
     model = CrossEncoder()
-    load_base(model)
+    if init is not None:
+        load_onnx(model, init)
+    else:
+        load_base(model)
     plan = batches(pairs, encoder, batch_size, seed)
     total = int(len(plan) * epochs)
     plan = (plan * math.ceil(epochs))[:total]
