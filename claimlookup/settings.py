@@ -8,8 +8,8 @@ embedder its threads and cache directory. README.md, "Configuration", lists
 each one (``tests/test_settings.py`` checks that it does).
 
 Values are taken as given: text settings keep an empty value (an empty
-``CLAIMLOOKUP_API_KEY`` still means no key), integer settings must parse
-(``ValueError`` naming the variable otherwise). Unset means the default.
+``CLAIMLOOKUP_API_KEY`` still means no key), integer, number and true/false
+settings must parse (``ValueError`` naming the variable otherwise). Unset means the default.
 """
 
 from __future__ import annotations
@@ -26,12 +26,56 @@ DEFAULT_STORE_URL = "sqlite:///data/claimlookup.db"
 PREFIX = "CLAIMLOOKUP_"
 
 
+_TRUE, _FALSE = frozenset({"1", "true", "yes", "on"}), frozenset({"0", "false", "no", "off"})
+
+
+def _parse_bool(variable: str, raw: str) -> bool:
+    """``true``/``false`` (also ``1``/``0``, ``yes``/``no``, ``on``/``off``, any case)."""
+    value = raw.strip().lower()
+    if value in _TRUE or value in _FALSE:
+        return value in _TRUE
+    raise ValueError(f"{variable}: not true or false: {raw!r}")
+
+
 @dataclass(frozen=True)
 class Settings:
     """The settings, with their defaults; ``Settings()`` is the all-defaults one."""
 
     store_url: str = DEFAULT_STORE_URL
     """The store: ``sqlite:///relative.db``, ``sqlite:////absolute.db`` or an Elasticsearch ``http(s)://`` URL."""
+
+    es_api_key: str | None = None
+    """Elasticsearch: API key, the base64 ``encoded`` value or ``id:api_key``; not with a user name."""
+
+    es_username: str | None = None
+    """Elasticsearch: user name for basic authentication (with ``es_password``)."""
+
+    es_password: str | None = None
+    """Elasticsearch: password of ``es_username``."""
+
+    es_ca_certs: str | None = None
+    """Elasticsearch: path of the PEM CA certificate that signed the cluster's certificate (https only)."""
+
+    es_ssl_fingerprint: str | None = None
+    """Elasticsearch: SHA-256 fingerprint of the cluster's certificate, pinned instead of a CA (https only)."""
+
+    es_verify_certs: bool = True
+    """Elasticsearch: verify the cluster's TLS certificate; false only for a throwaway development cluster."""
+
+    es_request_timeout: float = 5.0
+    """Elasticsearch: seconds a read (search, get, count) may take before it fails as unavailable."""
+
+    es_write_timeout: float = 60.0
+    """Elasticsearch: seconds a write (bulk chunk, refresh, index creation) may take."""
+
+    es_shards: int = 1
+    """Elasticsearch: primary shards of each index created (setup or rebuild)."""
+
+    es_replicas: int = 1
+    """Elasticsearch: replicas of each index (0 on a single node; a rebuild loads with 0 and restores this)."""
+
+    es_vector_index_type: str = "hnsw"
+    """Elasticsearch: ``index_options.type`` of the sentence vector: ``hnsw`` (exact float scores) or ``int8_hnsw``."""
 
     api_key: str | None = None
     """The write key (``POST``/``DELETE``); unset or empty: every write is refused (403)."""
@@ -92,11 +136,18 @@ class Settings:
             raw = environ.get(variable)
             if raw is None:
                 continue
-            if isinstance(f.default, int):
+            if isinstance(f.default, bool):
+                values[f.name] = _parse_bool(variable, raw)
+            elif isinstance(f.default, int):
                 try:
                     values[f.name] = int(raw)
                 except ValueError:
                     raise ValueError(f"{variable}: not an integer: {raw!r}") from None
+            elif isinstance(f.default, float):
+                try:
+                    values[f.name] = float(raw)
+                except ValueError:
+                    raise ValueError(f"{variable}: not a number: {raw!r}") from None
             else:
                 values[f.name] = raw
         return cls(**values)

@@ -456,7 +456,7 @@ def test_article_search_body() -> None:
             "filter": [{"terms": {"source": ["Reuters"]}}]}},
         "from": 40,
         "size": 20,
-        "sort": [{"_score": "desc"}, {"article_id": "asc"}],
+        "sort": [{"_score": {"order": "desc"}}, {"article_id": "asc"}],
         "track_total_hits": True,
         "track_scores": True,
         "_source": ["article_id", "title", "source", "published", "url", "lead"],
@@ -473,7 +473,7 @@ def test_sentence_search_body_sorted_by_date_without_facets() -> None:
                            "filter": [{"term": {"article_entities": "aleppo"}}]}},
         "from": 0,
         "size": 10,
-        "sort": [{"published": {"order": "desc", "missing": "_last"}}, {"_score": "desc"},
+        "sort": [{"published": {"order": "desc", "missing": "_last"}}, {"_score": {"order": "desc"}},
                  {"article_id": "asc"}, {"position": "asc"}],
         "track_total_hits": True,
         "track_scores": True,
@@ -527,7 +527,7 @@ def test_lexical_body_restricted_to_given_sentences() -> None:
                                "minimum_should_match": 1}}],
             "filter": [{"terms": {"source": ["SANA"]}}, {"terms": {"ref": ["a:0", "b:3"]}}]}},
         "size": 50,
-        "sort": [{"_score": "desc"}, {"article_id": "asc"}, {"position": "asc"}],
+        "sort": [{"_score": {"order": "desc"}}, {"article_id": "asc"}, {"position": "asc"}],
         "track_scores": True,
         "track_total_hits": False,
         "_source": ["article_id", "position", "article_hash"],
@@ -1014,6 +1014,7 @@ DBQ_OK = {"took": 3, "timed_out": False, "total": 0, "deleted": 0, "batches": 0,
           "noops": 0, "retries": {"bulk": 0, "search": 0}, "throttled_millis": 0, "requests_per_second": -1.0,
           "throttled_until_millis": 0, "failures": []}
 REFRESHED = {"_shards": {"total": 4, "successful": 2, "failed": 0}}
+FORCE_MERGED = {"_shards": {"total": 2, "successful": 2, "failed": 0}}
 ACKED = {"acknowledged": True}
 
 
@@ -1021,8 +1022,8 @@ def test_constructing_never_connects_and_the_client_is_created_once(monkeypatch:
     made: list[dict] = []
     clients: list[RaisingClient] = []
 
-    def factory(url: str, **options: Any) -> RaisingClient:
-        made.append({"url": url, **options})
+    def factory(**options: Any) -> RaisingClient:
+        made.append(options)
         clients.append(RaisingClient(unreachable()))
         return clients[-1]
 
@@ -1032,7 +1033,7 @@ def test_constructing_never_connects_and_the_client_is_created_once(monkeypatch:
     for _ in range(2):
         with pytest.raises(StoreUnavailable):
             store.count_articles()
-    assert made == [{"url": "http://es.test:9200", "request_timeout": 5.0, "max_retries": 1,
+    assert made == [{"hosts": "http://es.test:9200", "request_timeout": 5.0, "max_retries": 1,
                      "retry_on_timeout": False}]
     store.close()
     store.close()
@@ -1049,27 +1050,26 @@ def test_write_new_article_sentences_first_then_commit_then_cleanup_then_refresh
         server: FakeElasticsearch, store: ElasticStore) -> None:
     server.on("POST", "/claimlookup-articles/_mget", mget_response("claimlookup-articles", [("reuters:1", None)]))
     server.on("PUT", "/_bulk", bulk_ok)
-    server.on("POST", "/claimlookup-sentences/_delete_by_query", DBQ_OK)
     server.on("POST", "/claimlookup-articles,claimlookup-sentences/_refresh", REFRESHED)
 
     outcomes = store.write_articles([ARTICLE])
     assert server.requests == []  # lazy
     assert list(outcomes) == [WriteOutcome("reuters:1", WriteStatus.NEW, 3, 3)]
 
+    # a new article has no old generation to delete: no third bulk, no delete-by-query
     assert server.calls() == [("POST", "/claimlookup-articles/_mget"), ("PUT", "/_bulk"), ("PUT", "/_bulk"),
-                              ("POST", "/claimlookup-sentences/_delete_by_query"),
                               ("POST", "/claimlookup-articles,claimlookup-sentences/_refresh")]
-    mget, sentences, article, cleanup, _ = server.requests
-    assert mget.body == {"ids": ["reuters:1"]} and mget.params["_source_includes"] == "article_id,content_hash"
+    mget, sentences, article, _ = server.requests
+    assert mget.body == {"ids": ["reuters:1"]}
+    assert mget.params["_source_includes"] == "article_id,content_hash,positions"
     assert mget.timeout == 5.0
+    assert sentences.params == article.params == {"require_alias": "true"}
     assert sentences.body[0] == {"index": {"_index": "claimlookup-sentences", "_id": f"reuters:1:{GEN}:0"}}
     assert sentences.body[1]["vector"] == pytest.approx(unit(0).tolist())
     assert {k: v for k, v in sentences.body[3].items() if k != "vector"} == {
         k: v for k, v in sentence_source(1).items() if k != "vector"}
     assert len(sentences.body) == 6 and sentences.timeout == 60.0
     assert article.body == [{"index": {"_index": "claimlookup-articles", "_id": "reuters:1"}}, article_source()]
-    assert cleanup.params == {"conflicts": "proceed"}
-    assert cleanup.body == elastic.build_cleanup_body({"reuters:1": HASH})
 
 
 def test_unchanged_articles_are_not_rewritten(server: FakeElasticsearch, store: ElasticStore) -> None:
@@ -1079,18 +1079,68 @@ def test_unchanged_articles_are_not_rewritten(server: FakeElasticsearch, store: 
     assert server.calls() == [("POST", "/claimlookup-articles/_mget")]
 
 
-def test_updated_article_is_reported_and_old_generations_cleaned(server: FakeElasticsearch,
-                                                                 store: ElasticStore) -> None:
+def bulk_deleting(request: Request) -> dict:
+    """Like bulk_ok; a delete of an id ending in ':9' finds nothing (404, result not_found)."""
+    resp = bulk_ok(request)
+    for item in resp["items"]:
+        if "delete" in item:
+            gone = item["delete"]["_id"].endswith(":9")
+            item["delete"].update(result="not_found" if gone else "deleted", status=404 if gone else 200)
+    return resp
+
+
+def test_updated_article_is_reported_and_its_old_generation_deleted_by_id(server: FakeElasticsearch,
+                                                                         store: ElasticStore) -> None:
     changed = make_article(title="Jets strike market, 20 dead")
-    server.on("POST", "/claimlookup-articles/_mget", mget_response(
-        "claimlookup-articles", [("reuters:1", {"article_id": "reuters:1", "content_hash": HASH})]))
-    server.on("PUT", "/_bulk", bulk_ok)
-    server.on("POST", "/claimlookup-sentences/_delete_by_query", {**DBQ_OK, "total": 3, "deleted": 3})
+    server.on("POST", "/claimlookup-articles/_mget", mget_response("claimlookup-articles", [
+        ("reuters:1", {"article_id": "reuters:1", "content_hash": HASH, "positions": [0, 1, 9]})]))
+    server.on("PUT", "/_bulk", bulk_deleting)
     server.on("POST", "/claimlookup-articles,claimlookup-sentences/_refresh", REFRESHED)
     assert list(store.write_articles([changed])) == [WriteOutcome("reuters:1", WriteStatus.UPDATED, 3, 3)]
     new_gen = changed.content_hash[:16]
+    assert server.calls() == [("POST", "/claimlookup-articles/_mget"), ("PUT", "/_bulk"), ("PUT", "/_bulk"),
+                              ("PUT", "/_bulk"), ("POST", "/claimlookup-articles,claimlookup-sentences/_refresh")]
     assert server.requests[1].body[0]["index"]["_id"] == f"reuters:1:{new_gen}:0"
-    assert server.requests[3].body == elastic.build_cleanup_body({"reuters:1": changed.content_hash})
+    # after the commit marker: the old generation's sentences, by id (one already gone: fine)
+    assert server.requests[3].body == [{"delete": {"_index": "claimlookup-sentences", "_id": f"reuters:1:{GEN}:{p}"}}
+                                       for p in (0, 1, 9)]
+    assert server.requests[3].params == {"require_alias": "true"}
+
+
+def test_a_failed_delete_of_the_old_generation_is_an_error(server: FakeElasticsearch, store: ElasticStore) -> None:
+    changed = make_article(title="Jets strike market, 20 dead")
+    server.on("POST", "/claimlookup-articles/_mget", mget_response("claimlookup-articles", [
+        ("reuters:1", {"article_id": "reuters:1", "content_hash": HASH, "positions": [0]})]))
+
+    def refused_delete(request: Request) -> dict:
+        resp = bulk_ok(request)
+        if "delete" in resp["items"][0]:
+            resp["errors"] = True
+            resp["items"][0]["delete"] = {"_index": "claimlookup-sentences", "_id": f"reuters:1:{GEN}:0",
+                                          "status": 503, "error": {"type": "unavailable_shards_exception",
+                                                                   "reason": "primary shard is not active"}}
+        return resp
+
+    server.on("PUT", "/_bulk", refused_delete)
+    with pytest.raises(StoreUnavailable, match="unavailable_shards_exception"):
+        list(store.write_articles([changed]))
+
+
+def test_writes_need_the_aliases_to_exist(server: FakeElasticsearch, store: ElasticStore) -> None:
+    server.on("POST", "/claimlookup-articles/_mget", mget_response("claimlookup-articles", [("reuters:1", None)]))
+
+    def no_alias(request: Request) -> dict:
+        resp = bulk_ok(request)
+        resp["errors"] = True
+        for item in resp["items"]:
+            item["index"] = {"_index": "claimlookup-sentences", "_id": item["index"]["_id"], "status": 404,
+                             "error": {"type": "index_not_found_exception", "reason": "[require_alias] request "
+                                       "flag is [true] and [claimlookup-sentences] is not an alias"}}
+        return resp
+
+    server.on("PUT", "/_bulk", no_alias)
+    with pytest.raises(elastic.StoreNotSetUp, match="not an alias"):
+        list(store.write_articles([ARTICLE]))
 
 
 def test_rejected_sentence_means_no_commit(server: FakeElasticsearch, store: ElasticStore) -> None:
@@ -1127,7 +1177,6 @@ def test_outcomes_follow_input_order_across_batches(server: FakeElasticsearch, s
 
     server.on("POST", "/claimlookup-articles/_mget", mget)
     server.on("PUT", "/_bulk", bulk_ok)
-    server.on("POST", "/claimlookup-sentences/_delete_by_query", DBQ_OK)
     server.on("POST", "/claimlookup-articles,claimlookup-sentences/_refresh", REFRESHED)
     outcomes = list(store.write_articles(iter([a, b, c])))
     assert [(o.article_id, o.status) for o in outcomes] == [
@@ -1229,7 +1278,25 @@ def test_delete_article(server: FakeElasticsearch, store: ElasticStore) -> None:
         store.delete_article("reuters:1")
 
 
+def info(number: str, flavor: str = "default") -> dict:
+    """``GET /`` as Elasticsearch answers it."""
+    return {"name": "es01", "cluster_name": "docker-cluster", "cluster_uuid": "u",
+            "version": {"number": number, "build_flavor": flavor, "build_type": "docker", "build_hash": "h",
+                        "build_date": "2025-10-01T00:00:00Z", "build_snapshot": False,
+                        "lucene_version": "10.3.0", "minimum_wire_compatibility_version": "8.19.0",
+                        "minimum_index_compatibility_version": "8.0.0"},
+            "tagline": "You Know, for Search"}
+
+
+def created_body(kind: str, alias: str | None = None, *, loading: bool = False, keep_vectors: bool = False,
+                 config: elastic.ElasticConfig | None = None) -> dict:
+    config = config or elastic.ElasticConfig()
+    return elastic.index_body(elastic.load_mapping(), kind, alias=alias, vector_index_type=config.vector_index_type,
+                              index=elastic.index_settings(config, loading=loading, keep_vectors_setting=keep_vectors))
+
+
 def test_setup_creates_missing_indices_behind_their_aliases(server: FakeElasticsearch, store: ElasticStore) -> None:
+    server.on("GET", "/", info("8.19.10"))
     server.on("HEAD", "/claimlookup-articles", (404, None))
     server.on("HEAD", "/claimlookup-sentences", (200, None))
     server.on("PUT", "/claimlookup-articles-v1-initial",
@@ -1237,10 +1304,61 @@ def test_setup_creates_missing_indices_behind_their_aliases(server: FakeElastics
               (400, es_error("resource_already_exists_exception",
                              "index [claimlookup-articles-v1-initial/abc] already exists", 400)))
     store.setup()
-    create = server.requests[1]
-    assert create.body == elastic.index_body(elastic.load_mapping(), "articles", alias="claimlookup-articles")
+    create = server.requests[2]
+    assert create.path == "/claimlookup-articles-v1-initial"
+    assert create.body == created_body("articles", alias="claimlookup-articles")
+    assert create.body["settings"]["index"] == {"max_result_window": 10000, "number_of_shards": 1,
+                                                "number_of_replicas": 1}
     assert [c for c in server.calls() if c[0] == "PUT"] == [("PUT", "/claimlookup-articles-v1-initial")]
     store.setup()  # a concurrent setup that lost the race is fine
+
+
+@pytest.mark.parametrize(("version", "flavor", "keeps"), [
+    ("8.19.10", "default", False), ("9.0.8", "default", False), ("9.1.5", "default", False),
+    ("9.2.0", "default", True), ("9.3.1", "default", True), ("10.0.0", "default", True),
+    ("8.11.0", "serverless", True)])
+def test_on_92_and_later_new_indices_keep_vectors_in_source(server: FakeElasticsearch, version: str, flavor: str,
+                                                            keeps: bool) -> None:
+    server.on("GET", "/", info(version, flavor))
+    server.on("HEAD", "/claimlookup-articles", (200, None))
+    server.on("HEAD", "/claimlookup-sentences", (404, None))
+    server.on("PUT", "/claimlookup-sentences-v1-initial", ACKED)
+    config = elastic.ElasticConfig(shards=3, replicas=0, vector_index_type="int8_hnsw")
+    ElasticStore("http://es.test:9200", config=config).setup()
+    body = server.requests[-1].body
+    index = body["settings"]["index"]
+    assert ("mapping.exclude_source_vectors" in index) is keeps
+    if keeps:
+        assert index["mapping.exclude_source_vectors"] is False
+    assert index["number_of_shards"] == 3 and index["number_of_replicas"] == 0
+    assert body["mappings"]["properties"]["vector"]["index_options"] == {"type": "int8_hnsw", "m": 16,
+                                                                         "ef_construction": 100}
+    assert body == created_body("sentences", alias="claimlookup-sentences", keep_vectors=keeps, config=config)
+
+
+def test_without_monitor_the_vector_setting_is_tried_and_dropped_if_unknown(server: FakeElasticsearch,
+                                                                            store: ElasticStore) -> None:
+    server.on("GET", "/", (403, es_error("security_exception", "action [cluster:monitor/main] is unauthorized "
+                                         "for API key id [k] of user [u]", 403)))
+    server.on("HEAD", "/claimlookup-articles", (200, None))
+    server.on("HEAD", "/claimlookup-sentences", (404, None))
+    server.on("PUT", "/claimlookup-sentences-v1-initial",
+              (400, es_error("illegal_argument_exception",
+                             "unknown setting [index.mapping.exclude_source_vectors] please check that any required "
+                             "plugins are installed, or check the breaking changes documentation for removed "
+                             "settings", 400)), ACKED)
+    store.setup()
+    first, second = [r for r in server.requests if r.method == "PUT"]
+    assert first.body == created_body("sentences", alias="claimlookup-sentences", keep_vectors=True)
+    assert second.body == created_body("sentences", alias="claimlookup-sentences", keep_vectors=False)
+
+
+def test_parse_version() -> None:
+    assert elastic.parse_version(info("9.2.1")) == (9, 2)
+    assert elastic.parse_version(info("8.11.0", "serverless")) == (99, 0)
+    assert elastic.parse_version({"tagline": "You Know, for Search"}) is None
+    assert elastic.excludes_source_vectors(None) is None
+    assert elastic.excludes_source_vectors((9, 1)) is False and elastic.excludes_source_vectors((9, 2)) is True
 
 
 def alias_reply(kind: str, *indices: str) -> dict:
@@ -1253,7 +1371,10 @@ def test_rebuild_swaps_both_aliases_in_one_call_and_drops_old_indices(
     new = IndexNames("claimlookup-articles-v1-20261122010203000000", "claimlookup-sentences-v1-20261122010203000000")
     for name in new.all():
         server.on("PUT", f"/{name}", {"acknowledged": True, "shards_acknowledged": True, "index": name})
+    server.on("GET", "/", info("9.2.0"))
     server.on("POST", f"/{new.articles},{new.sentences}/_refresh", REFRESHED)
+    server.on("POST", f"/{new.articles},{new.sentences}/_forcemerge", FORCE_MERGED)
+    server.on("PUT", f"/{new.articles},{new.sentences}/_settings", ACKED)
     server.on("GET", "/_alias/claimlookup-articles", alias_reply("articles", "claimlookup-articles-v1-initial"))
     server.on("GET", "/_alias/claimlookup-sentences", alias_reply("sentences", "claimlookup-sentences-v1-initial"))
     server.on("POST", "/_aliases", ACKED)
@@ -1264,15 +1385,51 @@ def test_rebuild_swaps_both_aliases_in_one_call_and_drops_old_indices(
         assert staging.count_articles() == 0
         assert ("POST", "/_aliases") not in server.calls()
 
-    assert server.calls()[-1] == ("POST", "/_aliases")
+    both = f"/{new.articles},{new.sentences}"
+    assert server.calls()[-6:] == [("POST", f"{both}/_refresh"), ("POST", f"{both}/_forcemerge"),
+                                   ("PUT", f"{both}/_settings"), ("GET", "/_alias/claimlookup-articles"),
+                                   ("GET", "/_alias/claimlookup-sentences"), ("POST", "/_aliases")]
     assert server.requests[-1].body == {"actions": elastic.alias_swap_actions(
         new, ALIASES, ["claimlookup-articles-v1-initial", "claimlookup-sentences-v1-initial"])}
-    assert server.requests[0].body == elastic.index_body(elastic.load_mapping(), "articles")
+    # loaded with refresh off and no replicas, merged to one segment, then made live again
+    created = [r for r in server.requests if r.method == "PUT" and r.path == f"/{new.articles}"][0]
+    assert created.body == created_body("articles", loading=True, keep_vectors=True)
+    assert created.body["settings"]["index"]["refresh_interval"] == "-1"
+    assert created.body["settings"]["index"]["number_of_replicas"] == 0
+    merge = [r for r in server.requests if r.path.endswith("/_forcemerge")][0]
+    assert merge.params == {"max_num_segments": "1"} and merge.timeout == elastic.MERGE_TIMEOUT
+    restored = [r for r in server.requests if r.path.endswith("/_settings")][0]
+    assert restored.body == {"index": {"number_of_replicas": 1, "refresh_interval": "1s"}}
+
+
+def test_a_rebuild_loads_without_refreshing_per_batch_or_requiring_aliases(
+        server: FakeElasticsearch, store: ElasticStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(elastic_adapter, "timestamp", lambda: "1")
+    new = IndexNames("claimlookup-articles-v1-1", "claimlookup-sentences-v1-1")
+    server.on("GET", "/", info("8.19.10"))
+    for name in new.all():
+        server.on("PUT", f"/{name}", {"acknowledged": True, "shards_acknowledged": True, "index": name})
+    server.on("POST", f"/{new.articles}/_mget", mget_response(new.articles, [("reuters:1", None)]))
+    server.on("PUT", "/_bulk", bulk_ok)
+    server.on("POST", f"/{new.articles},{new.sentences}/_refresh", REFRESHED)
+    server.on("POST", f"/{new.articles},{new.sentences}/_forcemerge", FORCE_MERGED)
+    server.on("PUT", f"/{new.articles},{new.sentences}/_settings", ACKED)
+    server.on("GET", "/_alias/claimlookup-articles", alias_reply("articles"))
+    server.on("GET", "/_alias/claimlookup-sentences", alias_reply("sentences"))
+    server.on("POST", "/_aliases", ACKED)
+    with store.rebuild() as staging:
+        list(staging.write_articles([ARTICLE]))
+        assert [c for c in server.calls() if c[1].endswith("/_refresh")] == []
+    bulks = [r for r in server.requests if r.path == "/_bulk"]
+    assert len(bulks) == 2 and all(r.params == {"require_alias": "false"} for r in bulks)
+    assert [c for c in server.calls() if c[1].endswith("/_refresh")] == [
+        ("POST", f"/{new.articles},{new.sentences}/_refresh")]
 
 
 def test_failed_rebuild_deletes_the_new_indices_and_keeps_the_old(
         server: FakeElasticsearch, store: ElasticStore, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(elastic_adapter, "timestamp", lambda: "1")
+    server.on("GET", "/", info("8.19.10"))
     for name in ("claimlookup-articles-v1-1", "claimlookup-sentences-v1-1"):
         server.on("PUT", f"/{name}", {"acknowledged": True, "shards_acknowledged": True, "index": name})
     server.on("DELETE", "/claimlookup-articles-v1-1,claimlookup-sentences-v1-1", ACKED)
@@ -1288,7 +1445,10 @@ def test_failed_alias_swap_deletes_the_new_indices(server: FakeElasticsearch, st
     monkeypatch.setattr(elastic_adapter, "timestamp", lambda: "1")
     for name in ("claimlookup-articles-v1-1", "claimlookup-sentences-v1-1"):
         server.on("PUT", f"/{name}", {"acknowledged": True, "shards_acknowledged": True, "index": name})
+    server.on("GET", "/", info("8.19.10"))
     server.on("POST", "/claimlookup-articles-v1-1,claimlookup-sentences-v1-1/_refresh", REFRESHED)
+    server.on("POST", "/claimlookup-articles-v1-1,claimlookup-sentences-v1-1/_forcemerge", FORCE_MERGED)
+    server.on("PUT", "/claimlookup-articles-v1-1,claimlookup-sentences-v1-1/_settings", ACKED)
     server.on("GET", "/_alias/claimlookup-articles", (404, {"error": "alias [claimlookup-articles] missing",
                                                             "status": 404}))
     server.on("GET", "/_alias/claimlookup-sentences", (404, {"error": "alias [claimlookup-sentences] missing",

@@ -25,7 +25,9 @@ domain objects and parse response bodies into domain objects, and the thin
 ``StoreError``s. One module per concern:
 
 ================  ==========================================================
-``adapter``       ``ElasticStore``: the client, timeouts, the write phases
+``adapter``       ``ElasticStore``: the client, the write phases, rebuilds
+``connection``    ``ElasticConfig``: credentials, TLS, timeouts, shards and
+                  replicas from the settings; the server version
 ``indices``       index and alias names, the mapping, the alias swap
 ``documents``     document ids, article and sentence documents, bulk
                   actions, write batches
@@ -50,11 +52,21 @@ from claimlookup.store.common import (
 )
 from claimlookup.store.elastic.adapter import (
     BULK_CHUNK,
-    MAX_RETRIES,
+    MERGE_TIMEOUT,
     READ_ATTEMPTS,
-    READ_TIMEOUT,
-    WRITE_TIMEOUT,
     ElasticStore,
+)
+from claimlookup.store.elastic.connection import (
+    EXCLUDE_SOURCE_VECTORS,
+    MAX_RETRIES,
+    READ_TIMEOUT,
+    VECTOR_INDEX_TYPES,
+    WRITE_TIMEOUT,
+    ElasticConfig,
+    excludes_source_vectors,
+    index_settings,
+    live_settings,
+    parse_version,
 )
 from claimlookup.store.elastic.documents import (
     GENERATION_CHARS,
@@ -72,9 +84,14 @@ from claimlookup.store.elastic.documents import (
     sentence_document,
     sentence_id,
     sentence_ref_key,
+    stale_sentence_actions,
 )
 from claimlookup.store.elastic.errors import (
+    StoreAccessDenied,
+    StoreNotSetUp,
+    StorePartialResults,
     bulk_error,
+    check_complete,
     check_delete_by_query,
     item_error,
     translate_api_error,
@@ -105,6 +122,7 @@ from claimlookup.store.elastic.queries import (
     MAX_RESULT_WINDOW,
     MAX_SOURCES,
     MIN_KNN_CANDIDATES,
+    SCORE_DESC,
     SENTENCE_HIT_FIELDS,
     SNIPPET_CHARS,
     build_entities_body,
@@ -118,6 +136,7 @@ from claimlookup.store.elastic.queries import (
     filter_clauses,
     group_clause,
     highlight_clause,
+    key_prefix_pattern,
     knn_candidates,
     page_window,
     search_index,
@@ -125,6 +144,7 @@ from claimlookup.store.elastic.queries import (
     term_clause,
 )
 from claimlookup.store.elastic.responses import (
+    CommittedArticle,
     article_snippet,
     facet_entity_keys,
     found_sources,
@@ -135,6 +155,7 @@ from claimlookup.store.elastic.responses import (
     parse_article,
     parse_article_facts,
     parse_candidates,
+    parse_committed,
     parse_content_hashes,
     parse_entities_response,
     parse_entity_facet,
@@ -154,6 +175,9 @@ __all__ = [
     "BULK_CHUNK",
     "Body",
     "CANDIDATE_FIELDS",
+    "CommittedArticle",
+    "EXCLUDE_SOURCE_VECTORS",
+    "ElasticConfig",
     "ElasticStore",
     "FACET_SIZE",
     "GENERATION_CHARS",
@@ -169,12 +193,18 @@ __all__ = [
     "MAX_RESULT_WINDOW",
     "MAX_RETRIES",
     "MAX_SOURCES",
+    "MERGE_TIMEOUT",
     "MIN_KNN_CANDIDATES",
     "READ_ATTEMPTS",
     "READ_TIMEOUT",
     "Response",
+    "SCORE_DESC",
     "SENTENCE_HIT_FIELDS",
     "SNIPPET_CHARS",
+    "StoreAccessDenied",
+    "StoreNotSetUp",
+    "StorePartialResults",
+    "VECTOR_INDEX_TYPES",
     "WRITE_BATCH",
     "WRITE_TIMEOUT",
     "alias_names",
@@ -194,8 +224,10 @@ __all__ = [
     "build_search_body",
     "build_sources_body",
     "bulk_error",
+    "check_complete",
     "check_delete_by_query",
     "entity_summary",
+    "excludes_source_vectors",
     "facet_aggs",
     "facet_entity_keys",
     "filter_clauses",
@@ -205,11 +237,14 @@ __all__ = [
     "highlight_clause",
     "hit_article_ids",
     "index_body",
+    "index_settings",
     "is_committed",
     "item_error",
+    "key_prefix_pattern",
     "knn_candidates",
     "knn_cosine",
     "lead_snippet",
+    "live_settings",
     "load_mapping",
     "msearch_responses",
     "page_window",
@@ -217,6 +252,7 @@ __all__ = [
     "parse_article",
     "parse_article_facts",
     "parse_candidates",
+    "parse_committed",
     "parse_content_hashes",
     "parse_date",
     "parse_entities_response",
@@ -230,6 +266,7 @@ __all__ = [
     "parse_sentence",
     "parse_sources_response",
     "parse_stored_sentence",
+    "parse_version",
     "plan_writes",
     "search_index",
     "sentence_actions",
@@ -237,6 +274,7 @@ __all__ = [
     "sentence_id",
     "sentence_ref_key",
     "sort_clause",
+    "stale_sentence_actions",
     "term_clause",
     "timestamp",
     "translate_api_error",

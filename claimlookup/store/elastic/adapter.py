@@ -14,7 +14,15 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 import numpy as np
-from elasticsearch import ApiError, BadRequestError, Elasticsearch, NotFoundError, TransportError, helpers
+from elasticsearch import (
+    ApiError,
+    AuthorizationException,
+    BadRequestError,
+    Elasticsearch,
+    NotFoundError,
+    TransportError,
+    helpers,
+)
 
 from claimlookup.model import (
     Article,
@@ -30,8 +38,17 @@ from claimlookup.model import (
     WriteOutcome,
     WriteStatus,
 )
-from claimlookup.store.base import StoreCorrupt, StoreUnavailable
+from claimlookup.settings import Settings
+from claimlookup.store.base import StoreCorrupt, StoreError, StoreUnavailable
 from claimlookup.store.common import plan_writes, query_vectors, write_outcome
+from claimlookup.store.elastic.connection import (
+    EXCLUDE_SOURCE_VECTORS,
+    ElasticConfig,
+    excludes_source_vectors,
+    index_settings,
+    live_settings,
+    parse_version,
+)
 from claimlookup.store.elastic.documents import (
     WRITE_BATCH,
     article_action,
@@ -41,8 +58,15 @@ from claimlookup.store.elastic.documents import (
     build_delete_sentences_body,
     sentence_actions,
     sentence_id,
+    stale_sentence_actions,
 )
-from claimlookup.store.elastic.errors import bulk_error, check_delete_by_query, error_type, translated_errors
+from claimlookup.store.elastic.errors import (
+    bulk_error,
+    check_complete,
+    check_delete_by_query,
+    error_type,
+    translated_errors,
+)
 from claimlookup.store.elastic.indices import (
     KINDS,
     Body,
@@ -65,6 +89,7 @@ from claimlookup.store.elastic.queries import (
     search_index,
 )
 from claimlookup.store.elastic.responses import (
+    CommittedArticle,
     facet_entity_keys,
     found_sources,
     hit_article_ids,
@@ -72,6 +97,7 @@ from claimlookup.store.elastic.responses import (
     parse_article,
     parse_article_facts,
     parse_candidates,
+    parse_committed,
     parse_content_hashes,
     parse_entities_response,
     parse_msearch_candidates,
@@ -80,33 +106,40 @@ from claimlookup.store.elastic.responses import (
     parse_stored_sentence,
 )
 
-READ_TIMEOUT = 5.0  # seconds; an outage fails fast instead of hanging a request
-WRITE_TIMEOUT = 60.0  # bulk chunks, delete-by-query and refresh do more work
-MAX_RETRIES = 1  # refused connections and 429/502/503/504 answers; never timeouts
+MERGE_TIMEOUT = 3600.0  # a rebuild's force-merge to one segment can take minutes on a large index
 READ_ATTEMPTS = 3  # get_article re-reads when a concurrent update moved the generation
 BULK_CHUNK = 500  # documents per bulk request
+EXPENSIVE_QUERIES_OFF = "allow_expensive_queries"  # in the 400 of a cluster that refuses prefix queries
 
 
 class ElasticStore:
-    """The Store protocol on Elasticsearch 8 (and 9 through REST compatibility).
+    """The Store protocol on Elasticsearch 8.19 and 9.
 
-    ``url`` is the cluster (``http://localhost:9200``); ``index_prefix`` names
-    the aliases. Constructing it never touches the network: the client is
-    created on first use and reused. ``client`` and ``indices`` are for tests
-    and for the staging store of ``rebuild()``.
+    ``url`` is the cluster (``https://localhost:9200``); ``index_prefix`` names
+    the aliases; ``config`` holds credentials, TLS, timeouts, shards and
+    replicas (default: the ``es_*`` settings of the environment, checked
+    here: ValueError for a contradictory one). Constructing it never touches
+    the network: the client is created on first use and reused. ``client``,
+    ``indices`` and ``loading`` are for tests and for the staging store of
+    ``rebuild()`` (concrete indices, no aliases, no refresh per batch).
     """
 
-    def __init__(self, url: str, index_prefix: str = "claimlookup", *,
-                 client: Elasticsearch | None = None, indices: IndexNames | None = None) -> None:
+    def __init__(self, url: str, index_prefix: str = "claimlookup", *, config: ElasticConfig | None = None,
+                 client: Elasticsearch | None = None, indices: IndexNames | None = None,
+                 loading: bool = False) -> None:
         if not index_prefix or index_prefix != index_prefix.lower() or not index_prefix[0].isalnum() \
                 or any(ch in index_prefix for ch in ' "*\\<|,>/?#:'):
             raise ValueError(f"invalid index prefix {index_prefix!r}: lower case, no spaces or \\/*?\"<>|,#:")
+        self._config = config if config is not None else ElasticConfig.from_settings(Settings.from_env())
+        self._config.check(url)
         self._url = url
         self._prefix = index_prefix
         self._names = indices or alias_names(index_prefix)
+        self._loading = loading
         self._client = client
         self._owns_client = client is None
         self._lock = threading.Lock()
+        self._cheap_entities = False  # set once the cluster refused a prefix query as expensive
 
     def __repr__(self) -> str:
         return f"ElasticStore({self._url!r}, {self._prefix!r})"
@@ -116,17 +149,20 @@ class ElasticStore:
         return self._names
 
     @property
+    def config(self) -> ElasticConfig:
+        return self._config
+
+    @property
     def _es(self) -> Elasticsearch:
-        """The client, created on first use; reads time out after READ_TIMEOUT."""
+        """The client, created on first use; reads time out after the request timeout."""
         with self._lock:
             if self._client is None:
-                self._client = Elasticsearch(self._url, request_timeout=READ_TIMEOUT, max_retries=MAX_RETRIES,
-                                             retry_on_timeout=False)
+                self._client = Elasticsearch(**self._config.client_options(self._url))
             return self._client
 
-    def _writer(self) -> Elasticsearch:
+    def _writer(self, timeout: float | None = None) -> Elasticsearch:
         """The same client (same connection pool) with the longer write timeout."""
-        return self._es.options(request_timeout=WRITE_TIMEOUT)
+        return self._es.options(request_timeout=timeout or self._config.write_timeout)
 
     # --- lifecycle -----------------------------------------------------------
 
@@ -137,14 +173,34 @@ class ElasticStore:
                 name = getattr(self._names, kind)
                 if not self._es.indices.exists(index=name):
                     concrete = getattr(versioned_names(self._prefix, mapping["version"], "initial"), kind)
-                    self._create_index(concrete, index_body(mapping, kind, alias=name))
+                    self._create_index(concrete, kind, alias=name)
 
-    def _create_index(self, name: str, body: Body) -> None:
+    def _create_index(self, name: str, kind: str, alias: str | None = None, loading: bool = False) -> None:
+        """Create one index; on Elasticsearch 9.2+ with vectors kept in ``_source``.
+        When the version cannot be read (a key without ``monitor``), try with
+        that setting and without it if the server does not know it (before 9.2)."""
+        keep_vectors = excludes_source_vectors(self._server_version())
+        body = index_body(load_mapping(), kind, alias=alias, vector_index_type=self._config.vector_index_type,
+                          index=index_settings(self._config, loading=loading,
+                                               keep_vectors_setting=keep_vectors is not False))
         try:
-            self._writer().indices.create(index=name, **body)
+            try:
+                self._writer().indices.create(index=name, **body)
+            except BadRequestError as e:
+                if keep_vectors is not None or EXCLUDE_SOURCE_VECTORS not in str(e.body):
+                    raise
+                body["settings"]["index"].pop("mapping.exclude_source_vectors")
+                self._writer().indices.create(index=name, **body)
         except BadRequestError as e:
             if error_type(e) != "resource_already_exists_exception":  # a concurrent setup won
                 raise
+
+    def _server_version(self) -> tuple[int, int] | None:
+        """(major, minor) of the cluster, None if this key may not read it (403)."""
+        try:
+            return parse_version(self._es.info().body)
+        except AuthorizationException:
+            return None
 
     def close(self) -> None:
         with self._lock:
@@ -153,8 +209,14 @@ class ElasticStore:
             client.close()
 
     def ping(self) -> None:
+        """Cluster health (red fails); for a key without the ``monitor``
+        privilege, a count on the articles alias, which ``read`` allows."""
         with translated_errors():
-            health = self._es.cluster.health().body
+            try:
+                health = self._es.cluster.health().body
+            except AuthorizationException:
+                check_complete(self._es.count(index=self._names.articles).body)
+                return
         if health.get("status") == "red":
             raise StoreUnavailable("Elasticsearch cluster health is red")
 
@@ -168,32 +230,60 @@ class ElasticStore:
                                  source_includes=["article_id", "content_hash"])
         return parse_content_hashes(resp.body)
 
+    def _committed_articles(self, ids: Sequence[str]) -> dict[str, CommittedArticle]:
+        """Article id -> committed content hash and sentence positions (one real-time mget)."""
+        with translated_errors():
+            resp = self._es.mget(index=self._names.articles, ids=[article_doc_id(i) for i in dict.fromkeys(ids)],
+                                 source_includes=["article_id", "content_hash", "positions"])
+        return parse_committed(resp.body)
+
     def write_articles(self, articles: Iterable[Article]) -> Iterator[WriteOutcome]:
         for batch in batches(articles, WRITE_BATCH):
             yield from self._write_batch(batch)
 
     def _write_batch(self, batch: list[Article]) -> list[WriteOutcome]:
-        statuses = plan_writes(batch, self.content_hashes([a.id for a in batch]))
+        """Sentences, then the article documents (the commit), then the old
+        generation's sentences deleted by id, then (live indices only) a refresh."""
+        committed = self._committed_articles([a.id for a in batch])
+        statuses = plan_writes(batch, {i: c.content_hash for i, c in committed.items()})
         changed = [a for a, s in zip(batch, statuses, strict=True) if s is not WriteStatus.UNCHANGED]
         if changed:
             with translated_errors():
                 self._bulk(action for a in changed for action in sentence_actions(a, self._names.sentences))
                 self._bulk(article_action(a, self._names.articles) for a in changed)
-                self._delete_sentences(build_cleanup_body({a.id: a.content_hash for a in changed}))
-                self._writer().indices.refresh(index=self._names.all())
+                self._bulk(action for a in changed if a.id in committed
+                           for action in stale_sentence_actions(a, committed[a.id].content_hash,
+                                                                committed[a.id].positions, self._names.sentences))
+                if not self._loading:  # a rebuild refreshes once, before its alias swap
+                    self._writer().indices.refresh(index=self._names.all())
         return [write_outcome(a, s) for a, s in zip(batch, statuses, strict=True)]
 
     def _bulk(self, actions: Iterable[Body]) -> None:
-        """Send actions in chunks; raise after the last chunk if any item failed."""
+        """Send actions in chunks; raise after the last chunk if any item failed.
+        Writes through the aliases require them to be aliases (a missing one
+        fails instead of auto-creating a concrete index under its name); a
+        delete of a document already gone is fine."""
         failures = [item for ok, item in helpers.streaming_bulk(
             self._writer(), actions, chunk_size=BULK_CHUNK, raise_on_error=False, max_retries=2,
-            initial_backoff=1, max_backoff=8) if not ok]
+            initial_backoff=1, max_backoff=8, require_alias=not self._loading)
+            if not ok and not _already_deleted(item)]
         if failures:
             raise bulk_error(failures)
 
     def _delete_sentences(self, body: Body) -> None:
         resp = self._writer().delete_by_query(index=self._names.sentences, conflicts="proceed", **body)
         check_delete_by_query(resp.body)
+
+    def remove_leftovers(self, article_ids: Sequence[str]) -> None:
+        """Delete sentences of these articles that belong to no committed
+        generation (leftovers of crashed writes, which readers never show but
+        which take kNN slots). Maintenance, not part of the Store protocol."""
+        if not article_ids:
+            return
+        committed = self.content_hashes(article_ids)
+        generations = {i: committed.get(i, "") for i in dict.fromkeys(article_ids)}
+        with translated_errors():
+            self._delete_sentences(build_cleanup_body(generations))
 
     def delete_article(self, article_id: str) -> None:
         with translated_errors(article_id):
@@ -204,21 +294,29 @@ class ElasticStore:
 
     @contextmanager
     def rebuild(self) -> Iterator[ElasticStore]:
-        mapping = load_mapping()
-        new = versioned_names(self._prefix, mapping["version"], timestamp())
+        """New indices loaded with refresh off and no replicas; then refreshed,
+        force-merged to one segment, given their replicas and refresh back,
+        and swapped in with one alias call."""
+        new = versioned_names(self._prefix, load_mapping()["version"], timestamp())
         try:
             with translated_errors():
                 for kind in KINDS:
-                    self._create_index(getattr(new, kind), index_body(mapping, kind))
-            yield ElasticStore(self._url, self._prefix, client=self._es, indices=new)
+                    self._create_index(getattr(new, kind), kind, loading=True)
+            yield ElasticStore(self._url, self._prefix, config=self._config, client=self._es, indices=new,
+                               loading=True)
             with translated_errors():
+                self._finish_loading(new)
                 self._swap_aliases(new)
         except BaseException:
             self._discard(new)
             raise
 
-    def _swap_aliases(self, new: IndexNames) -> None:
+    def _finish_loading(self, new: IndexNames) -> None:
         self._writer().indices.refresh(index=new.all())
+        self._writer(MERGE_TIMEOUT).indices.forcemerge(index=new.all(), max_num_segments=1)
+        self._writer().indices.put_settings(index=new.all(), settings=live_settings(self._config))
+
+    def _swap_aliases(self, new: IndexNames) -> None:
         old = [name for alias in self._names.all() for name in self._alias_indices(alias)]
         self._writer().indices.update_aliases(actions=alias_swap_actions(new, self._names, old))
 
@@ -258,10 +356,15 @@ class ElasticStore:
             resp = self._es.mget(index=self._names.sentences, ids=ids, source_excludes=excludes or None)
         return found_sources(resp.body)
 
-    def search(self, request: SearchRequest) -> SearchPage:
+    def _search(self, index: str, body: Body) -> Response:
+        """One search; driver errors translated, partial answers refused."""
         with translated_errors():
-            resp = self._es.search(index=search_index(self._names, request.level),
-                                   body=build_search_body(request)).body
+            resp = self._es.search(index=index, body=body).body
+        check_complete(resp)
+        return resp
+
+    def search(self, request: SearchRequest) -> SearchPage:
+        resp = self._search(search_index(self._names, request.level), build_search_body(request))
         if request.level == "article":
             return parse_search_response(resp, "article")
         known = self._entity_names(facet_entity_keys(resp))
@@ -271,9 +374,8 @@ class ElasticStore:
         """Display name and label of each entity key (from the articles index)."""
         if not keys:
             return {}
-        with translated_errors():
-            resp = self._es.search(index=self._names.articles, body=build_entities_body(limit=len(keys), keys=keys))
-        return {e.key: e for e in parse_entities_response(resp.body)}
+        resp = self._search(self._names.articles, build_entities_body(limit=len(keys), keys=keys))
+        return {e.key: e for e in parse_entities_response(resp)}
 
     def _committed(self, article_ids: Sequence[str]) -> dict[str, str]:
         """Article id -> committed content hash (realtime get, so never stale)."""
@@ -282,18 +384,25 @@ class ElasticStore:
     def entities(self, prefix: str = "", label: str | None = None, limit: int = 20) -> list[EntityCount]:
         if limit <= 0:
             return []
-        with translated_errors():
-            resp = self._es.search(index=self._names.articles, body=build_entities_body(prefix, label, limit))
-        return parse_entities_response(resp.body)
+        if prefix and not self._cheap_entities:
+            try:
+                return parse_entities_response(self._search(self._names.articles,
+                                                            build_entities_body(prefix, label, limit)))
+            except StoreError as e:
+                if not _expensive_queries_off(e):
+                    raise
+                self._cheap_entities = True  # this cluster refuses prefix queries: ask it the cheap way from now on
+        resp = self._search(self._names.articles, build_entities_body(prefix, label, limit, cheap=bool(prefix)))
+        return parse_entities_response(resp)
 
     def sources(self) -> list[SourceCount]:
-        with translated_errors():
-            resp = self._es.search(index=self._names.articles, body=build_sources_body())
-        return parse_sources_response(resp.body)
+        return parse_sources_response(self._search(self._names.articles, build_sources_body()))
 
     def count_articles(self) -> int:
         with translated_errors():
-            return int(self._es.count(index=self._names.articles).body["count"])
+            resp = self._es.count(index=self._names.articles).body
+        check_complete(resp)
+        return int(resp["count"])
 
     # --- claim lookup candidates -------------------------------------------
 
@@ -301,9 +410,7 @@ class ElasticStore:
                            restrict_to: Sequence[SentenceRef] | None = None) -> list[Candidate]:
         if query.is_empty or limit <= 0 or (restrict_to is not None and not restrict_to):
             return []
-        with translated_errors():
-            resp = self._es.search(index=self._names.sentences,
-                                   body=build_lexical_body(query, filters, limit, restrict_to)).body
+        resp = self._search(self._names.sentences, build_lexical_body(query, filters, limit, restrict_to))
         return parse_candidates(resp, self._committed(hit_article_ids(resp)))
 
     def vector_candidates(self, vectors: np.ndarray, filters: Filters, limit: int) -> list[list[Candidate]]:
@@ -333,3 +440,14 @@ class ElasticStore:
             resp = self._es.mget(index=self._names.articles, ids=[article_doc_id(i) for i in article_ids],
                                  source_includes=["article_id", "content_hash", "entities.key"])
         return parse_article_facts(resp.body)
+
+
+def _already_deleted(item: Response) -> bool:
+    """A bulk delete of a document that is not there: the goal is reached."""
+    return item.get("delete", {}).get("result") == "not_found" and "error" not in item.get("delete", {})
+
+
+def _expensive_queries_off(error: StoreError) -> bool:
+    """Whether the cluster refused a query because ``search.allow_expensive_queries`` is false."""
+    cause = error.__cause__
+    return isinstance(cause, BadRequestError) and EXPENSIVE_QUERIES_OFF in str(cause.body)

@@ -4,14 +4,16 @@ The article document is the commit marker: its ``content_hash`` names the
 committed *generation*. Sentence documents carry their article's content hash
 in their ids (``{article}:{generation}:{position}``), so a write indexes the
 new generation, then the article document, then deletes the other
-generations (``build_cleanup_body``). Details: ``docs/store-elastic.md``.
+generations by id (``stale_sentence_actions``); ``build_cleanup_body`` finds
+leftovers of crashed writes for ``ElasticStore.remove_leftovers``. Details:
+``docs/store-elastic.md``.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -121,6 +123,16 @@ def article_action(article: Article, index: str) -> Body:
     """The bulk action writing the article document: the commit marker."""
     return {"_op_type": "index", "_index": index, "_id": article_doc_id(article.id),
             "_source": article_document(article)}
+
+
+def stale_sentence_actions(article: Article, committed_hash: str, committed_positions: Sequence[int],
+                           index: str) -> Iterator[Body]:
+    """Bulk deletes of the sentences of the generation ``article`` replaces
+    (their ids are known exactly from the old article document)."""
+    if generation(committed_hash) == generation(article.content_hash):
+        return
+    for position in committed_positions:
+        yield {"_op_type": "delete", "_index": index, "_id": sentence_id(article.id, committed_hash, position)}
 
 
 def build_cleanup_body(generations: Mapping[str, str]) -> Body:

@@ -4,7 +4,10 @@ msearch or mget, and an incomplete delete-by-query. Every translation is
 chained (``raise ... from e``); the table is in ``docs/store-elastic.md``.
 
 429 and 5xx mean the cluster is overloaded or down (``StoreUnavailable``, the
-API answers 503); other refusals are ``StoreError``s.
+API answers 503); other refusals are ``StoreError``s. Three ``StoreUnavailable``
+subclasses say what to fix: ``StoreAccessDenied`` (401/403: credentials or
+privileges), ``StoreNotSetUp`` (an index or alias is missing) and
+``StorePartialResults`` (shards failed or the search timed out).
 """
 
 from __future__ import annotations
@@ -16,6 +19,23 @@ from elasticsearch import ApiError, TransportError
 
 from claimlookup.store.base import ArticleNotFound, StoreError, StoreUnavailable
 from claimlookup.store.elastic.indices import Response
+
+CREDENTIALS = "CLAIMLOOKUP_ES_API_KEY, or CLAIMLOOKUP_ES_USERNAME and CLAIMLOOKUP_ES_PASSWORD"
+
+
+class StoreAccessDenied(StoreUnavailable):
+    """Elasticsearch refused the credentials (401) or they lack a privilege
+    for the request (403): the configuration, not the cluster, needs fixing."""
+
+
+class StoreNotSetUp(StoreUnavailable):
+    """An index or alias of the store does not exist: run ``setup()`` (the
+    indexer or the API does on first use) or fix the index prefix."""
+
+
+class StorePartialResults(StoreUnavailable):
+    """A search answered from only some shards (``_shards.failed``) or timed
+    out (``timed_out``): its results would be silently incomplete."""
 
 
 def error_type(error: ApiError) -> str | None:
@@ -29,8 +49,13 @@ def error_type(error: ApiError) -> str | None:
 def translate_api_error(error: ApiError, article_id: str | None = None) -> StoreError:
     """The product exception for an Elasticsearch error response."""
     status, kind = error.meta.status, error_type(error)
+    if status == 401:
+        return StoreAccessDenied(f"Elasticsearch refused the credentials (401): check {CREDENTIALS}: {error}")
+    if status == 403:
+        return StoreAccessDenied(f"Elasticsearch credentials lack a privilege for this request (403); "
+                                 f"docs/store-elastic.md lists the privileges needed: {error}")
     if status == 404 and kind == "index_not_found_exception":
-        return StoreUnavailable(f"Elasticsearch index missing (run setup): {error}")
+        return StoreNotSetUp(f"Elasticsearch index missing (run setup): {error}")
     if status == 404 and article_id is not None:
         return ArticleNotFound(article_id)
     if status == 429 or status >= 500:
@@ -57,6 +82,8 @@ def bulk_error(failures: Sequence[Response]) -> StoreError:
     if isinstance(reason, Mapping):
         reason = f"{reason.get('type')}: {reason.get('reason')}"
     message = f"{len(items)} document(s) rejected; first {first.get('_id')!r}: {reason}"
+    if any(_item_type(item) == "index_not_found_exception" for item in items):  # require_alias: no alias
+        return StoreNotSetUp(message)
     if any(item.get("status", 500) == 429 or item.get("status", 500) >= 500 for item in items):
         return StoreUnavailable(message)
     return StoreError(message)
@@ -70,11 +97,33 @@ def check_delete_by_query(resp: Response) -> None:
                                f"timed_out={resp.get('timed_out')}")
 
 
+def _item_type(item: Response) -> str | None:
+    error = item.get("error")
+    return error.get("type") if isinstance(error, Mapping) else None
+
+
 def item_error(item: Response) -> StoreError:
     """The product error for one failed item of an msearch or mget response."""
     error = item.get("error", {})
     reason = f"{error.get('type')}: {error.get('reason')}" if isinstance(error, Mapping) else str(error)
     status = int(item.get("status", 500))
+    if _item_type(item) == "index_not_found_exception":
+        return StoreNotSetUp(f"Elasticsearch index missing (run setup): {reason}")
+    if status in (401, 403) or _item_type(item) == "security_exception":
+        return StoreAccessDenied(f"Elasticsearch credentials refused ({status}): {reason}")
     if status == 429 or status >= 500:
         return StoreUnavailable(f"search failed ({status}): {reason}")
     return StoreError(f"search rejected ({status}): {reason}")
+
+
+def check_complete(resp: Response) -> None:
+    """Raise ``StorePartialResults`` if a search or count response is missing
+    shards (``_shards.failed``) or timed out: never return partial results."""
+    shards = resp.get("_shards") or {}
+    failed = int(shards.get("failed") or 0)
+    if failed or resp.get("timed_out"):
+        reasons = "; ".join(f"{(f.get('reason') or {}).get('type')}: {(f.get('reason') or {}).get('reason')}"
+                            for f in shards.get("failures") or [] if isinstance(f, Mapping))
+        raise StorePartialResults(f"Elasticsearch answered from {failed} failed of {shards.get('total')} shard(s)"
+                                  f"{' and timed out' if resp.get('timed_out') else ''}"
+                                  f"{': ' + reasons if reasons else ''}")

@@ -59,9 +59,18 @@ def timestamp(now: datetime | None = None) -> str:
     return (now or datetime.now(UTC)).strftime("%Y%m%d%H%M%S%f")
 
 
-def index_body(mapping: Mapping[str, Any], kind: str, alias: str | None = None) -> Body:
-    """The create-index body for ``kind`` (articles | sentences), optionally with its alias."""
-    body: Body = {"settings": mapping["settings"], "mappings": mapping["mappings"][kind]}
+def index_body(mapping: Mapping[str, Any], kind: str, alias: str | None = None, *,
+               index: Mapping[str, Any] | None = None, vector_index_type: str | None = None) -> Body:
+    """The create-index body for ``kind`` (articles | sentences), optionally with
+    its alias, ``index`` settings added to the mapping's (shards, replicas...)
+    and another ``index_options.type`` for the sentence vector."""
+    settings = {**mapping["settings"], "index": {**mapping["settings"].get("index", {}), **(index or {})}}
+    mappings = mapping["mappings"][kind]
+    if vector_index_type and "vector" in mappings["properties"]:
+        vector = mappings["properties"]["vector"]
+        mappings = {**mappings, "properties": {**mappings["properties"], "vector": {
+            **vector, "index_options": {**vector.get("index_options", {}), "type": vector_index_type}}}}
+    body: Body = {"settings": settings, "mappings": mappings}
     if alias:
         body["aliases"] = {alias: {}}
     return body

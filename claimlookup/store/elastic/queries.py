@@ -31,6 +31,8 @@ MARK_OPEN, MARK_CLOSE = "<mark>", "</mark>"
 ARTICLE_HIT_FIELDS = ["article_id", "title", "source", "published", "url"]
 SENTENCE_HIT_FIELDS = ["article_id", "article_hash", "position", "text", "title", "source", "published", "url"]
 CANDIDATE_FIELDS = ["article_id", "position", "article_hash"]
+#: The specification's ``ScoreSort`` form (``{"_score": "desc"}`` is a shorthand typed clients refuse).
+SCORE_DESC: Body = {"_score": {"order": "desc"}}
 
 
 # --- search: query compilation -----------------------------------------------
@@ -115,8 +117,8 @@ def sort_clause(sort: str, level: str, listing: bool = False) -> list[Body]:
     if sort not in ("relevance", "date"):
         raise ValueError(f"unknown sort {sort!r}: use relevance or date")
     if sort == "relevance" and not listing:
-        return [{"_score": "desc"}, *tiebreak]
-    return [{"published": {"order": "desc", "missing": "_last"}}, {"_score": "desc"}, *tiebreak]
+        return [SCORE_DESC, *tiebreak]
+    return [{"published": {"order": "desc", "missing": "_last"}}, SCORE_DESC, *tiebreak]
 
 
 def highlight_clause(level: str) -> Body:
@@ -202,7 +204,7 @@ def build_lexical_body(query: ParsedQuery, filters: Filters, limit: int,
     return {
         "query": build_query(query, ["text"], clauses),
         "size": limit,
-        "sort": [{"_score": "desc"}, {"article_id": "asc"}, {"position": "asc"}],
+        "sort": [SCORE_DESC, {"article_id": "asc"}, {"position": "asc"}],
         "track_scores": True,
         "track_total_hits": False,
         "_source": list(CANDIDATE_FIELDS),
@@ -232,14 +234,29 @@ def build_knn_searches(vectors: np.ndarray, filters: Filters, limit: int) -> lis
     return searches
 
 
+_REGEX_RESERVED = frozenset('.?+*|{}[]()"\\#@&<>~^$')
+
+
+def key_prefix_pattern(prefix: str) -> str:
+    """A Lucene regular expression matching entity keys (lower case) that
+    start with ``prefix``, whatever its case; reserved characters escaped."""
+    escaped = "".join("\\" + ch if ch in _REGEX_RESERVED else ch for ch in prefix.lower())
+    return escaped + ".*"
+
+
 def build_entities_body(prefix: str = "", label: str | None = None, limit: int = 20,
-                        keys: Sequence[str] = ()) -> Body:
+                        keys: Sequence[str] = (), *, cheap: bool = False) -> Body:
     """Entity keys with their article counts, top name and label; prefix on key
-    or name (case-insensitive), or exactly the given ``keys``."""
+    or name (case-insensitive), or exactly the given ``keys``.
+
+    ``cheap``: for clusters with ``search.allow_expensive_queries: false``,
+    which refuse ``prefix`` queries on keyword fields: the prefix becomes a
+    regular expression the ``terms`` aggregation applies to the keys (no
+    query), so it matches keys only, not names."""
     clauses: list[Body] = []
     if keys:
         clauses.append({"terms": {"entities.key": list(keys)}})
-    if prefix:
+    if prefix and not cheap:
         clauses.append({"bool": {"should": [
             {"prefix": {"entities.key": {"value": prefix, "case_insensitive": True}}},
             {"prefix": {"entities.name": {"value": prefix, "case_insensitive": True}}},
@@ -247,7 +264,10 @@ def build_entities_body(prefix: str = "", label: str | None = None, limit: int =
     if label:
         clauses.append({"term": {"entities.label": {"value": label, "case_insensitive": True}}})
     matching = {"bool": {"filter": clauses}} if clauses else {"match_all": {}}
-    per_key = {"terms": {"field": "entities.key", "size": max(limit, 1)},
+    key_terms: Body = {"field": "entities.key", "size": max(limit, 1)}
+    if prefix and cheap:
+        key_terms["include"] = key_prefix_pattern(prefix)
+    per_key = {"terms": key_terms,
                "aggs": {"name": {"terms": {"field": "entities.name", "size": 1}},
                         "label": {"terms": {"field": "entities.label", "size": 1}}}}
     return {"size": 0, "aggs": {"entities": {"nested": {"path": "entities"}, "aggs": {

@@ -11,6 +11,7 @@ or fully new.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -31,7 +32,7 @@ from claimlookup.model import (
     StoredSentence,
 )
 from claimlookup.store.common import lead_snippet, parse_date
-from claimlookup.store.elastic.errors import item_error
+from claimlookup.store.elastic.errors import check_complete, item_error
 from claimlookup.store.elastic.indices import Response
 from claimlookup.store.elastic.queries import MARK_OPEN
 
@@ -138,11 +139,12 @@ def parse_candidates(resp: Response, committed: Mapping[str, str] | None = None,
 
 
 def msearch_responses(resp: Response) -> list[Response]:
-    """The per-search responses; the first failed one raises."""
+    """The per-search responses; the first failed or partial one raises."""
     items = list(resp["responses"])
     for item in items:
         if "error" in item:
             raise item_error(item)
+        check_complete(item)
     return items
 
 
@@ -163,6 +165,20 @@ def found_sources(resp: Response) -> list[Response]:
 
 def parse_content_hashes(resp: Response) -> dict[str, str]:
     return {src["article_id"]: src["content_hash"] for src in found_sources(resp)}
+
+
+@dataclass(frozen=True, slots=True)
+class CommittedArticle:
+    """What a write needs of an article document: the committed generation and its sentence positions."""
+
+    content_hash: str
+    positions: tuple[int, ...]
+
+
+def parse_committed(resp: Response) -> dict[str, CommittedArticle]:
+    """mget of article docs (``article_id``, ``content_hash``, ``positions``) -> {article id: committed}."""
+    return {src["article_id"]: CommittedArticle(src["content_hash"], tuple(int(p) for p in src.get("positions") or ()))
+            for src in found_sources(resp)}
 
 
 def parse_mention(src: Response) -> EntityMention:
