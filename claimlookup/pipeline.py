@@ -49,6 +49,7 @@ _T = TypeVar("_T")
 _FIRST_SENTENCE = re.compile(r"^(.+?[.!?])(?:\s|$)")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _WORD = re.compile(r"[^\W_]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class InvalidArticle(ValueError):
@@ -180,11 +181,23 @@ def prepare(record: ArticleRecord) -> Article:
 def _check_raw(record: ArticleRecord) -> None:
     if not isinstance(record.body, str) or not record.body.strip():
         raise InvalidArticle("empty body")
+    _check_encodable(record)
     if len(record.body) > MAX_BODY_CHARS:
         raise InvalidArticle(f"body longer than {MAX_BODY_CHARS} characters")
     url = _optional(record.url)
     if url and not re.match(r"^https?://\S+$", url):
         raise InvalidArticle(f"url {url!r} is not an http(s) URL")
+
+
+def _check_encodable(record: ArticleRecord) -> None:
+    """Refuse a lone surrogate (JSON's ``"\\ud800"``): it is not text, and it
+    cannot be encoded to hash, store or embed the article."""
+    for name in ("id", "url", "title", "body", "source", "language"):
+        value = getattr(record, name)
+        found = _SURROGATE.search(value) if isinstance(value, str) else None
+        if found:
+            raise InvalidArticle(f"field {name!r} contains a lone surrogate (U+{ord(found.group()):04X}) "
+                                 f"at character {found.start()}: not text")
 
 
 def _check_id(value: str) -> None:
@@ -231,10 +244,17 @@ def ingest(store: Store, records: Iterable[ArticleRecord | Problem], *, n_proces
     clocks = [_Clock() for _ in range(4)]
     changed = clocks[0].wrap(run.changed(run.prepared(records)))
     changed, run.summary.processes = _with_processes(changed, n_process)
-    analysed = clocks[1].wrap(_analysed(changed, run.summary.processes))
+    analysis = _Analysis(changed, run.summary.processes)
+    analysed = clocks[1].wrap(analysis)
     embedded = clocks[2].wrap(_embedded(analysed, _embed_threads()) if embed else analysed)
-    for outcome in clocks[3].wrap(store.write_articles(embedded)):
-        run.written(outcome)
+    try:
+        for outcome in clocks[3].wrap(store.write_articles(embedded)):
+            run.written(outcome)
+    except Exception:
+        # A fatal error (a full disk): let spaCy's worker processes finish
+        # before it propagates, or the process could never exit.
+        analysis.stop()
+        raise
     run.summary.stages = _stage_seconds([clock.seconds for clock in clocks])
     run.summary.cpu = _stage_seconds([clock.cpu_seconds for clock in clocks])
     run.summary.seconds = time.perf_counter() - started
@@ -247,7 +267,7 @@ def ingest_one(store: Store, record: ArticleRecord) -> WriteOutcome:
     article = prepare(record)
     if store.content_hashes([article.id]).get(article.id) == article.content_hash:
         return WriteOutcome(article.id, WriteStatus.UNCHANGED)
-    analysed = _embedded(_analysed(iter([article]), 1))
+    analysed = _embedded(iter(_Analysis(iter([article]), 1)))
     return next(iter(store.write_articles(analysed)))
 
 
@@ -317,14 +337,62 @@ class _Run:
 # --- stages ----------------------------------------------------------------------------
 
 
-def _analysed(articles: Iterator[Article], n_process: int) -> Iterator[Article]:
-    """spaCy analysis; the model is loaded only if some article needs it."""
-    first = next(articles, None)
-    if first is None:
-        return
-    from claimlookup import nlp
+class _Analysis:
+    """spaCy over the articles (``nlp.analyse_articles``), lazily, in input
+    order, that a failed run can stop without leaving worker processes behind.
 
-    yield from nlp.analyse_articles(itertools.chain([first], articles), n_process=n_process)
+    spaCy's worker processes must be drained, not abandoned: when its
+    generator is closed early it queues a stop marker *behind* the work the
+    workers already hold and joins them, but nobody reads their results any
+    more, so a worker blocks on its full pipe and the join waits forever (a
+    full disk hung the indexer this way). ``stop()`` therefore feeds no more
+    input and reads what the workers still have (a few batches), so they finish
+    and exit. An error raised while reading the input (a store read in
+    ``changed``) is held back the same way and re-raised once spaCy has
+    finished, instead of passing through spaCy's generator.
+    """
+
+    def __init__(self, articles: Iterator[Article], n_process: int) -> None:
+        self._articles = articles
+        self._n_process = n_process
+        self._stopped = False
+        self._failure: Exception | None = None
+        self._analysed: Iterator[Article] | None = None
+
+    def __iter__(self) -> Iterator[Article]:
+        first = next(self._articles, None)
+        if first is None:
+            return  # the model is loaded only if some article needs it
+        from claimlookup import nlp
+
+        self._analysed = nlp.analyse_articles(itertools.chain([first], self._input()), n_process=self._n_process)
+        for article in self._analysed:
+            if self._failure is not None:
+                break
+            yield article
+        if self._failure is not None:
+            self.stop()
+            raise self._failure
+
+    def _input(self) -> Iterator[Article]:
+        while not self._stopped:
+            try:
+                article = next(self._articles)
+            except StopIteration:
+                return
+            except Exception as e:  # noqa: BLE001 - re-raised by __iter__ once spaCy is done
+                self._failure = e
+                return
+            yield article
+
+    def stop(self) -> None:
+        """End the analysis early: no more input; what the workers hold is
+        read and dropped, so they exit. Call it only while no stage is inside
+        ``next()`` of this analysis (from the run's error handling)."""
+        self._stopped = True
+        if self._analysed is not None and self._n_process > 1:
+            for _ in self._analysed:
+                pass
 
 
 def _embedded(articles: Iterator[Article], threads: int = 1) -> Iterator[Article]:
