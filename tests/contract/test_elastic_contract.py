@@ -2,7 +2,8 @@
 
 Runs only when ``CLAIMLOOKUP_ES_URL`` names a cluster (see
 docs/store-elastic.md: ``docker compose up -d elasticsearch`` then
-``CLAIMLOOKUP_ES_URL=http://localhost:9200 make test``). Each test gets its
+``CLAIMLOOKUP_ES_URL=https://localhost:9200 make test``, with the store's
+credentials and CA from the ``CLAIMLOOKUP_ES_*`` settings). Each test gets its
 own index prefix, and every index under it is deleted afterwards, so runs
 never see each other's data and leave nothing behind.
 """
@@ -16,7 +17,8 @@ from collections.abc import Iterator
 import pytest
 from elasticsearch import Elasticsearch
 
-from claimlookup.store.elastic import ElasticStore
+from claimlookup.settings import Settings
+from claimlookup.store.elastic import ElasticConfig, ElasticStore
 
 from .suite import StoreContract
 
@@ -32,7 +34,8 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def admin() -> Iterator[Elasticsearch]:
     """A plain client for cleanup only; the tests themselves go through the store."""
-    client = Elasticsearch(ES_URL, request_timeout=30)
+    options = ElasticConfig.from_settings(Settings.from_env()).client_options(ES_URL)
+    client = Elasticsearch(**{**options, "request_timeout": 30})  # the store's credentials and TLS
     yield client
     client.close()
 
