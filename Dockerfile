@@ -26,7 +26,7 @@ RUN mkdir claimlookup api indexer \
 COPY claimlookup ./claimlookup
 COPY api ./api
 COPY indexer ./indexer
-COPY openapi.yaml ./
+COPY openapi.yaml gunicorn.conf.py ./
 COPY seeds ./seeds
 
 RUN useradd --create-home --uid 10001 --user-group claimlookup \
@@ -42,8 +42,7 @@ RUN python -c "from claimlookup.embed import cached_model; print(cached_model())
 
 # The embedded store by default (a file in /app/data: mount a volume there);
 # compose.yaml points it at Elasticsearch instead.
-ENV CLAIMLOOKUP_STORE_URL=sqlite:////app/data/claimlookup.db \
-    GUNICORN_CMD_ARGS="--workers 2 --timeout 30 --access-logfile -"
+ENV CLAIMLOOKUP_STORE_URL=sqlite:////app/data/claimlookup.db
 
 EXPOSE 8000
 
@@ -51,4 +50,5 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status != 200)"]
 
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "api:create_app()"]
+# Threaded workers with read timeouts and problem+json errors: gunicorn.conf.py.
+CMD ["gunicorn", "-c", "gunicorn.conf.py", "--bind", "0.0.0.0:8000", "api:create_app()"]

@@ -24,7 +24,7 @@ index: install
 	$(VENV)/bin/claimlookup-index seeds/
 
 serve: install
-	$(VENV)/bin/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) --access-logfile - 'api:create_app()'
+	$(VENV)/bin/gunicorn -c gunicorn.conf.py --bind 127.0.0.1:$(PORT) 'api:create_app()'
 
 ## Run the whole test suite.
 test: install

@@ -5,23 +5,34 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import Blueprint, request, url_for
+from flask import Blueprint, current_app, request, url_for
 from flask.typing import ResponseReturnValue
 
 from api.articles_schemas import ArticleListSchema, ArticleSchema, IngestResultSchema, load_articles
 from api.auth import requires_read_key, requires_write_key
 from api.common_schemas import ListingArgs, NoArgs, load_query_args
-from api.errors import validation_problem
+from api.errors import Problem, validation_problem
 from api.responses import no_content
 from api.state import get_store
 from claimlookup.model import WriteStatus
 from claimlookup.pipeline import ArticleRecord, InvalidArticle, ingest_one
 from claimlookup.store import Store
+from claimlookup.store.base import StoreError
 
 bp = Blueprint("articles", __name__)
 
 # Ids may be URLs (see docs/architecture.md), hence the path converter.
 ARTICLE = "/v1/articles/<path:article_id>"
+
+
+def literal_reports_suffix() -> bool:
+    """Whether the request path ends in a literal ``/reports`` (the reports of
+    an article) rather than ``%2Freports`` (the end of an article id such as
+    ``https://example.org/x/reports``, sent with its slash encoded). Routing
+    sees decoded paths; only the raw request URI (gunicorn's ``RAW_URI``,
+    werkzeug's ``REQUEST_URI``) tells them apart. Without one, literal."""
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    return not raw or raw.split("?", 1)[0].endswith("/reports")
 
 
 @bp.get("/v1/articles")
@@ -43,7 +54,10 @@ def add_articles() -> ResponseReturnValue:
         raise validation_problem(result.problems(batch="articles" in body), "No article could be indexed.")
     headers = {}
     if len(records) == 1 and result.new:
-        headers["Location"] = url_for("articles.get_article", article_id=result.results[0].id)
+        location = url_for("articles.get_article", article_id=result.results[0].id)
+        if location.endswith("/reports"):  # the article, not its reports (see literal_reports_suffix)
+            location = location[: -len("/reports")] + "%2Freports"
+        headers["Location"] = location
     return IngestResultSchema().dump(result), 201 if result.new else 200, headers
 
 
@@ -58,6 +72,11 @@ def get_article(article_id: str) -> ResponseReturnValue:
 @requires_write_key
 def delete_article(article_id: str) -> ResponseReturnValue:
     load_query_args(NoArgs(), request.args)
+    if article_id.endswith("/reports") and literal_reports_suffix():
+        # The reports of an article are read-only; an id ending in /reports is sent as ...%2Freports.
+        raise Problem(405, "Method Not Allowed", "The reports of an article can only be read (GET). To delete an "
+                      "article whose id ends in '/reports', send that slash encoded: '%2Freports'.",
+                      headers={"Allow": "GET, HEAD, OPTIONS"})
     get_store().delete_article(article_id)
     return no_content()
 
@@ -96,7 +115,13 @@ def index_articles(store: Store, records: list[ArticleRecord]) -> IngestResult:
     """Index records in order with the indexer's pipeline (``ingest_one``):
     clean, analyse, embed, write. An article that cannot be indexed is
     rejected with the pipeline's reason; the others are still indexed. A
-    later article with the id of an earlier one replaces it."""
+    later article with the id of an earlier one replaces it.
+
+    If the store fails on an article after earlier ones were written, the
+    answer still says what was stored: that article and every later one are
+    rejected as not stored (retry them); each article is written in its own
+    transaction, so none is half-written. A failure before anything was
+    stored propagates (503)."""
     result = IngestResult()
     for index, record in enumerate(records):
         try:
@@ -104,6 +129,13 @@ def index_articles(store: Store, records: list[ArticleRecord]) -> IngestResult:
         except InvalidArticle as e:
             result.results.append(IngestOutcome(index, "rejected", problem=str(e)))
             continue
+        except StoreError as e:
+            if not any(r.status != "rejected" for r in result.results):
+                raise
+            current_app.logger.warning("store failed in a batch at article %d: %s", index, e)
+            problem = f"Not stored: the store failed ({type(e).__name__}); send this article again."
+            result.results += [IngestOutcome(i, "rejected", problem=problem) for i in range(index, len(records))]
+            break
         status = WriteStatus(outcome.status).value
         result.results.append(IngestOutcome(index, status, outcome.article_id, outcome.sentences, outcome.entities))
     return result

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
+from api.articles import get_article, literal_reports_suffix
 from api.auth import requires_read_key
 from api.claims_schemas import (
     LookupArgs,
@@ -53,5 +54,7 @@ def scan_article() -> ResponseReturnValue:
 @bp.get("/v1/articles/<path:article_id>/reports")
 @requires_read_key
 def article_reports(article_id: str) -> ResponseReturnValue:
+    if not literal_reports_suffix():  # ".../x%2Freports": the article whose id ends in /reports
+        return get_article(article_id + "/reports")
     options = load_query_args(ReportsArgs(), request.args)
     return ScanResultSchema().dump(scan(get_store(), article_id=article_id, **options))

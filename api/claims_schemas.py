@@ -199,3 +199,5 @@ class ScannedSentenceSchema(Schema):
 
 class ScanResultSchema(Schema):
     sentences = fields.List(fields.Nested(ScannedSentenceSchema))
+    truncated = fields.Function(lambda r: r.unchecked > 0)
+    unchecked = fields.Integer()

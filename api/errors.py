@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 from claimlookup.lookup import ClaimTooShort
 from claimlookup.pipeline import InvalidArticle
 from claimlookup.query import InvalidQuery
-from claimlookup.store.base import ArticleNotFound, StoreUnavailable
+from claimlookup.store.base import ArticleNotFound, StoreCorrupt, StoreError, StoreUnavailable
 
 PROBLEM_MIMETYPE = "application/problem+json"
 
@@ -33,6 +33,8 @@ AUTH_REQUIRED = "urn:claimlookup:problem:authentication-required"
 FORBIDDEN = "urn:claimlookup:problem:forbidden"
 WRITES_DISABLED = "urn:claimlookup:problem:writes-disabled"
 STORE_UNAVAILABLE = "urn:claimlookup:problem:store-unavailable"
+STORE_CORRUPT = "urn:claimlookup:problem:store-corrupt"
+STORE_ERROR = "urn:claimlookup:problem:store-error"
 QUERY_TOO_LONG = "urn:claimlookup:problem:request-line-too-long"
 INTERNAL = "urn:claimlookup:problem:internal-error"
 
@@ -112,12 +114,30 @@ def _internal_problem() -> Problem:
                    INTERNAL)
 
 
-def _from_store_unavailable(error: StoreUnavailable) -> Problem:
-    current_app.logger.warning("store unavailable: %s", error)
+def _store_problem(error: StoreError, title: str, detail: str, type: str) -> Problem:
+    """A 503 for a store failure, remembered so that /readyz says not ready."""
+    from api.state import get_state
+
+    current_app.logger.warning("%s: %s", title.lower(), error)
+    get_state().store_failed(type)
     retry_after = str(current_app.config["RETRY_AFTER"])
-    return Problem(503, "Store unavailable",
-                   "The search store cannot be reached; try again later.",
-                   STORE_UNAVAILABLE, headers={"Retry-After": retry_after})
+    return Problem(503, title, detail, type, headers={"Retry-After": retry_after})
+
+
+def _from_store_unavailable(error: StoreUnavailable) -> Problem:
+    detail = getattr(error, "problem_detail", None) or "The search store cannot be reached; try again later."
+    return _store_problem(error, "Store unavailable", detail, getattr(error, "problem_type", STORE_UNAVAILABLE))
+
+
+def _from_store_corrupt(error: StoreCorrupt) -> Problem:
+    return _store_problem(error, "Store corrupt",
+                          "The store is damaged or is not a claimlookup store. An operator must restore it from a "
+                          "backup or rebuild it (claimlookup-index --reindex); see docs/operations.md.",
+                          STORE_CORRUPT)
+
+
+def _from_store_error(error: StoreError) -> Problem:
+    return _store_problem(error, "Store error", "The search store failed to answer; try again later.", STORE_ERROR)
 
 
 def _from_article_not_found(error: ArticleNotFound) -> Problem:
@@ -149,6 +169,8 @@ def register_error_handlers(app: Flask) -> None:
         (ValidationError, _from_validation_error),
         (StoreUnavailable, _from_store_unavailable),
         (ArticleNotFound, _from_article_not_found),
+        (StoreCorrupt, _from_store_corrupt),
+        (StoreError, _from_store_error),
         (ClaimTooShort, _from_claim_too_short),
         (InvalidQuery, _from_invalid_query),  # schemas catch these first; the safety net
         (InvalidArticle, _from_invalid_article),

@@ -10,18 +10,21 @@ failed setup is retried by the next request, so /readyz recovers by itself.
 from __future__ import annotations
 
 import threading
+import time
 import weakref
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import yaml
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 
 from api.cors import parse_origins
 from claimlookup.store import Store, open_store
 
 EXTENSION = "claimlookup"
+#: Blueprints whose requests read or write the store.
+DATA_BLUEPRINTS = frozenset({"search", "articles", "claims", "catalog"})
 
 
 class ClaimLookupState:
@@ -33,6 +36,15 @@ class ClaimLookupState:
         self._store: Store = open_store(store_url)  # no I/O: ValueError for a bad URL
         self._ready = False
         self._lock = threading.Lock()
+        #: (monotonic time, problem type) of the last store failure a request
+        #: met, cleared by the next request the store answers.
+        self.last_failure: tuple[float, str] | None = None
+
+    def store_failed(self, problem_type: str) -> None:
+        self.last_failure = (time.monotonic(), problem_type)
+
+    def store_answered(self) -> None:
+        self.last_failure = None
 
     @property
     def store(self) -> Store:
@@ -61,6 +73,13 @@ class ClaimLookupState:
 def init_state(app: Flask, spec_path: Path) -> ClaimLookupState:
     state = ClaimLookupState(app.config["STORE_URL"], app.config["CORS_ORIGINS"], spec_path)
     app.extensions[EXTENSION] = state
+
+    @app.after_request
+    def _store_answered(response: Any) -> Any:
+        # A data request the store answered clears the failure /readyz reports.
+        if state.last_failure is not None and response.status_code < 500 and request.blueprint in DATA_BLUEPRINTS:
+            state.store_answered()
+        return response
     # Close the store when the app is garbage-collected or the process exits.
     weakref.finalize(app, state.close)
     return state

@@ -110,6 +110,15 @@ class Settings:
     retry_after: int = 10
     """API: seconds sent in ``Retry-After`` with every 503."""
 
+    workers: int = 2
+    """Server (``gunicorn.conf.py``): worker processes."""
+
+    threads: int = 16
+    """Server: threads per worker; a thread waits on one client or the store while the others answer."""
+
+    read_timeout: int = 10
+    """Server: seconds a client may stay silent while sending a request (or reading the answer) before it is dropped."""
+
     cache_home: str | None = field(default=None, metadata={"env": "XDG_CACHE_HOME"})
     """``XDG_CACHE_HOME``: base of the cache of the derived embedding model; unset or empty: ``~/.cache``."""
 

@@ -61,6 +61,17 @@ def problem_validator() -> OAS30Validator:
     return OAS30Validator(spec_dict()["components"]["schemas"]["Problem"])
 
 
+def assert_problem(response: Any, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == PROBLEM
+    body = response.get_json()
+    problem_validator().validate(body)
+    assert body["status"] == status
+    text = response.get_data(as_text=True)
+    assert "<html" not in text.lower() and "Traceback" not in text
+    return body
+
+
 class _SentRequest(WerkzeugOpenAPIRequest):
     """The request as openapi-core needs it to find the operation: the path
     as sent (still percent-encoded, so an id like ``https%3A%2F%2F...`` stays

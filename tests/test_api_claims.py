@@ -122,7 +122,7 @@ def test_article_reports_is_the_scan_of_a_stored_article(client) -> None:
 
 def test_text_without_check_worthy_sentences(client) -> None:
     response = client.post("/v1/claims/scan", json={"text": "Hello there. Nice weather."})
-    assert response.status_code == 200 and response.get_json() == {"sentences": []}
+    assert response.status_code == 200 and response.get_json() == {"sentences": [], "truncated": False, "unchecked": 0}
 
 
 @pytest.mark.parametrize("body", [{}, {"text": DENIAL_TEXT, "article_id": "seed:000"}, {"article_id": ""},

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from apicontract import PROBLEM, READ_KEY, WRITE_KEY, problem_validator
+from apicontract import READ_KEY, WRITE_KEY, assert_problem
 
 WRITE = {"Authorization": f"Bearer {WRITE_KEY}"}
 VALIDATION = "urn:claimlookup:problem:validation-error"
@@ -78,7 +78,7 @@ CASES = {
     "body over a small limit": Case("POST", "/v1/articles", 413, config={"MAX_CONTENT_LENGTH": 100},
                                     kwargs={"headers": WRITE, "json": ARTICLE | {"body": "x" * 200}}),
     # bodies
-    "malformed JSON": Case("POST", "/v1/articles", 400, kwargs={
+    "malformed JSON": Case("POST", "/v1/articles", 400, "urn:claimlookup:problem:malformed-request", kwargs={
         "headers": WRITE, "data": "{not json", "content_type": "application/json"}),
     "not JSON": Case("POST", "/v1/articles", 415, kwargs={"headers": WRITE, "data": "title=x"}),
     "JSON array": Case("POST", "/v1/articles", 422, VALIDATION, kwargs={"headers": WRITE, "json": [ARTICLE]},
@@ -139,17 +139,6 @@ CASES = {
                                            "urn:claimlookup:problem:authentication-required",
                                            config={"READ_API_KEY": READ_KEY}),
 }
-
-
-def assert_problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == PROBLEM
-    body = response.get_json()
-    problem_validator().validate(body)
-    assert body["status"] == status
-    text = response.get_data(as_text=True)
-    assert "<html" not in text.lower() and "Traceback" not in text
-    return body
 
 
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())

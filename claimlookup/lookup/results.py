@@ -189,5 +189,7 @@ class ScannedSentence:
 @dataclass(frozen=True, slots=True)
 class ScanResult:
     sentences: list[ScannedSentence]
+    #: Check-worthy sentences found but not looked up (over ``MAX_SCAN_CLAIMS``).
+    unchecked: int = 0
 
 

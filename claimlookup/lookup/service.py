@@ -43,6 +43,12 @@ SCAN_RANKING_FLOOR = 0.2
 SCAN_SENTENCES = 1
 #: Default ``min_score`` of a scan: reports at least as likely as not.
 SCAN_MIN_SCORE = 0.5
+#: A scan looks up at most this many check-worthy sentences, the first in the
+#: text (an article's lead carries its main claims); the rest are counted in
+#: ``ScanResult.unchecked`` (the API's ``truncated``). A news article has 5-30;
+#: this bounds one request's work (a 100,000-character text of short claims
+#: had 2,151 and cost 10-19 s of CPU).
+MAX_SCAN_CLAIMS = 50
 
 
 def find_reports(store: Store, request: LookupRequest) -> LookupResult:
@@ -157,6 +163,8 @@ def scan(store: Store, text: str | None = None, article_id: str | None = None,
         sentences = _analysed_sentences(text or "")
     exclusion = _exclusion(excluded)
     worthy = [(s, reason) for s in sentences if (reason := check_worthiness(s))]
+    unchecked = max(0, len(worthy) - MAX_SCAN_CLAIMS)
+    worthy = worthy[:MAX_SCAN_CLAIMS]
     if not worthy:
         return ScanResult([])
     missing = [s for s, _ in worthy if s.vector is None]
@@ -169,7 +177,7 @@ def scan(store: Store, text: str | None = None, article_id: str | None = None,
         ScannedSentence(s.position, s.text, reason,
                         reports_for(score(c), limit_per_claim, min_score, exclude=exclusion,
                                     ranking_floor=SCAN_RANKING_FLOOR, sentences=SCAN_SENTENCES))
-        for (s, reason), c in zip(worthy, sets, strict=True)])
+        for (s, reason), c in zip(worthy, sets, strict=True)], unchecked)
 
 
 def _scan_candidates(store: Store, claims: list[PreparedClaim], filters: Filters) -> list[CandidateSet]:
