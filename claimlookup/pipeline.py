@@ -263,12 +263,13 @@ def ingest(store: Store, records: Iterable[ArticleRecord | Problem], *, n_proces
 
 def ingest_one(store: Store, record: ArticleRecord) -> WriteOutcome:
     """Index one article (the API's POST): raise ``InvalidArticle`` if it
-    cannot be indexed, return what the store did with it."""
+    cannot be indexed, return what the store did with it. The write is
+    ``posted``: a rebuild (``--reindex``) carries it."""
     article = prepare(record)
     if store.content_hashes([article.id]).get(article.id) == article.content_hash:
         return WriteOutcome(article.id, WriteStatus.UNCHANGED)
     analysed = _embedded(iter(_Analysis(iter([article]), 1)))
-    return next(iter(store.write_articles(analysed)))
+    return next(iter(store.write_articles(analysed, posted=True)))
 
 
 class _Run:

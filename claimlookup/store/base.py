@@ -45,6 +45,14 @@ class StoreUnavailable(StoreError):
     The API answers 503 with Retry-After."""
 
 
+class StoreRebuilding(StoreUnavailable):
+    """A write refused for a few seconds while ``rebuild()`` swaps the
+    rebuilt index in (it would be lost otherwise). Retry after a few seconds:
+    the API answers 503 with Retry-After, as for any ``StoreUnavailable``."""
+
+    problem_detail = "A rebuilt index is being swapped in; writes are refused for a few seconds. Try again."
+
+
 class ArticleNotFound(StoreError, KeyError):
     """No article has this id."""
 
@@ -85,9 +93,13 @@ class Store(Protocol):
         absent from the result. Lets the indexer skip unchanged articles before
         any NLP work."""
 
-    def write_articles(self, articles: Iterable[Article]) -> Iterator[WriteOutcome]:
+    def write_articles(self, articles: Iterable[Article], *, posted: bool = False) -> Iterator[WriteOutcome]:
         """Write analysed articles (each with sentences), yielding one outcome per
-        article in input order. Lazy: nothing is written until iterated."""
+        article in input order. Lazy: nothing is written until iterated.
+
+        ``posted=True``: the articles came through the API (``POST
+        /v1/articles``), so the store holds their only copy: ``rebuild()``
+        carries them. A later write without it (the indexer) ends that."""
 
     def delete_article(self, article_id: str) -> None:
         """Delete an article and everything derived from it.
@@ -97,7 +109,15 @@ class Store(Protocol):
         """Context manager yielding an empty store of the same kind. Everything
         written to it replaces this store's contents atomically when the block
         exits without error; on error the new data is discarded and this store
-        is untouched. Readers never see a half-built index."""
+        is untouched. Readers never see a half-built index.
+
+        No posted article is lost: every article of this store whose latest
+        write was posted (before or during the rebuild) is carried into the new
+        contents, replacing the rebuilt version of its id when it was posted
+        after the rebuild began; one deleted during the rebuild stays deleted.
+        Writes that arrive while the new contents are swapped in are refused
+        with ``StoreRebuilding``. Other writes to this store during the
+        rebuild (the indexer's) are lost."""
 
     # --- reading ---------------------------------------------------------
 

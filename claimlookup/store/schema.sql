@@ -87,6 +87,16 @@ CREATE TABLE IF NOT EXISTS quantities (
 ) STRICT;
 CREATE INDEX IF NOT EXISTS quantities_sentence ON quantities (article, position);
 
+-- Articles whose latest write came through the API (POST /v1/articles): no
+-- input file holds them, so rebuild() carries them into the new index. A
+-- rewrite deletes the article row, and with it this mark (a posted rewrite
+-- marks it again). generation: meta.generation of that write. Added within
+-- schema version 2 (CREATE IF NOT EXISTS: setup() adds it to older files).
+CREATE TABLE IF NOT EXISTS posted_articles (
+    article    INTEGER PRIMARY KEY REFERENCES articles (pk) ON DELETE CASCADE,
+    generation INTEGER NOT NULL
+) STRICT;
+
 -- Full text: external-content FTS5 tables (the text lives once, in the
 -- tables above; highlight()/snippet() read it from there).
 CREATE VIRTUAL TABLE IF NOT EXISTS sentences_fts USING fts5 (

@@ -2,7 +2,8 @@
 per-process state (the connection pool, the vector matrix, the read cache),
 runs the SQL of the other modules of this package inside its transactions,
 and owns the lifecycle: setup, close, the integrity check, and ``rebuild()``
-(a temp file copied over the live one with the online backup API).
+(a temp file copied over the live one with the online backup API, posted
+articles carried across; see ``docs/store-sqlite.md``, "Rebuild").
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import tempfile
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -34,11 +35,15 @@ from claimlookup.model import (
 from claimlookup.store import vectors as vector_index
 from claimlookup.store.base import ArticleNotFound, StoreCorrupt
 from claimlookup.store.common import parse_date, query_vectors, require_sentences, validate_search_request
-from claimlookup.store.sqlite import candidates, read_cache, rows
+from claimlookup.store.sqlite import candidates, read_cache, rebuilds, rows
 from claimlookup.store.sqlite.connection import ConnectionPool, Token, create_schema, token, translated
 from claimlookup.store.sqlite.read_cache import ReadCache
 from claimlookup.store.sqlite.search import entity_counts, search_page, source_counts
-from claimlookup.store.sqlite.writes import write_article
+from claimlookup.store.sqlite.writes import SWAP_KEY, carry_article, refuse_during_swap, write_article
+
+#: Longest time writes are refused while a rebuild swaps its index in (a
+#: killed rebuild's mark expires after it). The swap itself takes seconds.
+SWAP_WINDOW_S = 30.0
 
 
 class SQLiteStore:
@@ -81,8 +86,11 @@ class SQLiteStore:
     # --- lifecycle ------------------------------------------------------------------
 
     def setup(self) -> None:
-        """Create the file and tables if missing, switch to WAL. Idempotent."""
+        """Create the file and tables if missing, switch to WAL, remove the
+        temp files of killed rebuilds (``rebuilds.remove_dead``). Idempotent."""
         create_schema(self._pool)
+        with translated(self.path):
+            rebuilds.remove_dead(self.path)
 
     def close(self) -> None:
         """Close pooled connections (borrowed ones close when given back)."""
@@ -115,17 +123,18 @@ class SQLiteStore:
                                  (json.dumps(list(ids)),))
             return {row["id"]: row["content_hash"] for row in found}
 
-    def write_articles(self, articles: Iterable[Article]) -> Iterator[WriteOutcome]:
+    def write_articles(self, articles: Iterable[Article], *, posted: bool = False) -> Iterator[WriteOutcome]:
         """Write each article in its own transaction, lazily. Outcomes count
         what was written (``unchanged`` reports 0 sentences and entities)."""
         for article in articles:
             require_sentences(article)
             with self._connection() as conn:
-                outcome = write_article(conn, article)
+                outcome = write_article(conn, article, posted)
             yield outcome
 
     def delete_article(self, article_id: str) -> None:
         with self._write() as conn:
+            refuse_during_swap(conn)
             if conn.execute("DELETE FROM articles WHERE id = ?", (article_id,)).rowcount == 0:
                 conn.execute("ROLLBACK")
                 raise ArticleNotFound(article_id)
@@ -133,22 +142,41 @@ class SQLiteStore:
     @contextmanager
     def rebuild(self) -> Iterator[SQLiteStore]:
         """Yield a store on a fresh temp file next to this one; on a clean exit
-        copy it over this store in one transaction (readers switch from the
-        old snapshot to the new one at its commit). On error, discard it."""
+        carry the posted articles over, then copy it over this store in one
+        transaction (readers switch from the old snapshot to the new one at
+        its commit). On error, discard it. The temp file is locked as this
+        process's (``rebuilds``): a killed rebuild's is removed by the next
+        ``setup()``."""
         self.setup()
-        fd, name = tempfile.mkstemp(prefix=f".{self.path.name}.rebuild-", suffix=".db", dir=self.path.parent)
-        os.close(fd)
-        fresh = SQLiteStore(name)
+        with rebuilds.temp_database(self.path) as name:
+            fresh = SQLiteStore(name)
+            try:
+                fresh.setup()
+                carry = _PostedCarry(self, fresh)
+                yield fresh
+                carry.copy()
+                fresh.optimize()
+                with self._swap_window():
+                    carry.copy()  # what was posted or deleted since the first pass
+                    fresh.close()
+                    self._replace_with(fresh.path)
+            finally:
+                fresh.close()
+
+    @contextmanager
+    def _swap_window(self) -> Iterator[None]:
+        """Refuse writes (``StoreRebuilding``) from the last pass of the carry
+        until the copy commits; the copy's own ``meta`` has no such mark. The
+        mark is a deadline, so a rebuild killed here does not block writes for
+        long."""
+        with self._write() as conn:
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                         (SWAP_KEY, time.time() + SWAP_WINDOW_S))
         try:
-            fresh.setup()
-            yield fresh
-            fresh.optimize()
-            fresh.close()
-            self._replace_with(fresh.path)
+            yield
         finally:
-            fresh.close()
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                Path(name + suffix).unlink(missing_ok=True)
+            with self._connection() as conn:
+                conn.execute("DELETE FROM meta WHERE key = ?", (SWAP_KEY,))
 
     def optimize(self) -> None:
         """Merge FTS5 segments and refresh planner statistics."""
@@ -178,15 +206,7 @@ class SQLiteStore:
             row = conn.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
             if row is None:
                 raise ArticleNotFound(article_id)
-            sentences = conn.execute("SELECT * FROM sentences WHERE article = ? ORDER BY position",
-                                     (row["pk"],)).fetchall()
-            mentions, quantities = rows.sentence_annotations(conn, [(row["pk"], s["position"]) for s in sentences])
-        return Article(
-            id=row["id"], title=row["title"], body=row["body"], source=row["source"], url=row["url"],
-            published=parse_date(row["published"]), language=row["language"],
-            sentences=[rows.sentence(s, mentions[(row["pk"], s["position"])],
-                                     quantities[(row["pk"], s["position"])], with_vector=False) for s in sentences],
-        )
+            return stored_article(conn, row, with_vectors=False)
 
     def search(self, request: SearchRequest) -> SearchPage:
         validate_search_request(request)
@@ -280,3 +300,67 @@ class SQLiteStore:
                 return None
             self._vectors = candidates.sync(conn, current, current_token)
             return self._vectors
+
+
+def stored_article(conn: sqlite3.Connection, row: sqlite3.Row, with_vectors: bool) -> Article:
+    """The article of ``articles`` row ``row`` with its sentences, read in the
+    caller's transaction."""
+    pk = row["pk"]
+    sql = ("SELECT s.*, v.vector FROM sentences s LEFT JOIN sentence_vectors v ON v.sentence = s.id "
+           "WHERE s.article = ? ORDER BY s.position" if with_vectors else
+           "SELECT * FROM sentences WHERE article = ? ORDER BY position")
+    sentences = conn.execute(sql, (pk,)).fetchall()
+    mentions, quantities = rows.sentence_annotations(conn, [(pk, s["position"]) for s in sentences])
+    return Article(
+        id=row["id"], title=row["title"], body=row["body"], source=row["source"], url=row["url"],
+        published=parse_date(row["published"]), language=row["language"],
+        sentences=[rows.sentence(s, mentions[(pk, s["position"])], quantities[(pk, s["position"])],
+                                 with_vector=with_vectors) for s in sentences],
+    )
+
+
+class _PostedCarry:
+    """Copies the posted articles of a live store into its rebuild (see
+    ``Store.rebuild``). ``copy()`` runs once after the rebuild's writes and once
+    more inside the swap window; each pass copies only what changed since the
+    last. A version is known by its article pk, which a rewrite never reuses.
+
+    Which version wins for an id both rebuilt and posted: the later one. A post
+    from before the rebuild began loses to the rebuild's input (as it would to
+    a plain indexer run); one made while the rebuild ran replaces it."""
+
+    def __init__(self, live: SQLiteStore, fresh: SQLiteStore) -> None:
+        self.live = live
+        self.fresh = fresh
+        with live._read() as conn:
+            self.started = token(conn)[1]  # live generation when the rebuild began
+        self.carried: dict[str, int] = {}  # article id -> live pk of the version carried
+
+    def copy(self) -> None:
+        with self.live._read() as conn:
+            posted = {row["id"]: (row["pk"], row["generation"]) for row in conn.execute(
+                "SELECT a.id, a.pk, p.generation FROM posted_articles p JOIN articles a ON a.pk = p.article")}
+            deleted = [article_id for article_id in self.carried if article_id not in posted and conn.execute(
+                "SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone() is None]
+        rebuilt = self.fresh.content_hashes([i for i in posted if i not in self.carried])
+        for article_id, (pk, generation) in posted.items():
+            if self.carried.get(article_id) == pk or (article_id in rebuilt and generation <= self.started):
+                continue
+            if self._copy_one(pk):
+                self.carried[article_id] = pk
+        for article_id in deleted:
+            with self.fresh._write() as conn:
+                conn.execute("DELETE FROM articles WHERE id = ?", (article_id,))
+            del self.carried[article_id]
+
+    def _copy_one(self, pk: int) -> bool:
+        """Copy the version ``pk``; False when it is gone already (rewritten or
+        deleted since it was listed: the next pass sees what replaced it)."""
+        with self.live._read() as conn:
+            row = conn.execute("SELECT * FROM articles WHERE pk = ?", (pk,)).fetchone()
+            if row is None:
+                return False
+            article, content_hash = stored_article(conn, row, with_vectors=True), row["content_hash"]
+        with self.fresh._connection() as conn:
+            carry_article(conn, article, content_hash)
+        return True

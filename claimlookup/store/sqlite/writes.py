@@ -5,25 +5,34 @@ Replacing an article deletes its row (sentences, vectors, entities and
 quantities cascade; the FTS triggers follow) and inserts it anew under a new
 pk. An unchanged content hash writes nothing. Every write bumps
 ``meta.generation``, which tells readers in every process that their vector
-matrix and read cache are behind.
+matrix and read cache are behind. A posted write (through the API) marks the
+article in ``posted_articles`` for ``rebuild()`` to carry; while a rebuild
+swaps its index in, writes are refused (``refuse_during_swap``).
 """
 
 from __future__ import annotations
 
 import sqlite3
+import time
 from datetime import UTC, datetime
 
 from claimlookup.embed import to_blob
 from claimlookup.model import Article, Frame, WriteOutcome, WriteStatus
+from claimlookup.store.base import StoreRebuilding
 from claimlookup.store.common import write_outcome, write_status
 from claimlookup.store.sqlite.fts import unmarked
 
+#: ``meta`` key: until this Unix time, a rebuild is swapping its index in.
+SWAP_KEY = "rebuild_swap_until"
 
-def write_article(conn: sqlite3.Connection, article: Article) -> WriteOutcome:
+
+def write_article(conn: sqlite3.Connection, article: Article, posted: bool = False) -> WriteOutcome:
     """Write an analysed ``article`` (see ``common.require_sentences``) in its
-    own transaction on ``conn``, which must not be in one."""
+    own transaction on ``conn``, which must not be in one. ``posted``: it came
+    through the API (``rebuild()`` carries it)."""
     content_hash = article.content_hash
     conn.execute("BEGIN IMMEDIATE")
+    refuse_during_swap(conn)
     row = conn.execute("SELECT pk, content_hash FROM articles WHERE id = ?", (article.id,)).fetchone()
     status = write_status(row["content_hash"] if row is not None else None, content_hash)
     if status is WriteStatus.UNCHANGED:
@@ -31,13 +40,43 @@ def write_article(conn: sqlite3.Connection, article: Article) -> WriteOutcome:
         return write_outcome(article, status)
     if row is not None:
         conn.execute("DELETE FROM articles WHERE pk = ?", (row["pk"],))
-    insert_article(conn, article, content_hash)
+    pk = insert_article(conn, article, content_hash)
     conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
+    if posted:
+        mark_posted(conn, pk)
     conn.execute("COMMIT")
     return write_outcome(article, status)
 
 
-def insert_article(conn: sqlite3.Connection, article: Article, content_hash: str) -> None:
+def carry_article(conn: sqlite3.Connection, article: Article, content_hash: str) -> None:
+    """Write a posted article copied from another store (``rebuild()``),
+    replacing any article with its id, keeping its content hash."""
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute("DELETE FROM articles WHERE id = ?", (article.id,))
+    pk = insert_article(conn, article, content_hash)
+    conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
+    mark_posted(conn, pk)
+    conn.execute("COMMIT")
+
+
+def mark_posted(conn: sqlite3.Connection, pk: int) -> None:
+    """Mark article ``pk`` as posted at the current generation."""
+    conn.execute("INSERT OR REPLACE INTO posted_articles (article, generation) "
+                 "SELECT ?, value FROM meta WHERE key = 'generation'", (pk,))
+
+
+def refuse_during_swap(conn: sqlite3.Connection) -> None:
+    """Raise ``StoreRebuilding`` while a rebuild swaps its index in (the
+    caller is in a write transaction; the rebuild read the posted articles to
+    carry already, so a write now would be lost). The mark is a deadline: a
+    rebuild killed in its swap blocks writes for ``SWAP_WINDOW_S`` at most."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (SWAP_KEY,)).fetchone()
+    if row is not None and float(row[0]) > time.time():
+        raise StoreRebuilding("a rebuilt index is being swapped in; writes are refused for a few seconds")
+
+
+def insert_article(conn: sqlite3.Connection, article: Article, content_hash: str) -> int:
+    """Insert the article and everything derived from it; return its pk."""
     cursor = conn.execute(
         "INSERT INTO articles (id, title, body, source, url, published, language, content_hash, indexed_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -62,6 +101,7 @@ def insert_article(conn: sqlite3.Connection, article: Article, content_hash: str
         [(pk, s.position, float(q.value), q.text, q.counts, q.event, q.qualifier, q.start, q.end)
          for s in article.sentences for q in s.quantities])
     insert_article_entities(conn, pk)
+    return pk
 
 
 def insert_article_entities(conn: sqlite3.Connection, pk: int) -> None:
