@@ -21,7 +21,8 @@ SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
 
 #: The settings the app uses; each is the config key of its name upper-cased.
 APP_SETTINGS = ("store_url", "api_key", "read_api_key", "cors_origins", "gc_full_every", "max_page_size",
-                "max_query_length", "max_query_string", "max_content_length", "max_batch_articles", "retry_after")
+                "max_query_length", "max_query_string", "max_content_length", "max_batch_articles", "retry_after",
+                "rate_limit", "rate_burst", "proxy_hops", "metrics_dir")
 
 
 def app_config(settings: Settings) -> dict[str, Any]:
@@ -31,7 +32,21 @@ def app_config(settings: Settings) -> dict[str, Any]:
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: config, store state, error handlers, CORS, blueprints."""
-    from api import articles, catalog, claims, cors, docs, errors, gcpolicy, health, limits, search, state
+    from api import (
+        articles,
+        catalog,
+        claims,
+        cors,
+        docs,
+        errors,
+        gcpolicy,
+        health,
+        limits,
+        observability,
+        ratelimit,
+        search,
+        state,
+    )
 
     app = Flask(__name__, static_folder=None)
     app.config.from_mapping(app_config(Settings.from_env()))
@@ -42,6 +57,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     state.init_state(app, Path(app.config.get("SPEC_PATH", SPEC_PATH)))
     errors.register_error_handlers(app)
+    observability.init_observability(app)  # first: every later hook's answer has a request id
+    ratelimit.init_rate_limit(app)
     limits.init_limits(app)
     cors.init_cors(app)
     gcpolicy.init_gc_policy(app, int(app.config["GC_FULL_EVERY"]))

@@ -116,10 +116,12 @@ def _internal_problem() -> Problem:
 
 def _store_problem(error: StoreError, title: str, detail: str, type: str) -> Problem:
     """A 503 for a store failure, remembered so that /readyz says not ready."""
+    from api.observability import STORE_ERRORS
     from api.state import get_state
 
     current_app.logger.warning("%s: %s", title.lower(), error)
     get_state().store_failed(type)
+    STORE_ERRORS.labels(type).inc()
     retry_after = str(current_app.config["RETRY_AFTER"])
     return Problem(503, title, detail, type, headers={"Retry-After": retry_after})
 

@@ -26,9 +26,10 @@ from __future__ import annotations
 import errno
 import json
 import socket
+import time
 from typing import Any
 
-from gunicorn import util
+from gunicorn import glogging, util
 from gunicorn.workers import gthread
 
 from claimlookup.settings import Settings
@@ -103,3 +104,70 @@ class Worker(gthread.ThreadWorker):
         client.setblocking(True)
         self.enqueue_req(_Connection(self.cfg, client, address, listener.getsockname()))
 
+
+
+# --- logs ----------------------------------------------------------------------
+
+
+class JSONLogger(glogging.Logger):
+    """gunicorn's logs as JSON lines: the error log through the app's
+    formatter, the access log one object per request with its request id
+    (``X-Request-ID``, set by ``api.observability``)."""
+
+    def setup(self, cfg: Any) -> None:
+        from api.observability import JSONFormatter
+
+        super().setup(cfg)
+        for handler in self.error_log.handlers:
+            handler.setFormatter(JSONFormatter())
+
+    def access(self, resp: Any, req: Any, environ: Any, request_time: Any) -> None:
+        if not self.access_log_enabled:
+            return
+        atoms = self.atoms(resp, req, environ, request_time)
+        headers = {k.lower(): v for k, v in (resp.headers.items() if hasattr(resp.headers, "items")
+                                             else resp.headers)}
+        entry = {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "level": "info", "logger": "access",
+                 "remote": atoms["h"], "method": atoms["m"], "path": atoms["U"], "query": atoms["q"] or "",
+                 "status": int(atoms["s"]) if str(atoms["s"]).isdigit() else atoms["s"],
+                 "bytes": atoms["B"], "ms": round(atoms["D"] / 1000, 1), "user_agent": atoms["a"],
+                 "request_id": headers.get("x-request-id")}
+        self.access_log.info(json.dumps(entry, ensure_ascii=False))
+
+
+# --- warm-up ---------------------------------------------------------------------
+
+#: The claim each worker looks up before it takes requests.
+WARM_UP_CLAIM = "Rescuers said an airstrike on a market in the city killed 20 people on Monday."
+
+
+def warm_up(app: Any) -> float:
+    """Load every model this worker needs (spaCy, the sentence embedder, the
+    relation model) and run one lookup and one scan through the store, so
+    that the first request after ``/readyz`` does not pay 4-5 s of loading.
+    Called by gunicorn's ``post_worker_init`` hook (``gunicorn.conf.py``):
+    a worker takes no request before it returns. A store that fails here is
+    logged, not fatal: ``/readyz`` reports it. Returns the seconds taken."""
+    from api.observability import MODEL_LOAD
+    from api.state import get_store
+    from claimlookup.embed import get_embedder
+    from claimlookup.lookup import LookupRequest, find_reports, scan
+    from claimlookup.lookup.judging import get_relation_model
+    from claimlookup.nlp import get_nlp
+    from claimlookup.store.base import StoreError
+
+    started = time.monotonic()
+    get_nlp()
+    get_embedder().embed([WARM_UP_CLAIM])
+    get_relation_model().probabilities([WARM_UP_CLAIM], [WARM_UP_CLAIM])
+    with app.app_context():
+        try:
+            store = get_store()
+            find_reports(store, LookupRequest(WARM_UP_CLAIM, limit=3))
+            scan(store, text=WARM_UP_CLAIM)
+        except StoreError as e:
+            app.logger.warning("warm-up: the store failed (%s); /readyz will say so", e)
+    seconds = time.monotonic() - started
+    MODEL_LOAD.set(seconds)
+    app.logger.info("warm-up: models loaded and one lookup run in %.1f s", seconds)
+    return seconds

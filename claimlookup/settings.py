@@ -119,6 +119,18 @@ class Settings:
     read_timeout: int = 10
     """Server: seconds a client may stay silent while sending a request (or reading the answer) before it is dropped."""
 
+    rate_limit: int = 0
+    """API: requests per minute per client (its API key, else its address), per worker; 0: no limit."""
+
+    rate_burst: int = 20
+    """API: requests a client may send at once before the rate limit applies."""
+
+    proxy_hops: int = 0
+    """API: trusted reverse proxies in front; the client address is then taken from ``X-Forwarded-For``."""
+
+    metrics_dir: str | None = field(default=None, metadata={"env": "PROMETHEUS_MULTIPROC_DIR"})
+    """``PROMETHEUS_MULTIPROC_DIR``: where workers share their metrics (``gunicorn.conf.py`` sets it up)."""
+
     cache_home: str | None = field(default=None, metadata={"env": "XDG_CACHE_HOME"})
     """``XDG_CACHE_HOME``: base of the cache of the derived embedding model; unset or empty: ``~/.cache``."""
 

@@ -31,6 +31,7 @@ from flask import Flask
 from claimlookup.lookup import service
 from claimlookup.settings import Settings
 from claimlookup.store.base import StoreUnavailable
+from claimlookup.store.elastic.errors import StoreAccessDenied, StoreNotSetUp, StorePartialResults
 
 CLAIM = "A Russian airstrike on a market in Maaret al-Numan killed 20 people"
 
@@ -315,3 +316,27 @@ def test_a_scan_looks_up_a_bounded_number_of_sentences(make_app: Callable[..., F
     body = make_app().test_client().post("/v1/claims/scan", json={"text": text}).get_json()
     assert len(body["sentences"]) == 3
     assert body["truncated"] is True and body["unchecked"] == 4
+
+
+@pytest.mark.parametrize(("error", "problem_type"), [
+    (StoreAccessDenied, "urn:claimlookup:problem:store-access-denied"),
+    (StoreNotSetUp, "urn:claimlookup:problem:store-not-set-up"),
+    (StorePartialResults, "urn:claimlookup:problem:store-partial-results"),
+    (StoreUnavailable, "urn:claimlookup:problem:store-unavailable"),
+])
+def test_each_store_fault_has_its_own_problem_type(make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch,
+                                                   error: type[Exception], problem_type: str) -> None:
+    """Case 7: a wrong server or credentials gave 500s; each fault says what to fix."""
+    app = make_app()
+    store = app.extensions["claimlookup"].store
+
+    def failing(*args: Any, **kwargs: Any) -> None:
+        raise error("secret internals")
+
+    monkeypatch.setattr(store, "search", failing)
+    client = app.test_client()
+    response = client.get("/v1/search?q=idlib")
+    problem = assert_problem(response, 503)
+    assert problem["type"] == problem_type and "secret" not in problem["detail"]
+    assert int(response.headers["Retry-After"]) > 0
+    assert assert_problem(client.get("/readyz"), 503)["type"] == problem_type

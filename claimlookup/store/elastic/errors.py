@@ -27,15 +27,26 @@ class StoreAccessDenied(StoreUnavailable):
     """Elasticsearch refused the credentials (401) or they lack a privilege
     for the request (403): the configuration, not the cluster, needs fixing."""
 
+    problem_type = "urn:claimlookup:problem:store-access-denied"
+    problem_detail = ("The search store refused the server's credentials or privileges; an operator must fix the "
+                      "Elasticsearch connection settings (docs/store-elastic.md).")
+
 
 class StoreNotSetUp(StoreUnavailable):
     """An index or alias of the store does not exist: run ``setup()`` (the
     indexer or the API does on first use) or fix the index prefix."""
 
+    problem_type = "urn:claimlookup:problem:store-not-set-up"
+    problem_detail = ("The search store's indices do not exist; an operator must run the indexer or check the "
+                      "index prefix (docs/store-elastic.md).")
+
 
 class StorePartialResults(StoreUnavailable):
     """A search answered from only some shards (``_shards.failed``) or timed
     out (``timed_out``): its results would be silently incomplete."""
+
+    problem_type = "urn:claimlookup:problem:store-partial-results"
+    problem_detail = "The search store answered from only some of its shards or timed out; try again later."
 
 
 def error_type(error: ApiError) -> str | None:
