@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PORT   ?= 8000
 
-.PHONY: install run index serve test test-fast lint typecheck bench clean
+.PHONY: install run index serve test test-fast test-contract lint typecheck bench clean
 
 install: $(STAMP)
 
@@ -33,6 +33,10 @@ serve: install
 ## Run the whole test suite.
 test: install
 	$(PY) -m pytest
+
+## The property-based contract test with 100 examples per operation (CI runs it too).
+test-contract: install
+	SCHEMATHESIS_EXAMPLES=100 $(PY) -m pytest tests/test_schemathesis.py
 
 ## The tests that load no spaCy model and no embedder (-m "not slow"): under 2 minutes.
 test-fast: install

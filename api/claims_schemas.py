@@ -8,7 +8,14 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from api.common_schemas import EntityMentionSchema, QuantitySchema, StrictSchema, filter_list
+from api.common_schemas import (
+    EntityMentionSchema,
+    JSONBoolean,
+    QuantitySchema,
+    QueryBoolean,
+    StrictSchema,
+    filter_list,
+)
 from claimlookup.lookup import MAX_LIMIT, SCAN_MIN_SCORE, LookupRequest
 from claimlookup.model import Agreement, ClaimStance, Filters, Frame
 from claimlookup.pipeline import MAX_ID_CHARS
@@ -46,8 +53,9 @@ class _ReportFilters(StrictSchema):
     """Which reports count: outlets and dates."""
 
     source = filter_list()
-    date_from = fields.Date(data_key="from", load_default=None)
-    date_to = fields.Date(data_key="to", load_default=None)
+    # A date or absent: null is not a date (load_default=None would allow it).
+    date_from = fields.Date(data_key="from", load_default=None, allow_none=False)
+    date_to = fields.Date(data_key="to", load_default=None, allow_none=False)
 
     @validates_schema
     def _check_dates(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -63,7 +71,7 @@ class LookupBody(_ReportFilters):
     exclude_article = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, MAX_ID_CHARS))
     limit = _limit(10, strict=True)
     min_score = _min_score(0.0)
-    explain = fields.Boolean(load_default=False)
+    explain = JSONBoolean(load_default=False)
 
     @post_load
     def _to_request(self, data: dict[str, Any], **kwargs: Any) -> LookupRequest:
@@ -76,14 +84,15 @@ class LookupArgs(LookupBody):
     """``GET /v1/claims/lookup``: the same as query parameters."""
 
     limit = _limit(10, strict=False)
+    explain = QueryBoolean(load_default=False)
 
 
 class ScanBody(_ReportFilters):
     """``POST /v1/claims/scan``: exactly one of ``text`` or ``article_id``;
     the keyword arguments of ``lookup.scan``."""
 
-    text = fields.String(load_default=None, validate=validate.Length(1, MAX_SCAN_CHARS))
-    article_id = fields.String(load_default=None, validate=validate.Length(1, MAX_ID_CHARS))
+    text = fields.String(load_default=None, allow_none=False, validate=validate.Length(1, MAX_SCAN_CHARS))
+    article_id = fields.String(load_default=None, allow_none=False, validate=validate.Length(1, MAX_ID_CHARS))
     limit = _limit(3, strict=True)
     min_score = _min_score(SCAN_MIN_SCORE)
 

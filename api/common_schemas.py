@@ -56,6 +56,26 @@ class StrictSchema(Schema):
         unknown = RAISE
 
 
+class JSONBoolean(fields.Boolean):
+    """A JSON ``true`` or ``false``, nothing else: marshmallow's Boolean also
+    takes 0, 1, "yes"... (and ``0 in {False}`` is true in Python, so its
+    ``truthy``/``falsy`` sets cannot exclude them)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if type(value) is not bool:
+            raise self.make_error("invalid")
+        return value
+
+
+class QueryBoolean(JSONBoolean):
+    """A boolean query parameter as OpenAPI serialises one: ``true`` or ``false``."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if value not in ("true", "false"):
+            raise self.make_error("invalid")
+        return value == "true"
+
+
 def filter_list(**kwargs: Any) -> fields.List:
     return fields.List(fields.String(validate=validate.Length(1, MAX_FILTER_CHARS)),
                        validate=validate.Length(max=MAX_FILTER_VALUES), load_default=list, **kwargs)
@@ -72,8 +92,8 @@ class ListingArgs(StrictSchema):
     """Filters and paging shared by ``GET /v1/articles`` and ``GET /v1/search``."""
 
     source = filter_list()
-    date_from = fields.Date(data_key="from", load_default=None)
-    date_to = fields.Date(data_key="to", load_default=None)
+    date_from = fields.Date(data_key="from", load_default=None, allow_none=False)
+    date_to = fields.Date(data_key="to", load_default=None, allow_none=False)
     entity = filter_list()
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_RESULT_WINDOW))
     size = fields.Integer(load_default=10, validate=validate.Range(min=1))

@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 from claimlookup.lookup import ClaimTooShort
 from claimlookup.pipeline import InvalidArticle
 from claimlookup.query import InvalidQuery
-from claimlookup.store.base import ArticleNotFound, StoreCorrupt, StoreError, StoreUnavailable
+from claimlookup.store.base import ArticleNotFound, StoreCorrupt, StoreError, StoreRebuilding, StoreUnavailable
 
 PROBLEM_MIMETYPE = "application/problem+json"
 
@@ -115,12 +115,14 @@ def _internal_problem() -> Problem:
 
 
 def _store_problem(error: StoreError, title: str, detail: str, type: str) -> Problem:
-    """A 503 for a store failure, remembered so that /readyz says not ready."""
+    """A 503 for a store failure, remembered so that /readyz says not ready
+    (not a write refused during a rebuild's few-second swap: reads still work)."""
     from api.observability import STORE_ERRORS
     from api.state import get_state
 
     current_app.logger.warning("%s: %s", title.lower(), error)
-    get_state().store_failed(type)
+    if not isinstance(error, StoreRebuilding):
+        get_state().store_failed(type)
     STORE_ERRORS.labels(type).inc()
     retry_after = str(current_app.config["RETRY_AFTER"])
     return Problem(503, title, detail, type, headers={"Retry-After": retry_after})
