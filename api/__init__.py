@@ -22,7 +22,7 @@ SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
 #: The settings the app uses; each is the config key of its name upper-cased.
 APP_SETTINGS = ("store_url", "api_key", "read_api_key", "cors_origins", "gc_full_every", "max_page_size",
                 "max_query_length", "max_query_string", "max_content_length", "max_batch_articles", "retry_after",
-                "rate_limit", "rate_burst", "proxy_hops", "metrics_dir")
+                "rate_limit", "rate_burst", "proxy_hops", "metrics_dir", "breaker_failures", "breaker_seconds")
 
 
 def app_config(settings: Settings) -> dict[str, Any]:

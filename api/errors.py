@@ -114,15 +114,15 @@ def _internal_problem() -> Problem:
                    INTERNAL)
 
 
-def _store_problem(error: StoreError, title: str, detail: str, type: str) -> Problem:
+def _store_problem(error: StoreError, title: str, detail: str, type: str, unreachable: bool = False) -> Problem:
     """A 503 for a store failure, remembered so that /readyz says not ready
     (not a write refused during a rebuild's few-second swap: reads still work)."""
     from api.observability import STORE_ERRORS
-    from api.state import get_state
+    from api.state import CircuitOpen, get_state
 
     current_app.logger.warning("%s: %s", title.lower(), error)
-    if not isinstance(error, StoreRebuilding):
-        get_state().store_failed(type)
+    if not isinstance(error, (StoreRebuilding, CircuitOpen)):  # a refused write; a request never sent
+        get_state().store_failed(type, unreachable=unreachable)
     STORE_ERRORS.labels(type).inc()
     retry_after = str(current_app.config["RETRY_AFTER"])
     return Problem(503, title, detail, type, headers={"Retry-After": retry_after})
@@ -130,7 +130,8 @@ def _store_problem(error: StoreError, title: str, detail: str, type: str) -> Pro
 
 def _from_store_unavailable(error: StoreUnavailable) -> Problem:
     detail = getattr(error, "problem_detail", None) or "The search store cannot be reached; try again later."
-    return _store_problem(error, "Store unavailable", detail, getattr(error, "problem_type", STORE_UNAVAILABLE))
+    return _store_problem(error, "Store unavailable", detail, getattr(error, "problem_type", STORE_UNAVAILABLE),
+                          unreachable=True)
 
 
 def _from_store_corrupt(error: StoreCorrupt) -> Problem:

@@ -128,6 +128,12 @@ class Settings:
     proxy_hops: int = 0
     """API: trusted reverse proxies in front; the client address is then taken from ``X-Forwarded-For``."""
 
+    breaker_failures: int = 5
+    """API: after this many requests in a row find the store unreachable, answer 503 without trying it (0: off) ..."""
+
+    breaker_seconds: int = 10
+    """... for this many seconds; then one request tries the store again."""
+
     metrics_dir: str | None = field(default=None, metadata={"env": "PROMETHEUS_MULTIPROC_DIR"})
     """``PROMETHEUS_MULTIPROC_DIR``: where workers share their metrics (``gunicorn.conf.py`` sets it up)."""
 

@@ -340,3 +340,28 @@ def test_each_store_fault_has_its_own_problem_type(make_app: Callable[..., Flask
     assert problem["type"] == problem_type and "secret" not in problem["detail"]
     assert int(response.headers["Retry-After"]) > 0
     assert assert_problem(client.get("/readyz"), 503)["type"] == problem_type
+
+
+def test_the_circuit_breaker_fails_fast_then_tries_again(make_app: Callable[..., Flask],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Case 8: in an Elasticsearch brownout every request held a worker for the
+    whole read timeout; after BREAKER_FAILURES in a row the store is not tried."""
+    app = make_app(BREAKER_FAILURES=3, BREAKER_SECONDS=60)
+    state = app.extensions["claimlookup"]
+    store = state.store
+    calls: list[str] = []
+
+    def unreachable(*args: Any, **kwargs: Any) -> None:
+        calls.append("search")
+        raise StoreUnavailable("read timed out")
+
+    monkeypatch.setattr(store, "search", unreachable)
+    client = app.test_client()
+    for _ in range(5):
+        assert_problem(client.get("/v1/search?q=idlib"), 503)
+    assert len(calls) == 3  # the last two never reached the store
+    assert_problem(client.get("/readyz"), 503)
+    monkeypatch.undo()
+    monkeypatch.setattr(state, "_open_until", 0.0)  # the open period is over
+    assert client.get("/v1/search?q=idlib").status_code == 200
+    assert client.get("/readyz").status_code == 200
