@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, cast
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
@@ -118,10 +118,12 @@ def _store_problem(error: StoreError, title: str, detail: str, type: str, unreac
     """A 503 for a store failure, remembered so that /readyz says not ready
     (not a write refused during a rebuild's few-second swap: reads still work)."""
     from api.observability import STORE_ERRORS
-    from api.state import CircuitOpen, get_state
+    from api.state import DATA_BLUEPRINTS, CircuitOpen, get_state
 
     current_app.logger.warning("%s: %s", title.lower(), error)
-    if not isinstance(error, (StoreRebuilding, CircuitOpen)):  # a refused write; a request never sent
+    # Remembered from data requests only (/readyz's own ping is not one), and not
+    # for a write refused during a rebuild's swap or a request never sent.
+    if request.blueprint in DATA_BLUEPRINTS and not isinstance(error, (StoreRebuilding, CircuitOpen)):
         get_state().store_failed(type, unreachable=unreachable)
     STORE_ERRORS.labels(type).inc()
     retry_after = str(current_app.config["RETRY_AFTER"])

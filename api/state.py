@@ -95,7 +95,8 @@ class ClaimLookupState:
 
 def init_state(app: Flask, spec_path: Path) -> ClaimLookupState:
     state = ClaimLookupState(app.config["STORE_URL"], app.config["CORS_ORIGINS"], spec_path,
-                             int(app.config.get("BREAKER_FAILURES") or 0), float(app.config.get("BREAKER_SECONDS") or 10))
+                             int(app.config.get("BREAKER_FAILURES") or 0),
+                             float(app.config.get("BREAKER_SECONDS") or 10))
     app.extensions[EXTENSION] = state
 
     @app.after_request

@@ -109,7 +109,7 @@ CASES = {
     "claim too short, GET": Case("GET", "/v1/claims/lookup?text=Idlib", 422, VALIDATION, errors=("text",)),
     "claim lookup without text": Case("GET", "/v1/claims/lookup", 422, VALIDATION, errors=("text",)),
     "claim body not JSON": Case("POST", "/v1/claims/lookup", 415, kwargs={"data": "text=x"}),
-    "claim body malformed": Case("POST", "/v1/claims/lookup", 400,
+    "claim body malformed": Case("POST", "/v1/claims/lookup", 400, "urn:claimlookup:problem:malformed-request",
                                  kwargs={"data": "{", "content_type": "application/json"}),
     "claim body a string": Case("POST", "/v1/claims/lookup", 422, VALIDATION, kwargs={"json": "a claim"},
                                 errors=("_body",)),
