@@ -126,15 +126,16 @@ def index_articles(store: Store, records: list[ArticleRecord]) -> IngestResult:
     for index, record in enumerate(records):
         try:
             outcome = ingest_one(store, record)
-        except InvalidArticle as e:
-            result.results.append(IngestOutcome(index, "rejected", problem=str(e)))
+        except InvalidArticle as e:  # the id it was sent with, if any (else the pipeline made none)
+            result.results.append(IngestOutcome(index, "rejected", id=record.id, problem=str(e)))
             continue
         except StoreError as e:
             if not any(r.status != "rejected" for r in result.results):
                 raise
             current_app.logger.warning("store failed in a batch at article %d: %s", index, e)
             problem = f"Not stored: the store failed ({type(e).__name__}); send this article again."
-            result.results += [IngestOutcome(i, "rejected", problem=problem) for i in range(index, len(records))]
+            result.results += [IngestOutcome(i, "rejected", id=records[i].id, problem=problem)
+                               for i in range(index, len(records))]
             break
         status = WriteStatus(outcome.status).value
         result.results.append(IngestOutcome(index, status, outcome.article_id, outcome.sentences, outcome.entities))

@@ -93,6 +93,11 @@ class ScanBody(_ReportFilters):
 
     text = fields.String(load_default=None, allow_none=False, validate=validate.Length(1, MAX_SCAN_CHARS))
     article_id = fields.String(load_default=None, allow_none=False, validate=validate.Length(1, MAX_ID_CHARS))
+    # The browser extension's page: its URL (an article indexed without an id has
+    # its URL as id) and any article id never to report; the page's own text
+    # already excludes its indexed copy (lookup.scan).
+    url = fields.String(load_default=None, allow_none=False, validate=validate.Length(1, 2048))
+    exclude_article = fields.String(load_default=None, allow_none=False, validate=validate.Length(1, MAX_ID_CHARS))
     limit = _limit(3, strict=True)
     min_score = _min_score(SCAN_MIN_SCORE)
 
@@ -103,7 +108,8 @@ class ScanBody(_ReportFilters):
 
     @post_load
     def _to_kwargs(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        return {"text": data["text"], "article_id": data["article_id"], "filters": _filters(data),
+        exclude = tuple(x for x in (data["exclude_article"], data["url"]) if x)
+        return {"text": data["text"], "article_id": data["article_id"], "filters": _filters(data, exclude),
                 "limit_per_claim": data["limit"], "min_score": data["min_score"]}
 
 

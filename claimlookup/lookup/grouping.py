@@ -9,7 +9,7 @@ import numpy as np
 
 from claimlookup import caches, fusion
 from claimlookup.lookup.scoring import ScoredCandidates
-from claimlookup.model import TITLE_POSITION, Article, SentenceRef, StoredSentence
+from claimlookup.model import TITLE_POSITION, Article, Sentence, SentenceRef, StoredSentence
 from claimlookup.store.base import ArticleNotFound, Store
 
 #: Two reports are copies (syndication, re-posts) when their titles are the
@@ -120,15 +120,22 @@ class _Exclusion:
         return False
 
 
-def _exclusion(articles: Sequence[tuple[Article, list[StoredSentence]]]) -> _Exclusion | None:
-    """The exclusion of stored articles, each given with its stored sentences."""
-    if not articles:
+def _exclusion(articles: Sequence[tuple[Article, list[StoredSentence]]],
+               page: Sequence[Sentence] = ()) -> _Exclusion | None:
+    """The exclusion of stored articles, each given with its stored sentences,
+    and of a scanned page given as its analysed sentences, the first taken as
+    its title (with its vector): the same copy rule as for an indexed article."""
+    if not articles and not page:
         return None
+    page_title = [page[0]] if page else []
     return _Exclusion(
-        frozenset(a.id for a, _ in articles), frozenset(_normalised_text(a.title) for a, _ in articles),
-        frozenset(_normalised_text(s.text) for a, _ in articles for s in a.sentences),
+        frozenset(a.id for a, _ in articles),
+        frozenset(_normalised_text(a.title) for a, _ in articles) | {_normalised_text(s.text) for s in page_title},
+        frozenset(_normalised_text(s.text) for a, _ in articles for s in a.sentences)
+        | {_normalised_text(s.text) for s in page},
         [s.sentence.vector for _, stored in articles for s in stored
-         if s.ref.position == TITLE_POSITION and s.sentence.vector is not None])
+         if s.ref.position == TITLE_POSITION and s.sentence.vector is not None]
+        + [np.asarray(s.vector, dtype=np.float32) for s in page_title if s.vector is not None])
 
 
 def _excluded_articles(store: Store, article_ids: Sequence[str]) -> list[tuple[Article, list[StoredSentence]]]:

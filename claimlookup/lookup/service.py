@@ -26,8 +26,11 @@ from claimlookup.store.base import ArticleNotFound, Store
 
 # --- entry points -----------------------------------------------------------
 
-#: Check-worthy sentences (scan) have at least this many words ...
+#: Check-worthy sentences (scan) that only name actors have at least this many words ...
 SCAN_MIN_WORDS = 8
+#: ... those that give a figure or report or deny a statement at least this
+#: many ("Russia denied its planes had bombed Idlib." has 7).
+SCAN_MIN_WORDS_STATED = 6
 #: ... and a figure, a reporting or denial verb, or this many named actors.
 SCAN_MIN_ACTORS = 2
 _ACTOR_LABELS = frozenset({"PERSON", "ORG", "GPE", "NORP"})
@@ -120,19 +123,22 @@ def _check_limits(limit: int, min_score: float) -> None:
 def check_worthiness(sentence: Sentence) -> str | None:
     """Why a sentence is worth looking up, or None.
 
-    A sentence of at least SCAN_MIN_WORDS words is check-worthy if it gives a
-    figure (``"figure"``), reports or denies what someone says (``"reporting
-    verb"``: its stance is attributes or denies), or names at least
-    SCAN_MIN_ACTORS distinct people, organisations, places or groups
-    (``"actors"``). The first reason that applies is returned.
+    A sentence is check-worthy if, with at least SCAN_MIN_WORDS_STATED words,
+    it gives a figure (``"figure"``) or reports or denies what someone says
+    (``"reporting verb"``: its frame is attributes or denies), or, with at
+    least SCAN_MIN_WORDS words, names at least SCAN_MIN_ACTORS distinct
+    people, organisations, places or groups (``"actors"``). The first reason
+    that applies is returned.
     """
-    if len(sentence.text.split()) < SCAN_MIN_WORDS:
+    words = len(sentence.text.split())
+    if words < SCAN_MIN_WORDS_STATED:
         return None
     if sentence.quantities:
         return "figure"
     if sentence.stance in (Frame.ATTRIBUTES, Frame.DENIES):
         return "reporting verb"
-    if len({e.key for e in sentence.entities if e.label in _ACTOR_LABELS}) >= SCAN_MIN_ACTORS:
+    if words >= SCAN_MIN_WORDS and len({e.key for e in sentence.entities
+                                        if e.label in _ACTOR_LABELS}) >= SCAN_MIN_ACTORS:
         return "actors"
     return None
 
@@ -161,23 +167,60 @@ def scan(store: Store, text: str | None = None, article_id: str | None = None,
         filters = replace(filters, exclude_articles=tuple(dict.fromkeys((*filters.exclude_articles, article_id))))
     else:
         sentences = _analysed_sentences(text or "")
-    exclusion = _exclusion(excluded)
     worthy = [(s, reason) for s in sentences if (reason := check_worthiness(s))]
     unchecked = max(0, len(worthy) - MAX_SCAN_CLAIMS)
     worthy = worthy[:MAX_SCAN_CLAIMS]
     if not worthy:
         return ScanResult([])
-    missing = [s for s, _ in worthy if s.vector is None]
+    # A scanned text is often a page that is itself indexed (the browser
+    # extension's case): its first line (its title, with its vector) and its
+    # sentences identify it and its copies, by the rule for an indexed article.
+    page = sentences if article_id is None else []
+    missing = [s for s in {id(s): s for s in [*(s for s, _ in worthy), *page[:1]]}.values() if s.vector is None]
     if missing:
         for s, v in zip(missing, _claim._embed([s.text for s in missing]), strict=True):
             s.vector = v
+    exclusion = _exclusion(excluded, page)
     claims = [_sentence_claim(s) for s, _ in worthy]
     sets = _scan_candidates(store, claims, filters)
+    own = _page_articles(sets, page) if page else set()
+    if own:  # look again without them, as for an indexed article's own id
+        filters = replace(filters, exclude_articles=tuple(dict.fromkeys((*filters.exclude_articles, *sorted(own)))))
+        sets = _scan_candidates(store, claims, filters)
     return ScanResult([
         ScannedSentence(s.position, s.text, reason,
                         reports_for(score(c), limit_per_claim, min_score, exclude=exclusion,
                                     ranking_floor=SCAN_RANKING_FLOOR, sentences=SCAN_SENTENCES))
         for (s, reason), c in zip(worthy, sets, strict=True)], unchecked)
+
+
+#: A candidate article sharing this many sentences (of PAGE_SENTENCE_WORDS
+#: words or more) word for word with a scanned text is that page as indexed.
+PAGE_SHARED_SENTENCES = 2
+PAGE_SENTENCE_WORDS = 8
+
+
+def _page_articles(sets: list[CandidateSet], page: list[Sentence]) -> set[str]:
+    """The scanned page's own indexed articles among the candidates: those
+    whose title is the page's first line, or which share at least
+    PAGE_SHARED_SENTENCES long sentences with it word for word. The scan then
+    looks again without them, as for an indexed article's own id (the
+    ranking is relative to the best candidate, and the page itself would
+    always be that)."""
+    from claimlookup.lookup.grouping import _normalised_text
+
+    title = _normalised_text(page[0].text)
+    texts = {_normalised_text(s.text) for s in page if len(s.text.split()) >= PAGE_SENTENCE_WORDS}
+    shared: dict[str, set[str]] = {}
+    own = set()
+    for c in sets:
+        for s in c.sentences:
+            if title and _normalised_text(s.title) == title:
+                own.add(s.ref.article_id)
+            text = _normalised_text(s.sentence.text)
+            if text in texts:
+                shared.setdefault(s.ref.article_id, set()).add(text)
+    return own | {a for a, found in shared.items() if len(found) >= PAGE_SHARED_SENTENCES}
 
 
 def _scan_candidates(store: Store, claims: list[PreparedClaim], filters: Filters) -> list[CandidateSet]:
