@@ -418,11 +418,17 @@ def test_empty_query_matches_everything() -> None:
         "bool": {"filter": [{"term": {"source": "x"}}]}}
 
 
+def sources_clause(*names: str) -> dict:
+    """The source filter: any of the names, whatever their case."""
+    return {"bool": {"should": [{"term": {"source": {"value": n, "case_insensitive": True}}} for n in names],
+                     "minimum_should_match": 1}}
+
+
 def test_filters() -> None:
     filters = Filters(sources=("Reuters", "SANA"), date_from=date(2019, 1, 1), date_to=date(2019, 12, 31),
                       entities=("aleppo", "russia"), exclude_articles=("a1",))
     assert elastic.filter_clauses(filters, "entities.key") == [
-        {"terms": {"source": ["Reuters", "SANA"]}},
+        sources_clause("Reuters", "SANA"),
         {"range": {"published": {"gte": "2019-01-01", "lte": "2019-12-31"}}},
         {"term": {"entities.key": "aleppo"}},
         {"term": {"entities.key": "russia"}},
@@ -453,7 +459,7 @@ def test_article_search_body() -> None:
         "query": {"bool": {
             "must": [{"multi_match": {"query": "sarin", "fields": ["title^2", "body"], "type": "best_fields",
                                       "operator": "and"}}],
-            "filter": [{"terms": {"source": ["Reuters"]}}]}},
+            "filter": [sources_clause("Reuters")]}},
         "from": 40,
         "size": 20,
         "sort": [{"_score": {"order": "desc"}}, {"article_id": "asc"}],
@@ -525,7 +531,7 @@ def test_lexical_body_restricted_to_given_sentences() -> None:
             "must": [{"bool": {"should": [{"match": {"text": {"query": "sarin", "operator": "and"}}},
                                           {"match": {"text": {"query": "chlorine", "operator": "and"}}}],
                                "minimum_should_match": 1}}],
-            "filter": [{"terms": {"source": ["SANA"]}}, {"terms": {"ref": ["a:0", "b:3"]}}]}},
+            "filter": [sources_clause("SANA"), {"terms": {"ref": ["a:0", "b:3"]}}]}},
         "size": 50,
         "sort": [{"_score": {"order": "desc"}}, {"article_id": "asc"}, {"position": "asc"}],
         "track_scores": True,

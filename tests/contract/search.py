@@ -121,6 +121,8 @@ class SearchContract(ContractBase):
         assert set(hit_ids(search(loaded, filters=Filters(sources=("BBC", "Al Jazeera"))))) == {MARKET_BBC, SARIN}
         assert hit_ids(search(loaded, "market", filters=Filters(sources=("BBC",)))) == [MARKET_BBC]
         assert search(loaded, filters=Filters(sources=("Nobody",))).total == 0
+        # outlet names match whatever their case
+        assert hit_ids(search(loaded, "market", filters=Filters(sources=("bbc",)))) == [MARKET_BBC]
 
     def test_filter_dates_inclusive_and_undated_excluded(self, loaded: Store) -> None:
         window = Filters(date_from=date(2017, 4, 4), date_to=date(2017, 4, 5))

@@ -60,7 +60,9 @@ def filter_clauses(filters: Filters, entity_field: str) -> list[Body]:
     """Non-scoring clauses for sources, dates, required entities and excluded articles."""
     clauses: list[Body] = []
     if filters.sources:
-        clauses.append({"terms": {"source": list(filters.sources)}})
+        # Outlet names match whatever their case, as in the SQLite store.
+        clauses.append({"bool": {"should": [{"term": {"source": {"value": v, "case_insensitive": True}}}
+                                            for v in filters.sources], "minimum_should_match": 1}})
     if filters.date_from or filters.date_to:
         bounds = {}
         if filters.date_from:

@@ -32,7 +32,8 @@ def filter_sql(filters: Filters) -> tuple[str, list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
     if filters.sources:
-        clauses.append("a.source IN (SELECT value FROM json_each(?))")
+        # Outlet names match whatever their case (source=reuters finds Reuters).
+        clauses.append("a.source COLLATE NOCASE IN (SELECT value FROM json_each(?))")
         params.append(json.dumps(list(filters.sources)))
     if filters.date_from:
         clauses.append("a.published >= ?")
