@@ -11,7 +11,7 @@ from __future__ import annotations
 import mimetypes
 from pathlib import Path
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app, redirect, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import NotFound
 from werkzeug.security import safe_join
@@ -34,9 +34,22 @@ def openapi_json() -> ResponseReturnValue:
     return get_state().spec
 
 
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    """Where to go from the root: a person with curl or a browser lands here."""
+    return {"name": "claimlookup", "docs": "/docs", "openapi": "/openapi.json", "health": "/healthz",
+            "endpoints": ["/v1/search", "/v1/articles", "/v1/claims/lookup", "/v1/claims/scan", "/v1/entities",
+                          "/v1/sources"]}
+
+
 @bp.get("/docs")
 def docs_page() -> ResponseReturnValue:
     return _static_file("docs.html", max_age=0)
+
+
+@bp.get("/docs/")
+def docs_page_slash() -> ResponseReturnValue:
+    return redirect("/docs", code=308)
 
 
 @bp.get("/docs/assets/<name>")

@@ -91,3 +91,12 @@ def test_metrics_count_requests_by_route_and_status(make_app: Callable[..., Flas
     assert count("/v1/articles/<path:article_id>", "404") == before + 2
     text = client.get("/metrics").get_data(as_text=True)
     assert "claimlookup_request_seconds_bucket" in text and "claimlookup_store_errors_total" in text
+
+
+def test_the_root_and_docs_with_a_slash_lead_somewhere(make_app: Callable[..., Flask]) -> None:
+    """Issue 10: / and /docs/ were 404s for a person trying the service."""
+    client = make_app().test_client()
+    root = client.get("/").get_json()
+    assert root["docs"] == "/docs" and "/v1/claims/lookup" in root["endpoints"]
+    response = client.get("/docs/")
+    assert response.status_code == 308 and response.headers["Location"].endswith("/docs")
