@@ -106,8 +106,18 @@ def _add_csv_options(parser: argparse.ArgumentParser) -> None:
     for key, default in (("id", "unit_id"), ("title", "article_title"), ("body", "article_content"),
                          ("source", "source"), ("date", "date"), ("url", "url")):
         group.add_argument(f"--csv-{key}-column", metavar="NAME", help=f"{key} column (default {default})")
+    group.add_argument("--csv-delimiter", metavar="CHAR", type=_delimiter,
+                       help="field delimiter: one character, or 'tab' (default: guessed from the header row "
+                            "among , ; tab |)")
     group.add_argument("--csv-date-format", metavar="FMT",
                        help="strptime format of the date column, e.g. %%d.%%m.%%Y (default: YYYY-MM-DD or M/D/YYYY)")
+
+
+def _delimiter(value: str) -> str:
+    value = "\t" if value.lower() == "tab" else value
+    if len(value) != 1:
+        raise argparse.ArgumentTypeError("a delimiter is one character (or 'tab')")
+    return value
 
 
 def _positive_int(value: str) -> int:
@@ -198,7 +208,7 @@ def _read_options(args: argparse.Namespace) -> ReadOptions:
     layout = CsvLayout(id_column=args.csv_id_column, title_column=args.csv_title_column,
                        body_column=args.csv_body_column, source_column=args.csv_source_column,
                        date_column=args.csv_date_column, url_column=args.csv_url_column,
-                       date_format=args.csv_date_format)
+                       date_format=args.csv_date_format, delimiter=args.csv_delimiter)
     return ReadOptions(csv=layout, id_prefix=args.id_prefix, format=args.format)
 
 

@@ -23,6 +23,7 @@ Formats (``docs/indexer.md`` has the full reference):
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import re
 import sys
@@ -59,6 +60,7 @@ class CsvLayout:
     date_column: str | None = None
     url_column: str | None = None
     date_format: str | None = None  # strptime format; None: ISO or M/D/YYYY
+    delimiter: str | None = None  # None: the most frequent of , ; TAB | in the header row
 
 
 #: Column names tried, in order, when a layout option is not given.
@@ -244,13 +246,29 @@ class _Columns:
     url: str | None
 
 
+#: Delimiters recognised in a header row, in order of preference on a tie.
+CSV_DELIMITERS = (",", ";", "\t", "|")
+
+
+def csv_delimiter(header_line: str) -> str:
+    """The delimiter of a CSV file, guessed from its header row: the most
+    frequent of CSV_DELIMITERS (a semicolon file, common from European
+    spreadsheets, read as one column before)."""
+    return max(CSV_DELIMITERS, key=lambda d: (header_line.count(d), -CSV_DELIMITERS.index(d)))
+
+
 def read_csv(stream: Iterable[bytes], name: str, layout: CsvLayout = CsvLayout(),
              id_prefix: str | None = None) -> Iterator[Item]:
     """One record per row after the header. Undecodable lines are reported
     with their line number; the rows that contain them are skipped."""
     csv.field_size_limit(max(csv.field_size_limit(), _CSV_FIELD_LIMIT))
     bad_lines: set[int] = set()
-    rows = csv.reader(_decoded_lines(stream, bad_lines))
+    lines = _decoded_lines(stream, bad_lines)
+    first = next(lines, None)
+    if first is None:
+        yield Problem(Origin(name, 1), "empty CSV file (no header row)")
+        return
+    rows = csv.reader(itertools.chain([first], lines), delimiter=layout.delimiter or csv_delimiter(first))
     try:
         header = next(rows)
     except StopIteration:

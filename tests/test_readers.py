@@ -162,6 +162,22 @@ def test_csv_generic_column_names(tmp_path: Path) -> None:
         ("wire:7", "T", "Body text.", "AFP", date(2020, 1, 31), "https://example.org/7")
 
 
+@pytest.mark.parametrize("delimiter", [";", "\t", "|"])
+def test_csv_delimiter_is_guessed_from_the_header(tmp_path: Path, delimiter: str) -> None:
+    """Issue 10: a semicolon file failed as "1 skipped" (one column, no body)."""
+    row = delimiter.join(["7", "T", "Body, with a comma.", "AFP"])
+    path = write(tmp_path / "wire.csv", delimiter.join(["id", "title", "body", "source"]) + "\n" + row + "\n")
+    records, problems = split(list(read_path(path)))
+    assert problems == [] and (records[0].title, records[0].source) == ("T", "AFP")
+    assert records[0].body == "Body, with a comma."
+
+
+def test_csv_delimiter_option(tmp_path: Path) -> None:
+    path = write(tmp_path / "odd.csv", "id;title;body\n1;T;A body with one; semicolon\n")
+    records, _ = split(list(read_path(path, ReadOptions(csv=CsvLayout(delimiter=",")))))
+    assert records == []  # one column named "id;title;body": no body column, file skipped
+
+
 def test_csv_layout_options(tmp_path: Path) -> None:
     path = write(tmp_path / "x.csv", "Ref,Head,Text,Outlet,When,Link\n"
                                      "r1,Head 1,Body one.,Paper,31.01.2020,https://example.org/1\n")
