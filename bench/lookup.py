@@ -4,8 +4,10 @@
     .venv/bin/python -m bench.lookup --requests 1000 --clients 4
 
 Builds (or reuses) a SQLite store holding the seed articles and the FA-KES
-corpus through the ingest pipeline, starts ``gunicorn --workers 2`` on a free
-port of 127.0.0.1, warms both workers up, then sends ``--requests`` lookups
+corpus through the ingest pipeline, starts gunicorn as the README does
+(``gunicorn.conf.py``, ``--workers`` workers) on a free port of 127.0.0.1,
+times the cold start (until ``/readyz`` answers; then the first lookup each
+worker answers), warms the workers up, then sends ``--requests`` lookups
 (``POST /v1/claims/lookup``) from ``--clients`` threads, each a real claim: a
 sentence of a FA-KES article (12-40 words, chosen with a fixed seed). Prints
 p50/p90/p99 latency as the client sees it and requests/s, then stops the
@@ -66,11 +68,14 @@ def free_port() -> int:
 
 
 def start_server(store_url: str, port: int, workers: int) -> subprocess.Popen:
-    env = dict(os.environ, CLAIMLOOKUP_STORE_URL=store_url)
+    """gunicorn as the README serves it (gunicorn.conf.py: threaded workers that
+    warm their models before taking requests); access log off."""
+    env = dict(os.environ, CLAIMLOOKUP_STORE_URL=store_url, CLAIMLOOKUP_WORKERS=str(workers))
     gunicorn = Path(sys.executable).with_name("gunicorn")
     return subprocess.Popen(
-        [str(gunicorn), "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
-         "api:create_app()"], cwd=ROOT, env=env, start_new_session=True)
+        [str(gunicorn), "-c", str(ROOT / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",
+         "--log-level", "warning", "--access-logfile", "/dev/null", "api:create_app()"],
+        cwd=ROOT, env=env, start_new_session=True)
 
 
 def request(port: int, method: str, path: str, payload: dict | None = None) -> tuple[int, float]:
@@ -125,19 +130,21 @@ def time_scans(port: int, articles: Sequence[tuple[str, str]]) -> dict[str, Any]
             "scan_id_p50_ms": round(statistics.median(by_id), 1), "scan_statuses": sorted(statuses)}
 
 
-def wait_ready(port: int, server: subprocess.Popen, timeout: float = 60) -> None:
+def wait_ready(port: int, server: subprocess.Popen, timeout: float = 120) -> None:
+    """Until /readyz answers 200 (a worker answers only once it has warmed up)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise RuntimeError(f"gunicorn exited with status {server.returncode}")
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
+            conn.request("GET", "/readyz")
             if conn.getresponse().status == 200:
                 return
         except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("gunicorn did not answer /healthz in time")
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("gunicorn did not answer /readyz in time")
 
 
 def run(port: int, texts: Sequence[str], clients: int, max_seconds: float) -> tuple[list[float], dict[int, int], float]:
@@ -186,9 +193,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     store_url = ensure_store(args.store)
     port = free_port()
+    started = time.perf_counter()
     server = start_server(store_url, port, args.workers)
     try:
         wait_ready(port, server)
+        ready_s = time.perf_counter() - started
+        # Cold start: the first lookups after /readyz (each worker warmed itself up).
+        first = [post(port, text)[1] for text in claims(args.workers, seed=2)]
         warm = claims(4 * args.workers, seed=1)
         run(port, warm, clients=args.workers, max_seconds=120)  # loads spaCy + the embedder in each worker
         latencies, statuses, seconds = run(port, claims(args.requests), args.clients, args.max_seconds)
@@ -200,10 +211,12 @@ def main(argv: Sequence[str] | None = None) -> int:
               "statuses": {str(k): v for k, v in sorted(statuses.items())},
               "p50_ms": round(statistics.median(latencies), 1), "p90_ms": round(percentile(latencies, 90), 1),
               "p99_ms": round(percentile(latencies, 99), 1),
-              "requests_per_s": round(len(latencies) / seconds, 1)} | scans
+              "requests_per_s": round(len(latencies) / seconds, 1), "ready_s": round(ready_s, 1),
+              "first_lookups_ms": [round(ms, 1) for ms in first]} | scans
     print(f"{result['requests']} lookups, {args.clients} client(s), {args.workers} workers: "
           f"p50 {result['p50_ms']} ms, p90 {result['p90_ms']} ms, p99 {result['p99_ms']} ms, "
           f"{result['requests_per_s']} requests/s; statuses {result['statuses']}")
+    print(f"cold start: /readyz after {result['ready_s']} s; first lookups after it {result['first_lookups_ms']} ms")
     if scans:
         print(f"scan of {scans['articles']} articles of 25-35 sentences: by text p50 {scans['scan_text_p50_ms']} ms, "
               f"by id p50 {scans['scan_id_p50_ms']} ms; statuses {scans['scan_statuses']}")
