@@ -244,6 +244,14 @@ def report(article_id: str, source: str | None, *sentences: ReportSentence,
     return Report(article_id, "title", source, None, None, 0.9, sentences[0].stance, list(sentences), list(copies))
 
 
+def test_an_article_without_a_source_is_named_by_its_host_else_its_id() -> None:
+    from claimlookup.lookup.reports import outlet_name
+
+    assert outlet_name("Reuters", "https://www.presstv.com/x", "a") == "Reuters"
+    assert outlet_name(None, "https://www.presstv.com/Detail/1", "a") == "presstv.com"
+    assert outlet_name(None, None, "h:f038") == "h:f038"
+
+
 def test_summary_counts_reports_outlets_stances_and_figures() -> None:
     reports = [
         report("a", "Outlet A", rs(ClaimStance.SUPPORTS, q(20), q(50, event="wounded")),
@@ -254,7 +262,7 @@ def test_summary_counts_reports_outlets_stances_and_figures() -> None:
         report("d", None, rs(ClaimStance.DISCUSSES, q(3, counts="hospitals", event=""))),
     ]
     summary = lookup.summarise(reports, claim_quantities=[q(20)])
-    assert summary.reports == 4 and summary.outlets == 3
+    assert summary.reports == 4 and summary.outlets == 4  # "d" has no source: an outlet of its own
     assert summary.stances == {"supports": 2, "refutes": 1, "discusses": 1}
     killed, *others = summary.figures
     assert (killed.counts, killed.event) == ("people", "killed")

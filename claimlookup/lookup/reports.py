@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -178,7 +179,7 @@ def summarise(reports: Sequence[Report], claim_quantities: Sequence[Quantity] = 
     """Counts of reports, outlets and stances, and the figures table, over
     the reports scoring at least ``min_score``."""
     reports = [r for r in reports if r.score >= min_score]
-    outlets = {s for r in reports for s in [r.source, *(c.source for c in r.copies)] if s}
+    outlets = {name for r in reports for name in outlet_names(r)}
     stances = {s.value: 0 for s in ClaimStance}
     for report in reports:
         stances[report.stance.value] += 1
@@ -186,17 +187,36 @@ def summarise(reports: Sequence[Report], claim_quantities: Sequence[Quantity] = 
                    figures=figures_table(reports, claim_quantities))
 
 
+def outlet_name(source: str | None, url: str | None, article_id: str) -> str:
+    """Who published an article: its source; without one, its URL's host
+    (``www.`` dropped); without either, its id. Every report counts as some
+    outlet (a report without a source was counted as none: "1 report, 0 outlets")."""
+    if source:
+        return source
+    host = urlsplit(url).hostname if url else None
+    if host:
+        return host.removeprefix("www.")
+    return article_id
+
+
+def outlet_names(report: Report) -> list[str]:
+    """The outlets of a report and of its copies, each once, the report's first."""
+    names = [outlet_name(report.source, report.url, report.article_id),
+             *(outlet_name(c.source, c.url, c.article_id) for c in report.copies)]
+    return list(dict.fromkeys(names))
+
+
 def figures_table(reports: Sequence[Report], claim_quantities: Sequence[Quantity] = ()) -> list[FigureRow]:
     """For each counted thing (counts + event) in the reports' sentences,
-    each value given and the outlets giving it (an outlet is the report's
-    source, or its id if it has none; copies add their sources). Things the
+    each value given and the outlets giving it (``outlet_names``: copies add
+    their outlets). Things the
     claim counts come first, then the most reported; values by outlets.
     Only sentences that report the claim count (``score`` at least
     SUMMARY_MIN_SCORE): a toll in a sentence about something else is not a
     figure for this claim."""
     table: dict[tuple[str, str], dict[float, list[str]]] = {}
     for report in reports:
-        names = [report.source or report.article_id, *(c.source or c.article_id for c in report.copies)]
+        names = outlet_names(report)
         for sentence in report.sentences:
             if sentence.score < SUMMARY_MIN_SCORE:
                 continue
