@@ -382,3 +382,20 @@ def test_a_chunked_body_over_the_limit_is_a_413(server: int) -> None:
             pass  # the server may answer and close before the whole body is sent
         answer = s.recv(65536)
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+
+
+def test_an_http_server_that_is_not_elasticsearch_is_a_503(make_app: Callable[..., Flask]) -> None:
+    """Case 7: a store URL pointing at some other HTTP server gave 500 everywhere."""
+    import http.server
+    import threading
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        client = make_app(STORE_URL=f"http://127.0.0.1:{httpd.server_address[1]}").test_client()
+        assert assert_problem(client.get("/readyz"), 503)["type"].startswith("urn:claimlookup:problem:store-")
+        for method, url, kwargs in DATA_REQUESTS:
+            assert_problem(client.open(url, method=method, **kwargs), 503)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
