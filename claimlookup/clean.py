@@ -54,7 +54,7 @@ MAX_KICKER_WORDS = 3
 _TITLE = "title"  # marks the line taken as the title (not boilerplate, not body)
 _SPACE = re.compile(r"[^\S\n]+")  # any whitespace but newline, NBSP included
 _SENTENCE_END = re.compile(r"[.!?\u2026][\"'\u201d\u2019\u00bb)\]]*$")
-_PUNCT_EDGES = re.compile(r"^[\W_]+|[\W_]+$")
+_WORD_CHAR = re.compile(r"[^\W_]")  # a letter or digit: what edge punctuation is not
 
 # Labels that are a whole line of page furniture (compared lower-cased, without
 # edge punctuation). Kept short on purpose: each entry is a UI label no
@@ -75,11 +75,11 @@ _ADDRESS_NOTICE = re.compile(r"\b(alternate|alternative|mirror) (web )?(address|
                              r"|\bcan (also )?be accessed at\b")
 _BARE_DOMAIN = re.compile(r"^(https?://)?([a-z0-9-]+\.)+[a-z]{2,}(/\S*)?$")
 _ADBLOCK = re.compile(r"\bad ?-?blocker?s?\b|\badblock\b|\bwhitelist (us|our site)\b")
-_HIT_COUNTER = re.compile(r"^(hits|views|reads|visits|page views)\s*:?\s*[\d,.]+$|^[\d,.]+\s+(hits|views|reads)$")
+_HIT_COUNTER = re.compile(r"^(hits|views|reads|visits|page views)\s*(?::\s*)?[\d,.]+$|^[\d,.]+\s+(hits|views|reads)$")
 _COMMENT_PROMPT = re.compile(r"\bleave a (reply|comment|response)\b|\btrackback\b|\bcomments are closed\b"
                              r"|\bpost a comment\b|^\d+ comments?$|\byour email address will not be published\b")
 # Not "|": "Headline | Outlet" is how page titles end.
-_BREADCRUMB_SEPARATORS = re.compile(r"\s+[/>\u203a\u00bb]\s+")
+_BREADCRUMB_SEPARATORS = re.compile(r"(?<!\s)\s+[/>\u203a\u00bb]\s+")
 _LINK_STUB = re.compile(r"^((source|original)( article| link| story)?|read (more|the full (article|story)|the original)"
                         r"|originally published|via|continue reading)( (at|from|on|in|by|via))?\s*:?$")
 _BACK_TO_TOP = re.compile(r"^(back to top|scroll to top|go to top|skip to (main )?content)( button)?$")
@@ -175,7 +175,21 @@ def is_link_list_heading(line: str) -> bool:
 
 def _bare(text: str) -> str:
     """Lower-cased, edge punctuation removed: "SHARE THIS ARTICLE:" -> "share this article"."""
-    return _PUNCT_EDGES.sub("", normalise_space(text).lower())
+    return _strip_punct_edges(normalise_space(text).lower())
+
+
+def _strip_punct_edges(text: str) -> str:
+    """``text`` from its first to its last letter or digit ("" if it has none).
+
+    Not a regex substitution of edge punctuation runs anchored at the end:
+    that is tried at every position of a run of punctuation and rescans the
+    rest of the run each time, quadratic in the run (a 1 MB line of dashes
+    took hours). Two forward searches for a word character are linear."""
+    first = _WORD_CHAR.search(text)
+    if first is None:
+        return ""
+    last = _WORD_CHAR.search(text[::-1])  # found too: the text has a word character
+    return text[first.start():len(text) - (last.start() if last else 0)]
 
 
 def _is_ui_label(text: str, lowered: str) -> bool:

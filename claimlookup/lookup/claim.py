@@ -19,11 +19,16 @@ from claimlookup.model import EntityMention, Quantity, Sentence
 # --- claim normalisation ------------------------------------------------------
 
 # "— Jane Doe (@janedoe) January 6, 2020": the trailer of a copied tweet.
+# Every pattern here is linear in the text (docs/nlp.md, "Linear-time text
+# rules"): a match may start only at the start of a whitespace run or of a dash
+# run (the lookbehinds), runs are taken possessively, and the name ends in a
+# non-space, so no run is rescanned from each of its positions.
 _TWEET_TRAILER = re.compile(
-    r"\s*[\u2014\u2013]+\s*([^\u2014\u2013\n]{0,80}?)\s*\(@\w+\)\s*"
+    r"(?:(?<!\s)\s++|(?<![\u2014\u2013]))[\u2014\u2013]++\s*+"
+    r"((?:[^\u2014\u2013\n]{0,79}?[^\s\u2014\u2013])??)\s*+\(@\w++\)\s*+"
     r"(?:[A-Z][a-z]+\.? \d{1,2}, \d{4}|$)")
 _URL = re.compile(r"(?:https?://|www\.|pic\.twitter\.com/)\S*", re.IGNORECASE)
-_VIA = re.compile(r"\s*\bvia\s+@\w+", re.IGNORECASE)
+_VIA = re.compile(r"(?<!\s)\s*+\bvia\s++@\w+", re.IGNORECASE)
 _LEADING_MENTIONS = re.compile(r"^(?:\.?@\w+[\s:,]*)+")
 _TAG = re.compile(r"([#@])(\w+)")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])")

@@ -104,7 +104,7 @@ class SentenceFacts:
 class SentenceView:
     """The token facts the rules read, computed once per sentence."""
 
-    __slots__ = ("tokens", "words", "ent", "offset", "text", "n")
+    __slots__ = ("tokens", "words", "ent", "offset", "text", "n", "_first")
 
     def __init__(self, sent: Span, offset: int, text: str) -> None:
         # Space tokens (line breaks, no-break spaces) carry no word: skip them.
@@ -114,9 +114,20 @@ class SentenceView:
         self.offset = offset  # of the sentence text in the doc
         self.text = text
         self.n = len(self.tokens)
+        self._first: dict[str, int] | None = None
 
     def word(self, i: int) -> str:
         return self.words[i] if 0 <= i < self.n else ""
+
+    def first(self, word: str) -> int:
+        """Index of the first token whose word is ``word``, or ``n`` if none.
+        Indexed once per sentence, so "is there an X before token k" costs
+        the same for every k (not a scan of ``words[:k]`` each time)."""
+        if self._first is None:
+            self._first = {}
+            for i, w in enumerate(self.words):
+                self._first.setdefault(w, i)
+        return self._first.get(word, self.n)
 
     def is_named(self, i: int) -> bool:
         return 0 <= i < self.n and self.ent[i] in ENTITY_LABELS

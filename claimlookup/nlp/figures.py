@@ -33,6 +33,12 @@ _SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1
 _VAGUE = {"dozens": 24, "scores": 40, "hundreds": 200, "thousands": 2_000, "millions": 2_000_000}
 _DIGITS = re.compile(r"\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?")
 _THOUSANDS_GROUP = re.compile(r"\d{3}")
+#: A written figure is a few tokens long ("1 000 000", "two hundred and
+#: fifty-three thousand"). Reading stops after this many thousands groups or
+#: number words, so that a hostile run ("111 111 111 ...-year", rejected at its
+#: end) costs constant work at each of its tokens, not the rest of the run.
+_MAX_THOUSANDS_GROUPS = 4  # up to 999 999 999 999 999
+_MAX_NUMBER_WORDS = 24
 
 _QUALIFIERS = {  # words before a figure (longest first) -> qualifier
     ("no", "fewer", "than"): "at_least", ("no", "less", "than"): "at_least",
@@ -270,7 +276,7 @@ def _read_digits(view: SentenceView, i: int) -> tuple[float, int, str] | None:
     if w.startswith("0") and len(w) > 1 and not w.startswith("0."):
         return None
     value, end, qualifier = float(w.replace(",", "")), i + 1, "exact"
-    while len(w) <= 3 and _THOUSANDS_GROUP.fullmatch(view.word(end)):
+    while len(w) <= 3 and end - i <= _MAX_THOUSANDS_GROUPS and _THOUSANDS_GROUP.fullmatch(view.word(end)):
         value, end = value * 1000 + float(view.words[end]), end + 1
     scale = view.word(end)
     if scale in _SCALES or scale == "dozen":
@@ -283,7 +289,7 @@ def _read_number_words(view: SentenceView, i: int) -> tuple[float, int, str] | N
     total, current, j, qualifier = 0, 0, i, "exact"
     if view.words[i] in ("a", "an"):
         current, j = 1, i + 1
-    while j < view.n:
+    while j < view.n and j - i < _MAX_NUMBER_WORDS:
         w = view.words[j]
         if w in _UNITS:
             current += _UNITS[w]
@@ -435,7 +441,7 @@ def _event_before(view: SentenceView, first: int) -> str:
         w = view.word(k)
         if w in EVENTS:
             return EVENTS[w]
-        if w in _TOLL_VERBS and "toll" in view.words[:k]:
+        if w in _TOLL_VERBS and view.first("toll") < k:
             return "killed"
         if view.word(k - 1) == "from" and _DIGITS.fullmatch(w):
             k -= 2  # "the toll rose from 20 to 27"

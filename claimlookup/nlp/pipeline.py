@@ -18,15 +18,18 @@ index the sentence's own ``text``.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy
 import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, Span
+from thinc.types import Ints2d
 
 from claimlookup import caches
 from claimlookup.model import TITLE_POSITION, Article, EntityMention, Frame, Quantity, Sentence
@@ -58,10 +61,16 @@ def get_nlp() -> Language:
 @Language.component("claimlookup_paragraphs")
 def _paragraph_breaks(doc: Doc) -> Doc:
     """A line break always ends a sentence: titles, bylines and list items in
-    scraped pages carry no final punctuation, and senter would glue them on."""
-    for i in numpy.flatnonzero(doc.to_array("IS_SPACE")).tolist():
-        if i + 1 < len(doc) and "\n" in doc[i].text:
-            doc[i + 1].is_sent_start = True
+    scraped pages carry no final punctuation, and senter would glue them on.
+
+    The starts are written as one array: ``Token.is_sent_start = True`` scans
+    the whole Doc for a parse on every call, quadratic in a text of many lines."""
+    breaks = [i + 1 for i in numpy.flatnonzero(doc.to_array("IS_SPACE")).tolist()
+              if i + 1 < len(doc) and "\n" in doc[i].text]
+    if breaks:
+        starts = doc.to_array(["SENT_START"])
+        starts[breaks] = 1
+        doc.from_array(["SENT_START"], cast(Ints2d, starts.reshape(-1, 1)))  # to_array gave one column, flat
     return doc
 
 
@@ -70,7 +79,7 @@ def _claim_facts(doc: Doc) -> Doc:
     """Store per-sentence facts in ``doc.user_data`` in their wire form (plain
     lists, see ``SentenceFacts.to_wire``) so that they survive the trip back
     from a ``nlp.pipe`` worker process."""
-    named = [e for e in doc.ents if e.label_ in ENTITY_LABELS]
+    named = _NamedEntities([e for e in doc.ents if e.label_ in ENTITY_LABELS])
     doc.user_data[_FACTS_KEY] = [f.to_wire() for sent in doc.sents if (f := _sentence_facts(sent, named))]
     return doc
 
@@ -181,7 +190,27 @@ def _title_sentence(doc: Doc) -> Sentence | None:
 _HAS_WORD = re.compile(r"\w")
 
 
-def _sentence_facts(sent: Span, named: list[Span]) -> SentenceFacts | None:
+class _NamedEntities:
+    """The Doc's named entities in text order, with their start offsets, so
+    that each sentence finds its own by bisection: looking through every
+    entity of the Doc for every sentence is quadratic in the Doc's length."""
+
+    __slots__ = ("spans", "starts")
+
+    def __init__(self, spans: list[Span]) -> None:
+        self.spans = spans
+        self.starts = [span.start_char for span in spans]
+
+    def inside(self, start: int, end: int) -> Iterator[Span]:
+        """Entities lying wholly inside characters [start, end)."""
+        for i in range(bisect.bisect_left(self.starts, start), len(self.spans)):
+            if self.starts[i] >= end:
+                return
+            if self.spans[i].end_char <= end:
+                yield self.spans[i]
+
+
+def _sentence_facts(sent: Span, named: _NamedEntities) -> SentenceFacts | None:
     """The facts of one sentence, with start/end stripped of surrounding
     whitespace; None for a sentence without a word character."""
     raw = sent.text
@@ -196,12 +225,10 @@ def _sentence_facts(sent: Span, named: list[Span]) -> SentenceFacts | None:
                          stance, speaker)
 
 
-def _entities(named: list[Span], start: int, end: int) -> list[EntityFact]:
+def _entities(named: _NamedEntities, start: int, end: int) -> list[EntityFact]:
     """Named entities lying wholly inside the sentence's characters."""
     out = []
-    for ent in named:
-        if ent.start_char < start or ent.end_char > end:
-            continue
+    for ent in named.inside(start, end):
         key = entity_key(ent.text, ent.label_)
         if key:
             out.append(EntityFact(ent.text, ent.label_, key, ent.start_char - start, ent.end_char - start))

@@ -375,7 +375,11 @@ def _scare_quote_start(view: SentenceView, k: int) -> int:
 def _phrase_after(view: SentenceView, start: int) -> _Range:
     """The noun phrase starting at token ``start``, read rightwards; "a
     statement by X" gives X; a determiner after the first word starts an
-    appositive and ends the phrase ("said Hisham Marwah the SNC's ...")."""
+    appositive and ends the phrase ("said Hisham Marwah the SNC's ...").
+
+    "a statement by" restarts the phrase after "by" in a loop, not by
+    recursion: "the statement by the statement by ..." must not overflow the
+    stack, and each token is read once."""
     k = start
     while k < view.n and k - start < 14:
         w = view.words[k]
@@ -383,7 +387,8 @@ def _phrase_after(view: SentenceView, start: int) -> _Range:
             if k > start and view.words[k - 1] not in ("of", "for"):
                 break
         elif w in ("by", "from") and k > start and view.words[k - 1] in _STATEMENT_WORDS:
-            return _phrase_after(view, k + 1)
+            start = k = k + 1  # "a statement by X": the phrase is X
+            continue
         elif w == "so" and view.word(k + 1) == "-":
             pass
         elif w == "and" and k > start and k + 1 < view.n and view.word(k + 1) not in _DETERMINERS and (
