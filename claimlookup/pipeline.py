@@ -166,6 +166,10 @@ def prepare(record: ArticleRecord) -> Article:
         body, title = title, _derived_title(title)
     if not body:
         raise InvalidArticle("empty body (nothing left after removing boilerplate)")
+    if len(title) + len(body) + 2 > MAX_BODY_CHARS:
+        # Cleaning keeps paragraphs apart with blank lines, so a body of short
+        # lines may grow past what the NLP reads at once (spaCy's max_length).
+        raise InvalidArticle(f"body longer than {MAX_BODY_CHARS} characters once cleaned")
     if not _WORD.search(body):
         # Punctuation only: spaCy finds no sentence in it, so nothing could be stored.
         raise InvalidArticle("body has no words (no letter or digit)")

@@ -286,9 +286,6 @@ def test_pipeline_takes_every_raw_body_the_validator_accepts() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="claimlookup.pipeline.prepare checks the raw body's length, not the "
-                   "cleaned body's: one line becomes one paragraph, so '\\n' becomes '\\n\\n' and a "
-                   "1,000,000-character body of short lines exceeds spaCy's max_length (E088)")
 def test_cleaned_body_fits_the_pipeline() -> None:
     """A body the validator accepts is refused (InvalidArticle) or fits one Doc after cleaning."""
     from claimlookup.nlp import get_nlp
