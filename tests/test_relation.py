@@ -70,9 +70,9 @@ TRIPLES = [
            "fabricated.", "refutes"),
     (KHAN, "Inspectors confirmed that sarin was used in the attack on Khan Sheikhoun that killed dozens of people.",
      "supports"),
-    pytest.param(KHAN, "Turkey's central bank raised interest rates for the third time this year.", "unrelated",
-                 marks=pytest.mark.xfail(strict=True, reason="known limit (docs/relation-model.md): short "
-                                         "sentence pairs had no unrelated examples in training")),
+    # The first model read this as a stance (no short unrelated pairs in training): a strict xfail until
+    # the second stage's random unrelated pairs (docs/relation-model.md).
+    (KHAN, "Turkey's central bank raised interest rates for the third time this year.", "unrelated"),
 ]
 
 
