@@ -236,6 +236,7 @@ def test_article_document() -> None:
         "published": "2019-07-22",
         "language": "en",
         "content_hash": HASH,
+        "posted": False,
         "positions": [0, 1, 2],
         "entities": [{"key": "maaret al-numan", "label": "GPE", "name": "Maaret al-Numan"},
                      {"key": "russian", "label": "NORP", "name": "Russian"},
@@ -1327,6 +1328,7 @@ def test_on_92_and_later_new_indices_keep_vectors_in_source(server: FakeElastics
                                                             keeps: bool) -> None:
     server.on("GET", "/", info(version, flavor))
     server.on("HEAD", "/claimlookup-articles", (200, None))
+    server.on("PUT", "/claimlookup-articles/_mapping", ACKED)
     server.on("HEAD", "/claimlookup-sentences", (404, None))
     server.on("PUT", "/claimlookup-sentences-v1-initial", ACKED)
     config = elastic.ElasticConfig(shards=3, replicas=0, vector_index_type="int8_hnsw")
@@ -1347,6 +1349,7 @@ def test_without_monitor_the_vector_setting_is_tried_and_dropped_if_unknown(serv
     server.on("GET", "/", (403, es_error("security_exception", "action [cluster:monitor/main] is unauthorized "
                                          "for API key id [k] of user [u]", 403)))
     server.on("HEAD", "/claimlookup-articles", (200, None))
+    server.on("PUT", "/claimlookup-articles/_mapping", ACKED)
     server.on("HEAD", "/claimlookup-sentences", (404, None))
     server.on("PUT", "/claimlookup-sentences-v1-initial",
               (400, es_error("illegal_argument_exception",
@@ -1354,7 +1357,7 @@ def test_without_monitor_the_vector_setting_is_tried_and_dropped_if_unknown(serv
                              "plugins are installed, or check the breaking changes documentation for removed "
                              "settings", 400)), ACKED)
     store.setup()
-    first, second = [r for r in server.requests if r.method == "PUT"]
+    first, second = [r for r in server.requests if r.method == "PUT" and not r.path.endswith("/_mapping")]
     assert first.body == created_body("sentences", alias="claimlookup-sentences", keep_vectors=True)
     assert second.body == created_body("sentences", alias="claimlookup-sentences", keep_vectors=False)
 
@@ -1385,6 +1388,8 @@ def test_rebuild_swaps_both_aliases_in_one_call_and_drops_old_indices(
     server.on("GET", "/_alias/claimlookup-sentences", alias_reply("sentences", "claimlookup-sentences-v1-initial"))
     server.on("POST", "/_aliases", ACKED)
     server.on("POST", f"/{new.articles}/_count", {"count": 0, "_shards": SHARDS})
+    server.on("POST", "/claimlookup-articles/_search", NO_POSTED)  # nothing written through the API
+    server.on("DELETE", "/_search/scroll", {"succeeded": True, "num_freed": 1})
 
     with store.rebuild() as staging:
         assert isinstance(staging, ElasticStore) and staging.indices == new
@@ -1392,9 +1397,11 @@ def test_rebuild_swaps_both_aliases_in_one_call_and_drops_old_indices(
         assert ("POST", "/_aliases") not in server.calls()
 
     both = f"/{new.articles},{new.sentences}"
-    assert server.calls()[-6:] == [("POST", f"{both}/_refresh"), ("POST", f"{both}/_forcemerge"),
-                                   ("PUT", f"{both}/_settings"), ("GET", "/_alias/claimlookup-articles"),
-                                   ("GET", "/_alias/claimlookup-sentences"), ("POST", "/_aliases")]
+    calls = [c for c in server.calls() if c[1] not in ("/claimlookup-articles/_search", "/_search/scroll")
+             and c != ("GET", "/_alias/claimlookup-articles")]
+    assert calls[-5:] == [("POST", f"{both}/_refresh"), ("POST", f"{both}/_forcemerge"),
+                          ("PUT", f"{both}/_settings"), ("GET", "/_alias/claimlookup-sentences"),
+                          ("POST", "/_aliases")]
     assert server.requests[-1].body == {"actions": elastic.alias_swap_actions(
         new, ALIASES, ["claimlookup-articles-v1-initial", "claimlookup-sentences-v1-initial"])}
     # loaded with refresh off and no replicas, merged to one segment, then made live again
@@ -1406,6 +1413,68 @@ def test_rebuild_swaps_both_aliases_in_one_call_and_drops_old_indices(
     assert merge.params == {"max_num_segments": "1"} and merge.timeout == elastic.MERGE_TIMEOUT
     restored = [r for r in server.requests if r.path.endswith("/_settings")][0]
     assert restored.body == {"index": {"number_of_replicas": 1, "refresh_interval": "1s"}}
+
+
+NO_POSTED = {"_scroll_id": "s1", "took": 1, "timed_out": False, "_shards": SHARDS,
+             "hits": {"total": {"value": 0, "relation": "eq"}, "max_score": None, "hits": []}}
+
+
+def test_a_rebuild_carries_the_articles_written_through_the_api(
+        server: FakeElasticsearch, store: ElasticStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 9, case 6: a rebuild dropped every article POSTed to the API. Posted
+    articles the input did not rewrite are copied with their committed
+    sentences into the new indices before the swap; one the input rewrote is not."""
+    monkeypatch.setattr(elastic_adapter, "timestamp", lambda: "1")
+    new = IndexNames("claimlookup-articles-v1-1", "claimlookup-sentences-v1-1")
+    server.on("GET", "/", info("8.19.10"))
+    for name in new.all():
+        server.on("PUT", f"/{name}", {"acknowledged": True, "shards_acknowledged": True, "index": name})
+    posted = {"api:1": dict(article_source(), article_id="api:1", posted=True),
+              "reuters:1": dict(article_source(), posted=True)}
+    server.on("POST", "/claimlookup-articles/_search", {
+        "_scroll_id": "s1", "took": 1, "timed_out": False, "_shards": SHARDS,
+        "hits": {"total": {"value": 2, "relation": "eq"}, "max_score": 1.0,
+                 "hits": [{"_index": "claimlookup-articles-v1-initial", "_id": i, "_score": 1.0, "_source": src}
+                          for i, src in posted.items()]}})
+    server.on("POST", "/_search/scroll", NO_POSTED)
+    server.on("DELETE", "/_search/scroll", {"succeeded": True, "num_freed": 1})
+    # the input rewrote reuters:1 (found in the new index), not api:1
+    server.on("POST", f"/{new.articles}/_mget", mget_response(new.articles, [("api:1", None), ("reuters:1", {})]))
+    api_sentences = [(elastic.sentence_id("api:1", HASH, p), {"ref": f"api:1:{p}"}) for p in (0, 1, 2)]
+    server.on("POST", "/claimlookup-sentences/_mget", mget_response("claimlookup-sentences-v1-initial",
+                                                                    api_sentences))
+    server.on("PUT", "/_bulk", bulk_ok)
+    server.on("POST", f"/{new.articles},{new.sentences}/_refresh", REFRESHED)
+    server.on("POST", f"/{new.articles},{new.sentences}/_forcemerge", FORCE_MERGED)
+    server.on("PUT", f"/{new.articles},{new.sentences}/_settings", ACKED)
+    server.on("GET", "/_alias/claimlookup-articles", alias_reply("articles", "claimlookup-articles-v1-initial"))
+    server.on("GET", "/_alias/claimlookup-sentences", alias_reply("sentences", "claimlookup-sentences-v1-initial"))
+    server.on("POST", "/_aliases", ACKED)
+    with store.rebuild():
+        pass
+    searched = [r for r in server.requests if r.path == "/claimlookup-articles/_search"][0]
+    assert searched.body["query"] == {"term": {"posted": True}}
+    wanted = [r for r in server.requests if r.path == "/claimlookup-sentences/_mget"][0]
+    assert wanted.body == {"ids": [sid for sid, _ in api_sentences]}
+    sentences_bulk, articles_bulk = [r for r in server.requests if r.path == "/_bulk"]
+    assert [line["index"]["_id"] for line in sentences_bulk.body if "index" in line] == [
+        sid for sid, _ in api_sentences]
+    assert all(line["index"]["_index"] == new.sentences for line in sentences_bulk.body if "index" in line)
+    assert [(line["index"]["_index"], line["index"]["_id"]) for line in articles_bulk.body if "index" in line] == [
+        (new.articles, "api:1")]
+    assert articles_bulk.body[1]["posted"] is True
+    order = [c for c in server.calls() if c[1] in ("/_bulk", "/_aliases") or c[1].endswith("_refresh")]
+    assert order == [("POST", f"/{new.articles},{new.sentences}/_refresh"), ("PUT", "/_bulk"), ("PUT", "/_bulk"),
+                     ("POST", f"/{new.articles},{new.sentences}/_refresh"), ("POST", "/_aliases")]
+
+
+def test_posted_articles_are_marked_on_their_document(server: FakeElasticsearch, store: ElasticStore) -> None:
+    server.on("POST", "/claimlookup-articles/_mget", mget_response("claimlookup-articles", [("reuters:1", None)]))
+    server.on("PUT", "/_bulk", bulk_ok)
+    server.on("POST", "/claimlookup-articles,claimlookup-sentences/_refresh", REFRESHED)
+    list(store.write_articles([ARTICLE], posted=True))
+    article_bulk = [r for r in server.requests if r.path == "/_bulk"][1]
+    assert article_bulk.body[1]["posted"] is True
 
 
 def test_a_rebuild_loads_without_refreshing_per_batch_or_requiring_aliases(

@@ -109,6 +109,7 @@ from claimlookup.store.elastic.responses import (
 MERGE_TIMEOUT = 3600.0  # a rebuild's force-merge to one segment can take minutes on a large index
 READ_ATTEMPTS = 3  # get_article re-reads when a concurrent update moved the generation
 BULK_CHUNK = 500  # documents per bulk request
+CARRY_MGET = 1000  # sentence ids per mget when a rebuild carries posted articles
 EXPENSIVE_QUERIES_OFF = "allow_expensive_queries"  # in the 400 of a cluster that refuses prefix queries
 
 
@@ -174,6 +175,9 @@ class ElasticStore:
                 if not self._es.indices.exists(index=name):
                     concrete = getattr(versioned_names(self._prefix, mapping["version"], "initial"), kind)
                     self._create_index(concrete, kind, alias=name)
+                elif kind == "articles":
+                    # Indices made before the "posted" field: adding a field is allowed in place.
+                    self._writer().indices.put_mapping(index=name, properties={"posted": {"type": "boolean"}})
 
     def _create_index(self, name: str, kind: str, alias: str | None = None, loading: bool = False) -> None:
         """Create one index; on Elasticsearch 9.2+ with vectors kept in ``_source``.
@@ -238,13 +242,12 @@ class ElasticStore:
         return parse_committed(resp.body)
 
     def write_articles(self, articles: Iterable[Article], *, posted: bool = False) -> Iterator[WriteOutcome]:
-        # ``posted`` (written through the API) is not recorded here yet: an
-        # Elasticsearch rebuild does not carry API-written articles into the
-        # new indices (docs/store-elastic.md, "Rebuilds"; the SQLite store does).
+        # ``posted``: written through the API; marked on the article document
+        # and carried into a rebuild's new indices (``rebuild``).
         for batch in batches(articles, WRITE_BATCH):
-            yield from self._write_batch(batch)
+            yield from self._write_batch(batch, posted)
 
-    def _write_batch(self, batch: list[Article]) -> list[WriteOutcome]:
+    def _write_batch(self, batch: list[Article], posted: bool = False) -> list[WriteOutcome]:
         """Sentences, then the article documents (the commit), then the old
         generation's sentences deleted by id, then (live indices only) a refresh."""
         committed = self._committed_articles([a.id for a in batch])
@@ -253,7 +256,7 @@ class ElasticStore:
         if changed:
             with translated_errors():
                 self._bulk(action for a in changed for action in sentence_actions(a, self._names.sentences))
-                self._bulk(article_action(a, self._names.articles) for a in changed)
+                self._bulk(article_action(a, self._names.articles, posted) for a in changed)
                 self._bulk(action for a in changed if a.id in committed
                            for action in stale_sentence_actions(a, committed[a.id].content_hash,
                                                                 committed[a.id].positions, self._names.sentences))
@@ -309,10 +312,41 @@ class ElasticStore:
                                loading=True)
             with translated_errors():
                 self._finish_loading(new)
+                if self._carry_posted(new):
+                    self._writer().indices.refresh(index=new.all())
                 self._swap_aliases(new)
         except BaseException:
             self._discard(new)
             raise
+
+    def _carry_posted(self, new: IndexNames) -> int:
+        """Copy the articles written through the API (``posted``) from the live
+        indices into ``new`` with their committed sentences, unless the
+        rebuild's input wrote the same id (the input wins): no acknowledged
+        write is lost to a rebuild. Runs right before the alias swap; a write
+        in the seconds between the two still goes to the old indices.
+        Returns the number of articles carried."""
+        if not self._alias_indices(self._names.articles):
+            return 0
+        posted = {hit["_id"]: hit["_source"] for hit in helpers.scan(
+            self._es, index=self._names.articles, query={"query": {"term": {"posted": True}}})}
+        if not posted:
+            return 0
+        present = self._es.mget(index=new.articles, ids=list(posted), source=False).body["docs"]
+        carried = {doc["_id"]: posted[doc["_id"]] for doc in present if not doc.get("found")}
+        sentence_ids = [sentence_id(src["article_id"], src["content_hash"], p)
+                        for src in carried.values() for p in src["positions"]]
+        sentences = [d for begin in range(0, len(sentence_ids), CARRY_MGET)
+                     for d in self._es.mget(index=self._names.sentences,
+                                            ids=sentence_ids[begin:begin + CARRY_MGET]).body["docs"]
+                     if d.get("found")]
+        loader = ElasticStore(self._url, self._prefix, config=self._config, client=self._es, indices=new,
+                              loading=True)
+        loader._bulk({"_op_type": "index", "_index": new.sentences, "_id": d["_id"], "_source": d["_source"]}
+                     for d in sentences)
+        loader._bulk({"_op_type": "index", "_index": new.articles, "_id": doc_id, "_source": src}
+                     for doc_id, src in carried.items())
+        return len(carried)
 
     def _finish_loading(self, new: IndexNames) -> None:
         self._writer().indices.refresh(index=new.all())

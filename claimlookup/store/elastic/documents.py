@@ -64,7 +64,9 @@ def entity_summary(article: Article) -> list[Body]:
             for key, counts in names.items()]
 
 
-def article_document(article: Article) -> Body:
+def article_document(article: Article, posted: bool = False) -> Body:
+    """``posted``: written through the API (``write_articles(posted=True)``),
+    carried into a rebuild's new indices (``ElasticStore.rebuild``)."""
     return {
         "article_id": article.id,
         "title": article.title,
@@ -75,6 +77,7 @@ def article_document(article: Article) -> Body:
         "published": article.published.isoformat() if article.published else None,
         "language": article.language,
         "content_hash": article.content_hash,
+        "posted": posted,
         "positions": [s.position for s in article.sentences],
         "entities": entity_summary(article),
     }
@@ -119,10 +122,10 @@ def sentence_actions(article: Article, index: str) -> Iterator[Body]:
                "_source": sentence_document(article, sentence, keys, content_hash)}
 
 
-def article_action(article: Article, index: str) -> Body:
+def article_action(article: Article, index: str, posted: bool = False) -> Body:
     """The bulk action writing the article document: the commit marker."""
     return {"_op_type": "index", "_index": index, "_id": article_doc_id(article.id),
-            "_source": article_document(article)}
+            "_source": article_document(article, posted)}
 
 
 def stale_sentence_actions(article: Article, committed_hash: str, committed_positions: Sequence[int],
