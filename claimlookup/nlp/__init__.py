@@ -8,6 +8,8 @@ This is the only package that imports spaCy. Its modules:
   per-sentence facts the last component produces (``SentenceFacts``,
   ``EntityFact``, ``FigureFact``);
 - ``entities``: ``ENTITY_LABELS`` and ``entity_key`` (normalised keys, aliases);
+- ``spellings``: one entity across spellings (``canonical_key``, ``spellings_of``,
+  the hand-checked ``ENTITY_GROUPS`` and ``ACRONYMS``);
 - ``figures``: the number readers, counted nouns and events (``COUNTED``,
   ``EVENTS``);
 - ``stance``: frame (stance) and speaker from denial and attribution cues;
@@ -33,9 +35,12 @@ from claimlookup.nlp.pipeline import (
     analyse_text,
     get_nlp,
 )
+from claimlookup.nlp.spellings import ACRONYMS, ENTITY_GROUPS, canonical_key, spelling_fold, spellings_of
 from claimlookup.nlp.terms import key_terms
 
 __all__ = [
+    "ACRONYMS",
+    "ENTITY_GROUPS",
     "COUNTED",
     "ENTITY_LABELS",
     "EVENTS",
@@ -48,7 +53,10 @@ __all__ = [
     "analyse_articles",
     "analyse_claim",
     "analyse_text",
+    "canonical_key",
     "entity_key",
     "get_nlp",
     "key_terms",
+    "spelling_fold",
+    "spellings_of",
 ]

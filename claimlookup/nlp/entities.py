@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from claimlookup.nlp.spellings import canonical_key
+
 #: Entity types kept as EntityMention. Figures and dates are not entities here
 #: (numbers become Quantity); WORK_OF_ART and LANGUAGE are too noisy in the small
 #: model on news text to be worth a facet.
@@ -43,6 +45,10 @@ def entity_key(text: str, label: str) -> str:
     one name ("US", "USA", "America" -> "united states"; "UK", "Britain" ->
     "united kingdom"; "Daesh", "ISIS", "ISIL" -> "islamic state"; "Russian
     Federation" -> "russia"). Persons and other types get no aliases.
+    Last, for every type (NER often tags places as people), a spelling of an
+    entity in ``spellings.ENTITY_GROUPS`` or an acronym in capitals gives that
+    entity's canonical key ("Khan Shaykhun" -> "khan sheikhoun", "SAA" ->
+    "syrian arab army"); any other key is left as it is.
     """
     key = text.translate(FOLD_QUOTES).lower().strip()
     key = _POSSESSIVE.sub("", key)
@@ -52,5 +58,5 @@ def entity_key(text: str, label: str) -> str:
     key = _LEADING.sub("", key)
     if label in _ALIAS_LABELS:
         key = _ALIASES.get(key, key)
-    return key
+    return canonical_key(key, text)
 
