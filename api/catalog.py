@@ -10,7 +10,7 @@ from marshmallow import Schema, fields, validate
 from api.auth import requires_read_key
 from api.common_schemas import MAX_FILTER_CHARS, NoArgs, StrictSchema, load_query_args
 from api.state import get_store
-from claimlookup.nlp import ENTITY_LABELS
+from claimlookup.nlp import ENTITY_LABELS, spellings_of
 
 bp = Blueprint("catalog", __name__)
 
@@ -44,6 +44,9 @@ class EntityCountSchema(Schema):
     name = fields.String()
     label = fields.String()
     articles = fields.Integer()
+    #: Other spellings and acronyms of the entity that its key gathers
+    #: (claimlookup.nlp.spellings); [] for most entities.
+    variants = fields.Function(lambda entity: spellings_of(entity.key))
 
 
 class SourceCountSchema(Schema):

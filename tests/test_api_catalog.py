@@ -11,7 +11,8 @@ STATIC = ROOT / "api" / "static"
 
 def test_entities_by_prefix_with_article_counts(client) -> None:
     entities = client.get("/v1/entities", query_string={"q": "White"}).get_json()["entities"]
-    assert entities[0] == {"key": "white helmets", "name": "White Helmets", "label": "ORG", "articles": 5}
+    assert entities[0] == {"key": "white helmets", "name": "White Helmets", "label": "ORG", "articles": 5,
+                           "variants": []}
     assert all(e["key"].startswith("white") or e["name"].lower().startswith("white") for e in entities)
     counts = [e["articles"] for e in entities]
     assert counts == sorted(counts, reverse=True)

@@ -64,3 +64,34 @@ def test_a_filter_key_is_canonicalised_and_variants_are_listed() -> None:
     assert canonical_key("idlib") == "idlib"
     assert "SOHR" in spellings_of("syrian observatory for human rights")
     assert spellings_of("idlib") == []
+
+
+def test_a_store_indexed_with_old_keys_is_rekeyed_at_setup(tmp_path: Path) -> None:
+    """Keys written before the spelling table (a store from an older version)
+    are recomputed by setup(); the entity filter takes any spelling."""
+    import sqlite3
+    from datetime import date
+
+    from contract.fixtures import Line, build_article
+
+    from claimlookup.model import Filters, SearchRequest
+    from claimlookup.store.sqlite import SQLiteStore
+
+    store = SQLiteStore(tmp_path / "old.db")
+    store.setup()
+    lines = [Line("Jets struck Khan Shaykhun.", entities=[("Khan Shaykhun", "GPE", "khan shaykhun")]),
+             Line("Jets struck Khan Sheikhoun.", entities=[("Khan Sheikhoun", "GPE", "khan sheikhoun")])]
+    articles = [build_article(i, f"a{i}", Line(f"Strike {i}"), [line], source="desk", published=date(2017, 4, 4))
+                for i, line in enumerate(lines)]
+    list(store.write_articles(articles))
+    with sqlite3.connect(tmp_path / "old.db") as raw:
+        raw.execute("UPDATE meta SET value = 'old' WHERE key = 'entity_keys'")
+    store.close()
+
+    store = SQLiteStore(tmp_path / "old.db")
+    store.setup()
+    assert [(e.key, e.articles) for e in store.entities(prefix="khan")] == [("khan sheikhoun", 2)]
+    for spelling in ("khan shaykhun", "khan sheikhun", "khan sheikhoun"):
+        page = store.search(SearchRequest(filters=Filters(entities=(spelling,))))
+        assert page.total == 2
+    store.close()

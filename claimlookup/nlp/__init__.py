@@ -35,12 +35,20 @@ from claimlookup.nlp.pipeline import (
     analyse_text,
     get_nlp,
 )
-from claimlookup.nlp.spellings import ACRONYMS, ENTITY_GROUPS, canonical_key, spelling_fold, spellings_of
+from claimlookup.nlp.spellings import (
+    ACRONYMS,
+    ENTITY_GROUPS,
+    ENTITY_KEYS_VERSION,
+    canonical_key,
+    spelling_fold,
+    spellings_of,
+)
 from claimlookup.nlp.terms import key_terms
 
 __all__ = [
     "ACRONYMS",
     "ENTITY_GROUPS",
+    "ENTITY_KEYS_VERSION",
     "COUNTED",
     "ENTITY_LABELS",
     "EVENTS",

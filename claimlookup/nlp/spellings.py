@@ -18,6 +18,7 @@ the gold pairs in ``tests/data/entity-merges.jsonl``.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 
@@ -137,6 +138,12 @@ def _canonical_by_fold() -> dict[str, str]:
 
 
 _BY_FOLD = _canonical_by_fold()
+
+#: Changes whenever the table, the acronyms or the fold rules change: a store
+#: whose entity keys were written under another version re-keys them.
+ENTITY_KEYS_VERSION = hashlib.sha256(
+    repr((ENTITY_GROUPS, sorted(ACRONYMS.items()), KEEP_APART.pattern,
+          [(p.pattern, r) for p, r in _VOWEL_RULES])).encode()).hexdigest()[:16]
 
 
 def canonical_key(key: str, text: str | None = None) -> str:

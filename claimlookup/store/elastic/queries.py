@@ -70,7 +70,10 @@ def filter_clauses(filters: Filters, entity_field: str) -> list[Body]:
         if filters.date_to:
             bounds["lte"] = filters.date_to.isoformat()
         clauses.append({"range": {"published": bounds}})
-    clauses.extend({"term": {entity_field: key}} for key in filters.entities)
+    if filters.entities:
+        from claimlookup import nlp  # spaCy is imported only when an entity filter is used
+
+        clauses.extend({"term": {entity_field: nlp.canonical_key(key)}} for key in filters.entities)
     if filters.exclude_articles:
         clauses.append({"bool": {"must_not": [{"terms": {"article_id": list(filters.exclude_articles)}}]}})
     return clauses

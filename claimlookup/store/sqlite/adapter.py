@@ -39,7 +39,14 @@ from claimlookup.store.sqlite import candidates, read_cache, rebuilds, rows
 from claimlookup.store.sqlite.connection import ConnectionPool, Token, create_schema, token, translated
 from claimlookup.store.sqlite.read_cache import ReadCache
 from claimlookup.store.sqlite.search import entity_counts, search_page, source_counts
-from claimlookup.store.sqlite.writes import SWAP_KEY, carry_article, refuse_during_swap, write_article
+from claimlookup.store.sqlite.writes import (
+    SWAP_KEY,
+    carry_article,
+    refuse_during_swap,
+    rekey_entities,
+    stored_entity_keys_version,
+    write_article,
+)
 
 #: Longest time writes are refused while a rebuild swaps its index in (a
 #: killed rebuild's mark expires after it). The swap itself takes seconds.
@@ -87,10 +94,22 @@ class SQLiteStore:
 
     def setup(self) -> None:
         """Create the file and tables if missing, switch to WAL, remove the
-        temp files of killed rebuilds (``rebuilds.remove_dead``). Idempotent."""
+        temp files of killed rebuilds (``rebuilds.remove_dead``), and re-key
+        the stored entities when they were written under another entity-key
+        version (docs/nlp.md, "Existing stores"). Idempotent."""
         create_schema(self._pool)
         with translated(self.path):
             rebuilds.remove_dead(self.path)
+        self._rekey_entities()
+
+    def _rekey_entities(self) -> None:
+        from claimlookup import nlp  # spaCy (the module, no model) only when setting up
+
+        with self._read() as conn:
+            if stored_entity_keys_version(conn) == nlp.ENTITY_KEYS_VERSION:
+                return
+        with self._write() as conn:
+            rekey_entities(conn, nlp.ENTITY_KEYS_VERSION, nlp.entity_key)
 
     def close(self) -> None:
         """Close pooled connections (borrowed ones close when given back)."""

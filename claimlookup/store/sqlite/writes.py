@@ -12,8 +12,10 @@ swaps its index in, writes are refused (``refuse_during_swap``).
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from claimlookup.embed import to_blob
@@ -117,3 +119,29 @@ def insert_article_entities(conn: sqlite3.Connection, pk: int) -> None:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def rekey_entities(conn: sqlite3.Connection, version: str, key_of: Callable[[str, str], str]) -> int:
+    """Recompute the stored entity keys with ``key_of(text, label)`` when they
+    were written under another entity-key version (``meta.entity_keys``), and
+    roll up ``article_entities`` again for the articles that changed. Returns
+    the number of articles re-keyed (0 when the version is current)."""
+    if stored_entity_keys_version(conn) == version:
+        return 0
+    changes = [(new, text, label, key) for text, label, key in
+               conn.execute("SELECT DISTINCT text, label, key FROM entities").fetchall()
+               if (new := key_of(text, label)) != key]
+    conn.executemany("UPDATE entities SET key = ? WHERE text = ? AND label = ? AND key = ?", changes)
+    articles = [r[0] for r in conn.execute(
+        "SELECT DISTINCT article FROM entities WHERE key IN (SELECT value FROM json_each(?))",
+        (json.dumps(sorted({c[0] for c in changes})),))]
+    for pk in articles:
+        conn.execute("DELETE FROM article_entities WHERE article = ?", (pk,))
+        insert_article_entities(conn, pk)
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('entity_keys', ?)", (version,))
+    return len(articles)
+
+
+def stored_entity_keys_version(conn: sqlite3.Connection) -> str | None:
+    row = conn.execute("SELECT value FROM meta WHERE key = 'entity_keys'").fetchone()
+    return None if row is None else str(row[0])
