@@ -16,7 +16,7 @@ import yaml
 from flask.testing import FlaskClient
 from openapi_core import Config, OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
-from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
+from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound, ServerNotFound
 from openapi_schema_validator import OAS30Validator
 
 from api import SPEC_PATH
@@ -95,7 +95,8 @@ def check_against_contract(response: Any) -> None:
     request = response.request
     try:
         openapi().validate_response(_SentRequest(request), WerkzeugOpenAPIResponse(response))
-    except (PathNotFound, OperationNotFound):
+    # With '/' itself a documented path, openapi-core reports an undocumented one as ServerNotFound.
+    except (PathNotFound, OperationNotFound, ServerNotFound):
         if request.method == "OPTIONS":
             assert response.status_code in (204, 404), response.status_code
             if response.status_code == 204:
