@@ -60,7 +60,14 @@ from claimlookup.model import (
     WriteStatus,
 )
 from claimlookup.store import elastic
-from claimlookup.store.base import ArticleNotFound, Store, StoreCorrupt, StoreError, StoreUnavailable
+from claimlookup.store.base import (
+    ArticleNotFound,
+    Store,
+    StoreCorrupt,
+    StoreError,
+    StoreRebuilding,
+    StoreUnavailable,
+)
 from claimlookup.store.elastic import ElasticStore, IndexNames
 from claimlookup.store.elastic import adapter as elastic_adapter  # where ElasticStore looks its collaborators up
 
@@ -1390,6 +1397,8 @@ def test_rebuild_swaps_both_aliases_in_one_call_and_drops_old_indices(
     server.on("POST", f"/{new.articles}/_count", {"count": 0, "_shards": SHARDS})
     server.on("POST", "/claimlookup-articles/_search", NO_POSTED)  # nothing written through the API
     server.on("DELETE", "/_search/scroll", {"succeeded": True, "num_freed": 1})
+    old_indices = "/claimlookup-articles-v1-initial,claimlookup-sentences-v1-initial"
+    server.on("PUT", f"{old_indices}/_settings", ACKED)
 
     with store.rebuild() as staging:
         assert isinstance(staging, ElasticStore) and staging.indices == new
@@ -1397,11 +1406,14 @@ def test_rebuild_swaps_both_aliases_in_one_call_and_drops_old_indices(
         assert ("POST", "/_aliases") not in server.calls()
 
     both = f"/{new.articles},{new.sentences}"
-    calls = [c for c in server.calls() if c[1] not in ("/claimlookup-articles/_search", "/_search/scroll")
-             and c != ("GET", "/_alias/claimlookup-articles")]
+    calls = [c for c in server.calls() if c[0] != "GET" and c[1] not in ("/claimlookup-articles/_search",
+                                                                         "/_search/scroll")]
     assert calls[-5:] == [("POST", f"{both}/_refresh"), ("POST", f"{both}/_forcemerge"),
-                          ("PUT", f"{both}/_settings"), ("GET", "/_alias/claimlookup-sentences"),
+                          ("PUT", f"{both}/_settings"), ("PUT", f"{old_indices}/_settings"),
                           ("POST", "/_aliases")]
+    # the live indices refuse writes from before the carry of posted articles until they are dropped
+    blocked = [r for r in server.requests if r.path == f"{old_indices}/_settings"]
+    assert [r.body for r in blocked] == [{"index.blocks.write": True}]
     assert server.requests[-1].body == {"actions": elastic.alias_swap_actions(
         new, ALIASES, ["claimlookup-articles-v1-initial", "claimlookup-sentences-v1-initial"])}
     # loaded with refresh off and no replicas, merged to one segment, then made live again
@@ -1449,6 +1461,7 @@ def test_a_rebuild_carries_the_articles_written_through_the_api(
     server.on("PUT", f"/{new.articles},{new.sentences}/_settings", ACKED)
     server.on("GET", "/_alias/claimlookup-articles", alias_reply("articles", "claimlookup-articles-v1-initial"))
     server.on("GET", "/_alias/claimlookup-sentences", alias_reply("sentences", "claimlookup-sentences-v1-initial"))
+    server.on("PUT", "/claimlookup-articles-v1-initial,claimlookup-sentences-v1-initial/_settings", ACKED)
     server.on("POST", "/_aliases", ACKED)
     with store.rebuild():
         pass
@@ -1466,6 +1479,27 @@ def test_a_rebuild_carries_the_articles_written_through_the_api(
     order = [c for c in server.calls() if c[1] in ("/_bulk", "/_aliases") or c[1].endswith("_refresh")]
     assert order == [("POST", f"/{new.articles},{new.sentences}/_refresh"), ("PUT", "/_bulk"), ("PUT", "/_bulk"),
                      ("POST", f"/{new.articles},{new.sentences}/_refresh"), ("POST", "/_aliases")]
+
+
+def test_a_write_refused_by_the_rebuilds_write_block_is_store_rebuilding(server: FakeElasticsearch,
+                                                                          store: ElasticStore) -> None:
+    server.on("POST", "/claimlookup-articles/_mget", mget_response("claimlookup-articles", [("reuters:1", None)]))
+
+    def blocked(request: Request) -> dict:
+        resp = bulk_ok(request)
+        for item in resp["items"]:
+            op = item["index"]
+            op.update(status=403, error={"type": "cluster_block_exception",
+                                         "reason": "index [claimlookup-sentences-v1-initial] blocked by: "
+                                                   "[FORBIDDEN/8/index write (api)];"})
+            for key in ("_version", "result", "_shards", "_seq_no", "_primary_term"):
+                op.pop(key)
+        resp["errors"] = True
+        return resp
+
+    server.on("PUT", "/_bulk", blocked)
+    with pytest.raises(StoreRebuilding):
+        list(store.write_articles([ARTICLE], posted=True))
 
 
 def test_posted_articles_are_marked_on_their_document(server: FakeElasticsearch, store: ElasticStore) -> None:

@@ -312,19 +312,32 @@ class ElasticStore:
                                loading=True)
             with translated_errors():
                 self._finish_loading(new)
-                if self._carry_posted(new):
-                    self._writer().indices.refresh(index=new.all())
-                self._swap_aliases(new)
+                old = [name for alias in self._names.all() for name in self._alias_indices(alias)]
+                # From here to the swap, writes to the live indices are refused
+                # (StoreRebuilding: 503 + Retry-After), so none lands after the
+                # carry and is dropped with the old indices.
+                self._block_writes(old, True)
+                try:
+                    if self._carry_posted(new):
+                        self._writer().indices.refresh(index=new.all())
+                    self._swap_aliases(new)
+                except BaseException:
+                    self._block_writes(old, False)
+                    raise
         except BaseException:
             self._discard(new)
             raise
+
+    def _block_writes(self, indices: list[str], blocked: bool) -> None:
+        if indices:
+            self._writer().indices.put_settings(index=",".join(indices), settings={"index.blocks.write": blocked})
 
     def _carry_posted(self, new: IndexNames) -> int:
         """Copy the articles written through the API (``posted``) from the live
         indices into ``new`` with their committed sentences, unless the
         rebuild's input wrote the same id (the input wins): no acknowledged
         write is lost to a rebuild. Runs right before the alias swap; a write
-        in the seconds between the two still goes to the old indices.
+        Runs with the old indices blocked for writes (``rebuild``).
         Returns the number of articles carried."""
         if not self._alias_indices(self._names.articles):
             return 0

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 
 from elasticsearch import ApiError, TransportError
 
-from claimlookup.store.base import ArticleNotFound, StoreError, StoreUnavailable
+from claimlookup.store.base import ArticleNotFound, StoreError, StoreRebuilding, StoreUnavailable
 from claimlookup.store.elastic.indices import Response
 
 CREDENTIALS = "CLAIMLOOKUP_ES_API_KEY, or CLAIMLOOKUP_ES_USERNAME and CLAIMLOOKUP_ES_PASSWORD"
@@ -60,6 +60,8 @@ def error_type(error: ApiError) -> str | None:
 def translate_api_error(error: ApiError, article_id: str | None = None) -> StoreError:
     """The product exception for an Elasticsearch error response."""
     status, kind = error.meta.status, error_type(error)
+    if kind == "cluster_block_exception":  # the old indices' write block during a rebuild's swap
+        return StoreRebuilding(f"Elasticsearch refused a write during a rebuild's swap: {error}")
     if status == 401:
         return StoreAccessDenied(f"Elasticsearch refused the credentials (401): check {CREDENTIALS}: {error}")
     if status == 403:
@@ -95,6 +97,8 @@ def bulk_error(failures: Sequence[Response]) -> StoreError:
     message = f"{len(items)} document(s) rejected; first {first.get('_id')!r}: {reason}"
     if any(_item_type(item) == "index_not_found_exception" for item in items):  # require_alias: no alias
         return StoreNotSetUp(message)
+    if any(_item_type(item) == "cluster_block_exception" for item in items):  # a rebuild's swap window
+        return StoreRebuilding(message)
     if any(item.get("status", 500) == 429 or item.get("status", 500) >= 500 for item in items):
         return StoreUnavailable(message)
     return StoreError(message)
