@@ -73,7 +73,11 @@ def filter_clauses(filters: Filters, entity_field: str) -> list[Body]:
     if filters.entities:
         from claimlookup import nlp  # spaCy is imported only when an entity filter is used
 
-        clauses.extend({"term": {entity_field: nlp.canonical_key(key)}} for key in filters.entities)
+        # any spelling of an entity finds all of them (the key as given too: an index not yet re-keyed)
+        for key in filters.entities:
+            canonical = nlp.canonical_key(key)
+            clauses.append({"term": {entity_field: key}} if canonical == key
+                           else {"terms": {entity_field: sorted({key, canonical})}})
     if filters.exclude_articles:
         clauses.append({"bool": {"must_not": [{"terms": {"article_id": list(filters.exclude_articles)}}]}})
     return clauses

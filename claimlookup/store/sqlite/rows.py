@@ -44,9 +44,9 @@ def filter_sql(filters: Filters) -> tuple[str, list[Any]]:
     if filters.entities:
         from claimlookup import nlp  # spaCy is imported only when an entity filter is used
 
-        for key in filters.entities:  # any spelling of an entity finds all of them
-            clauses.append("EXISTS (SELECT 1 FROM article_entities ae WHERE ae.article = a.pk AND ae.key = ?)")
-            params.append(nlp.canonical_key(key))
+        for key in filters.entities:  # any spelling of an entity finds all of them (the key as given too)
+            clauses.append("EXISTS (SELECT 1 FROM article_entities ae WHERE ae.article = a.pk AND ae.key IN (?, ?))")
+            params += [key, nlp.canonical_key(key)]
     if filters.exclude_articles:
         clauses.append("a.id NOT IN (SELECT value FROM json_each(?))")
         params.append(json.dumps(list(filters.exclude_articles)))
