@@ -38,7 +38,7 @@ test: install
 test-contract: install
 	SCHEMATHESIS_EXAMPLES=100 $(PY) -m pytest tests/test_schemathesis.py
 
-## The tests that load no spaCy model and no embedder (-m "not slow"): under 2 minutes.
+## The tests that load no spaCy model and no embedder (-m "not slow"): about 3 minutes on 2 cores.
 test-fast: install
 	$(PY) -m pytest -m "not slow"
 
