@@ -8,7 +8,6 @@ client with the fake node of ``test_elastic_unit``)."""
 from __future__ import annotations
 
 import base64
-import functools
 import warnings
 from typing import Any
 
@@ -22,6 +21,7 @@ from test_elastic_unit import (
     FakeElasticsearch,
     FakeNode,
     api_error,
+    bind_fake,
     es_error,
     mget_response,
     search_response,
@@ -34,7 +34,6 @@ from claimlookup.settings import Settings
 from claimlookup.store import elastic
 from claimlookup.store.base import StoreError, StoreUnavailable
 from claimlookup.store.elastic import ElasticConfig, ElasticStore, StoreAccessDenied, StoreNotSetUp, StorePartialResults
-from claimlookup.store.elastic import adapter as elastic_adapter
 
 HTTPS = "https://es.test:9200"
 
@@ -161,8 +160,7 @@ def test_contradictory_configuration_fails_when_the_store_is_made(config: Elasti
 @pytest.fixture
 def server(monkeypatch: pytest.MonkeyPatch) -> FakeElasticsearch:
     fake = FakeElasticsearch()
-    node_class = type("BoundFakeNode", (FakeNode,), {"server": fake})
-    monkeypatch.setattr(elastic_adapter, "Elasticsearch", functools.partial(Elasticsearch, node_class=node_class))
+    bind_fake(monkeypatch, fake)
     return fake
 
 
@@ -179,8 +177,7 @@ class HeaderNode(FakeNode):
 
 def test_the_api_key_is_sent_with_every_request(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = FakeElasticsearch()
-    node_class = type("BoundHeaderNode", (HeaderNode,), {"server": fake, "sent_headers": []})
-    monkeypatch.setattr(elastic_adapter, "Elasticsearch", functools.partial(Elasticsearch, node_class=node_class))
+    node_class = bind_fake(monkeypatch, fake, HeaderNode, sent_headers=[])
     fake.on("POST", "/claimlookup-articles/_count", {"count": 3, "_shards": SHARDS})
     store = ElasticStore("http://es.test:9200", config=ElasticConfig(api_key="aWQ6a2V5", request_timeout=2.0))
     assert store.count_articles() == 3

@@ -989,12 +989,20 @@ class FakeNode(BaseNode):
         return NodeApiResponse(meta, b"" if method == "HEAD" else json.dumps(payload).encode())
 
 
+def bind_fake(monkeypatch: pytest.MonkeyPatch, fake: FakeElasticsearch,
+              node: type[FakeNode] = FakeNode, **attributes: Any) -> type[FakeNode]:
+    """Make every ElasticStore created in the test talk to ``fake`` through the
+    real client, over ``node``; returns the bound node class."""
+    node_class = type(f"Bound{node.__name__}", (node,), {"server": fake, **attributes})
+    monkeypatch.setattr(elastic_adapter, "Elasticsearch", functools.partial(Elasticsearch, node_class=node_class))
+    return node_class
+
+
 @pytest.fixture
 def server(monkeypatch: pytest.MonkeyPatch) -> FakeElasticsearch:
     """Every ElasticStore created in the test talks to this fake through the real client."""
     fake = FakeElasticsearch()
-    node_class = type("BoundFakeNode", (FakeNode,), {"server": fake})
-    monkeypatch.setattr(elastic_adapter, "Elasticsearch", functools.partial(Elasticsearch, node_class=node_class))
+    bind_fake(monkeypatch, fake)
     return fake
 
 
