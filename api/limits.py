@@ -20,6 +20,7 @@ from flask import Flask, current_app, request
 from flask.json.provider import DefaultJSONProvider
 
 from api.errors import MALFORMED, QUERY_TOO_LONG, Problem, validation_problem
+from claimlookup.pipeline import lone_surrogate
 
 
 def _check_query_string() -> None:
@@ -53,7 +54,7 @@ def _unencodable_fields(value: Any) -> tuple[int, dict[str, list[str]]]:
     while stack:
         item, path, depth = stack.pop()
         if isinstance(item, str):
-            if not _encodable(item):
+            if lone_surrogate(item):
                 bad[path or "_body"] = ["Not valid Unicode text: it contains an unpaired surrogate code point."]
             continue
         if isinstance(item, dict):
@@ -67,18 +68,10 @@ def _unencodable_fields(value: Any) -> tuple[int, dict[str, list[str]]]:
             break
         for key, child in children:
             name = f"{path}.{key}" if path else str(key)
-            if isinstance(key, str) and not _encodable(key):
+            if isinstance(key, str) and lone_surrogate(key):
                 bad[path or "_body"] = ["A key is not valid Unicode text: it contains an unpaired surrogate."]
             stack.append((child, name, depth + 1))
     return deepest, bad
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 class JSONProvider(DefaultJSONProvider):

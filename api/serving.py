@@ -32,16 +32,13 @@ from typing import Any
 from gunicorn import glogging, util
 from gunicorn.workers import gthread
 
+from api.errors import INTERNAL, MALFORMED, PROBLEM_MIMETYPE
 from claimlookup.settings import Settings
-
-PROBLEM_MIMETYPE = "application/problem+json"
-#: Problem type of an answer gunicorn gives before the app sees the request.
-MALFORMED = "urn:claimlookup:problem:malformed-request"
 
 
 def problem_bytes(status: int, reason: str, detail: str) -> bytes:
     """A complete HTTP/1.1 answer carrying a problem+json document."""
-    kind = MALFORMED if 400 <= status < 500 else "urn:claimlookup:problem:internal-error"
+    kind = MALFORMED if 400 <= status < 500 else INTERNAL
     if status >= 500:
         detail = "The server failed to answer this request. This is a bug; it has been logged."
     body = json.dumps({"type": kind, "title": reason, "status": status,

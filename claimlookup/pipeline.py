@@ -193,12 +193,19 @@ def _check_raw(record: ArticleRecord) -> None:
         raise InvalidArticle(f"url {url!r} is not an http(s) URL")
 
 
+def lone_surrogate(text: str) -> re.Match[str] | None:
+    """The first lone surrogate in ``text`` (JSON can spell one, ``"\\ud800"``;
+    no UTF-8 text can hold it), or None. Paired surrogates never reach here:
+    Python's JSON decoder joins them into one code point."""
+    return _SURROGATE.search(text)
+
+
 def _check_encodable(record: ArticleRecord) -> None:
     """Refuse a lone surrogate (JSON's ``"\\ud800"``): it is not text, and it
     cannot be encoded to hash, store or embed the article."""
     for name in ("id", "url", "title", "body", "source", "language"):
         value = getattr(record, name)
-        found = _SURROGATE.search(value) if isinstance(value, str) else None
+        found = lone_surrogate(value) if isinstance(value, str) else None
         if found:
             raise InvalidArticle(f"field {name!r} contains a lone surrogate (U+{ord(found.group()):04X}) "
                                  f"at character {found.start()}: not text")
