@@ -38,7 +38,8 @@ class ArticleIn(StrictSchema):
     (empty after cleaning, non-English, bad URL) are the pipeline's: such an
     article is rejected with its reason, not failed here."""
 
-    id = _optional_text(MAX_ID_CHARS)
+    article_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=MAX_ID_CHARS),
+                               attribute="id")
     url = _optional_text(2048)
     title = _optional_text(MAX_TITLE_CHARS)
     body = fields.String(required=True, validate=[validate.Length(1, MAX_BODY_CHARS), _has_words])
@@ -74,7 +75,7 @@ def load_articles(body: Any) -> list[ArticleRecord]:
 
 
 class ArticleSummarySchema(Schema):
-    id = fields.String(attribute="article_id")
+    article_id = fields.String()
     title = fields.String()
     source = fields.String(allow_none=True)
     published = fields.Date(allow_none=True)
@@ -109,7 +110,7 @@ def _article_entities(article: Article) -> list[dict[str, Any]]:
 
 
 class ArticleSchema(Schema):
-    id = fields.String()
+    article_id = fields.String(attribute="id")
     title = fields.String()
     body = fields.String()
     source = fields.String(allow_none=True)
@@ -123,7 +124,7 @@ class ArticleSchema(Schema):
 
 class IngestOutcomeSchema(Schema):
     index = fields.Integer()
-    id = fields.String(allow_none=True)
+    article_id = fields.String(attribute="id", allow_none=True)
     status = fields.String()
     sentences = fields.Integer()
     entities = fields.Integer()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_dump, post_load, validate, validates_schema
 
 from api.common_schemas import (
     EntityMentionSchema,
@@ -147,6 +147,13 @@ class ReportQuantitySchema(QuantitySchema):
     agreement = fields.Enum(Agreement, by_value=True)
 
 
+def _without_empty_evidence(schema: Schema, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """``evidence`` only with ``explain``: left out, not null, without it."""
+    if data.get("evidence") is None:
+        data.pop("evidence", None)
+    return data
+
+
 class ReportSentenceSchema(Schema):
     position = fields.Integer()
     text = fields.String()
@@ -156,7 +163,9 @@ class ReportSentenceSchema(Schema):
     frame = fields.Enum(Frame, by_value=True)
     attributed_to = fields.String(allow_none=True)
     quantities = fields.List(fields.Nested(ReportQuantitySchema))
-    evidence = fields.Raw(allow_none=True)
+    evidence = fields.Raw()
+
+    _drop_empty_evidence = post_dump(_without_empty_evidence)
 
 
 class CopySchema(Schema):
@@ -178,7 +187,9 @@ class ReportSchema(Schema):
     copies = fields.List(fields.Nested(CopySchema))
     shared_entities = fields.List(fields.String())
     missing_entities = fields.List(fields.String())
-    evidence = fields.Raw(allow_none=True)
+    evidence = fields.Raw()
+
+    _drop_empty_evidence = post_dump(_without_empty_evidence)
 
 
 class FigureValueSchema(Schema):

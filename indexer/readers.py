@@ -10,7 +10,8 @@ Formats (``docs/indexer.md`` has the full reference):
 ``.txt``    one article per file, UTF-8; the title is the first non-empty line
             that is not boilerplate (``claimlookup.clean``); the id is a hash
             of title and body.
-``.jsonl``  one JSON object per line: ``body`` (required), ``id``, ``url``,
+``.jsonl``  one JSON object per line: ``body`` (required), ``article_id``
+            (or ``id``, the same field), ``url``,
             ``title``, ``source``, ``published`` (ISO date or datetime),
             ``language``. Other fields are ignored.
 ``.csv``    a header row, one article per row. FA-KES columns out of the box
@@ -39,7 +40,7 @@ FORMATS = ("jsonl", "txt", "csv")
 EXTENSIONS = {".txt": "txt", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
 STDIN = "-"
 STDIN_NAME = "<stdin>"
-JSONL_FIELDS = ("id", "url", "title", "body", "source", "published", "language")
+JSONL_FIELDS = ("article_id", "id", "url", "title", "body", "source", "published", "language")
 #: Words dropped from the end of a CSV file's stem when it names the id prefix:
 #: "FA-KES-Dataset.csv" -> "fa-kes".
 _GENERIC_STEM_WORDS = ("dataset", "data", "export", "dump", "corpus")
@@ -65,7 +66,7 @@ class CsvLayout:
 
 #: Column names tried, in order, when a layout option is not given.
 CSV_DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
-    "id": ("unit_id", "id"),
+    "id": ("unit_id", "article_id", "id"),
     "title": ("article_title", "title", "headline"),
     "body": ("article_content", "body", "text", "content"),
     "source": ("source",),
@@ -201,9 +202,12 @@ def jsonl_to_record(value: dict[str, Any], origin: Origin, id_prefix: str | None
     if "body" not in value or value["body"] is None:
         raise ValueError("missing required field 'body'")
     fields = {key: _string_field(value, key) for key in ("body", "title", "url", "source", "language")}
-    raw_id = value.get("id")
+    key = "article_id" if "article_id" in value else "id"
+    if key == "article_id" and "id" in value and value["id"] != value["article_id"]:
+        raise ValueError("fields 'article_id' and 'id' disagree: give one of them")
+    raw_id = value.get(key)
     if raw_id is not None and (isinstance(raw_id, bool) or not isinstance(raw_id, (str, int))):
-        raise ValueError("field 'id' must be a string or an integer")
+        raise ValueError(f"field {key!r} must be a string or an integer")
     explicit_id = _prefixed(id_prefix, str(raw_id)) if raw_id not in (None, "") else None
     published = _iso_date(value.get("published"))
     return ArticleRecord(body=fields["body"] or "", title=fields["title"], id=explicit_id, url=fields["url"],

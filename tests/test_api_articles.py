@@ -8,7 +8,7 @@ from urllib.parse import quote
 import pytest
 
 MARKET = {
-    "id": "test:market",
+    "article_id": "test:market",
     "title": "Russia denies striking Idlib market",
     "body": ("Russia's defence ministry on Monday denied reports that its jets struck a vegetable market "
              "in Maaret al-Numan, in Idlib province. The White Helmets said at least 20 people were killed "
@@ -21,7 +21,7 @@ MARKET = {
 
 def test_article_with_sentences_stance_figures_and_entities(client) -> None:
     article = client.get("/v1/articles/seed:000").get_json()
-    assert article["id"] == "seed:000"
+    assert article["article_id"] == "seed:000"
     assert article["title"] == "Russia dismisses claims of striking Syrian city in Idlib province"
     assert article["language"] == "en" and len(article["content_hash"]) == 64
     sentences = article["sentences"]
@@ -55,7 +55,7 @@ def test_add_read_update_delete_roundtrip(client, write_headers) -> None:
     body = response.get_json()
     assert (body["new"], body["updated"], body["unchanged"], body["rejected"]) == (1, 0, 0, 0)
     outcome = body["results"][0]
-    assert outcome["id"] == "test:market" and outcome["status"] == "new" and outcome["problem"] is None
+    assert outcome["article_id"] == "test:market" and outcome["status"] == "new" and outcome["problem"] is None
     assert outcome["sentences"] >= 3 and outcome["entities"] > 0
 
     stored = client.get(response.headers["Location"]).get_json()
@@ -81,7 +81,7 @@ def test_batch_with_per_article_outcomes(client, write_headers) -> None:
     batch = {"articles": [
         MARKET,
         {"body": "Share"},
-        MARKET | {"id": "test:french", "language": "fr"},
+        MARKET | {"article_id": "test:french", "language": "fr"},
         {"title": "Observatory report", "source": "testwire",
          "body": "The Syrian Observatory for Human Rights said 23 people were killed in the market strike."},
     ]}
@@ -94,25 +94,25 @@ def test_batch_with_per_article_outcomes(client, write_headers) -> None:
     assert (body["new"], body["rejected"]) == (2, 2)
     assert "nothing left after removing boilerplate" in body["results"][1]["problem"]
     assert "English" in body["results"][2]["problem"]
-    derived_id = body["results"][3]["id"]
+    derived_id = body["results"][3]["article_id"]
     assert derived_id.startswith("h:")
     assert client.get(f"/v1/articles/{derived_id}").get_json()["title"] == "Observatory report"
 
 
 def test_article_without_title_takes_its_first_line(client, write_headers) -> None:
     text = "Strike hits Idlib market\n\nThe White Helmets said the strike killed 20 people in Idlib."
-    response = client.post("/v1/articles", json={"id": "test:untitled", "body": text}, headers=write_headers)
+    response = client.post("/v1/articles", json={"article_id": "test:untitled", "body": text}, headers=write_headers)
     assert response.status_code == 201
     assert client.get("/v1/articles/test:untitled").get_json()["title"] == "Strike hits Idlib market"
 
 
 def test_url_is_the_default_id_and_works_in_the_path(client, write_headers) -> None:
-    article = {k: v for k, v in MARKET.items() if k != "id"}
+    article = {k: v for k, v in MARKET.items() if k != "article_id"}
     response = client.post("/v1/articles", json=article, headers=write_headers)
     assert response.status_code == 201
-    article_id = response.get_json()["results"][0]["id"]
+    article_id = response.get_json()["results"][0]["article_id"]
     assert article_id == MARKET["url"]
-    assert client.get(f"/v1/articles/{quote(article_id, safe='')}").get_json()["id"] == article_id
+    assert client.get(f"/v1/articles/{quote(article_id, safe='')}").get_json()["article_id"] == article_id
     assert client.delete(f"/v1/articles/{quote(article_id, safe='')}", headers=write_headers).status_code == 204
 
 
@@ -120,7 +120,7 @@ def test_url_is_the_default_id_and_works_in_the_path(client, write_headers) -> N
 def test_delete_removes_it_from_listing_search_and_facets(client, write_headers, article_id) -> None:
     assert client.delete(f"/v1/articles/{article_id}", headers=write_headers).status_code == 204
     listing = client.get("/v1/articles").get_json()
-    assert listing["total"] == 7 and article_id not in {a["id"] for a in listing["articles"]}
+    assert listing["total"] == 7 and article_id not in {a["article_id"] for a in listing["articles"]}
     assert article_id not in {h["article_id"] for h in
                               client.get("/v1/search", query_string={"q": "Idlib", "size": 50}).get_json()["hits"]}
 

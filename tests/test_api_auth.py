@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from apicontract import READ_KEY, WRITE_KEY
 
-ARTICLE = {"id": "test:auth", "title": "Auth test",
+ARTICLE = {"article_id": "test:auth", "title": "Auth test",
            "body": "The White Helmets said a Russian air strike hit a market in Idlib."}
 
 

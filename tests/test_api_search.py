@@ -137,16 +137,16 @@ def test_sort_by_date_newest_first_undated_last(client) -> None:
 def test_listing_without_query_newest_first(client) -> None:
     page = client.get("/v1/articles").get_json()
     assert page["total"] == 8 and len(page["articles"]) == 8
-    assert [a["id"] for a in page["articles"][:3]] == ["fa-kes:1923102973", "fa-kes:1919191767",
+    assert [a["article_id"] for a in page["articles"][:3]] == ["fa-kes:1923102973", "fa-kes:1919191767",
                                                        "fa-kes:1923848146"]
-    assert {a["id"] for a in page["articles"][3:]} == {f"seed:00{i}" for i in range(5)}
+    assert {a["article_id"] for a in page["articles"][3:]} == {f"seed:00{i}" for i in range(5)}
     assert {"sources", "entities", "months"} == set(page["facets"])
 
 
 def test_listing_filters_and_paging(client) -> None:
     page = client.get("/v1/articles", query_string={"source": "alaraby"}).get_json()
-    assert [a["id"] for a in page["articles"]] == ["fa-kes:1923102973"]
+    assert [a["article_id"] for a in page["articles"]] == ["fa-kes:1923102973"]
     page = client.get("/v1/articles", query_string={"entity": "maaret al numan", "size": 1}).get_json()
-    assert page["total"] == 1 and [a["id"] for a in page["articles"]] == ["seed:000"]
+    assert page["total"] == 1 and [a["article_id"] for a in page["articles"]] == ["seed:000"]
     page = client.get("/v1/articles", query_string={"to": "2017-04-30"}).get_json()
-    assert {a["id"] for a in page["articles"]} == {"fa-kes:1919191767", "fa-kes:1923848146"}
+    assert {a["article_id"] for a in page["articles"]} == {"fa-kes:1919191767", "fa-kes:1923848146"}

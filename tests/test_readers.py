@@ -98,6 +98,18 @@ def test_jsonl_integer_id_and_prefix(tmp_path: Path) -> None:
     assert split(list(read_path(path, ReadOptions(id_prefix="wire"))))[0][0].id == "wire:42"
 
 
+def test_jsonl_article_id_is_the_api_name_and_id_the_same_field(tmp_path: Path) -> None:
+    """The API calls an article's id ``article_id``; a JSON line may use either
+    name (both, equal, is fine); two different ids are a bad record, not a guess."""
+    lines = [{"article_id": "a-1", "body": "B."}, {"article_id": "a-2", "id": "a-2", "body": "B."},
+             {"article_id": "a-3", "id": "other", "body": "B."}, {"id": "a-4", "body": "B."}]
+    path = write(tmp_path / "a.jsonl", "".join(json.dumps(line) + "\n" for line in lines))
+    records, problems = split(list(read_path(path)))
+    assert [r.id for r in records] == ["a-1", "a-2", "a-4"]
+    assert [(p.origin.line, p.reason) for p in problems] == [
+        (3, "fields 'article_id' and 'id' disagree: give one of them")]
+
+
 def test_jsonl_bad_lines_are_reported_and_the_rest_is_read(tmp_path: Path) -> None:
     lines = [
         json.dumps({"id": "ok-1", "body": "Good."}).encode(),

@@ -175,7 +175,7 @@ def test_deep_json_is_a_400_not_a_recursion_error(make_app: Callable[..., Flask]
     ("/v1/claims/scan", {"article_id": "seed:\ud800"}, "article_id"),
     ("/v1/claims/scan", {"text": CLAIM + " \udfff"}, "text"),
     ("/v1/articles", {"title": "t", "body": "Body text \ud800 here."}, "body"),
-    ("/v1/articles", {"id": "a\ud800", "title": "t", "body": "Body text here."}, "id"),
+    ("/v1/articles", {"article_id": "a\ud800", "title": "t", "body": "Body text here."}, "article_id"),
     ("/v1/articles", {"source": "s\ud800", "title": "t", "body": "Body text here."}, "source"),
 ])
 def test_a_lone_surrogate_is_a_422_naming_the_field(make_app: Callable[..., Flask], path: str, body: dict,
@@ -191,7 +191,7 @@ def test_a_lone_surrogate_is_a_422_naming_the_field(make_app: Callable[..., Flas
 def test_a_batch_with_one_bad_article_stores_nothing_and_says_which(make_app: Callable[..., Flask],
                                                                      write_headers: dict[str, str]) -> None:
     client = make_app().test_client()
-    articles = [{"id": f"b{i}", "title": "t", "body": "Russian jets bombed a market in Idlib, rescuers said."}
+    articles = [{"article_id": f"b{i}", "title": "t", "body": "Russian jets bombed a market in Idlib, rescuers said."}
                 for i in range(3)]
     articles[2]["body"] = "bad \ud800"
     response = client.post("/v1/articles", data=json.dumps({"articles": articles}),
@@ -215,8 +215,8 @@ def test_a_store_failure_mid_batch_answers_per_article(make_app: Callable[..., F
 
     monkeypatch.setattr(view, "ingest_one", failing_third)
     client = make_app().test_client()
-    articles = [{"id": f"m{i}", "title": f"Title {i}", "body": "Russian jets bombed a market in Idlib, rescuers said."}
-                for i in range(4)]
+    articles = [{"article_id": f"m{i}", "title": f"Title {i}",
+                 "body": "Russian jets bombed a market in Idlib, rescuers said."} for i in range(4)]
     response = client.post("/v1/articles", json={"articles": articles}, headers=write_headers)
     assert response.status_code == 201
     statuses = [r["status"] for r in response.get_json()["results"]]
@@ -286,13 +286,13 @@ def test_an_id_ending_in_reports_is_readable_and_deletable(make_app: Callable[..
     """Case 12: GET could not read it; DELETE .../X/reports deleted 'X/reports'."""
     client = make_app().test_client()
     article_id = "https://example.org/story/reports"
-    response = client.post("/v1/articles", json={"id": article_id, "title": "Reports",
+    response = client.post("/v1/articles", json={"article_id": article_id, "title": "Reports",
                                                  "body": "Russian jets bombed a market in Idlib, rescuers said."},
                            headers=write_headers)
     assert response.status_code == 201
     assert response.headers["Location"].endswith("/story%2Freports")
     encoded = "/v1/articles/" + quote(article_id, safe="")  # as the contract says to send an id
-    assert client.get(encoded).get_json()["id"] == article_id
+    assert client.get(encoded).get_json()["article_id"] == article_id
     literal = client.delete("/v1/articles/" + quote("https://example.org/story", safe="") + "/reports",
                             headers=write_headers)
     assert_problem(literal, 405)
