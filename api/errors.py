@@ -17,7 +17,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
-from claimlookup.lookup import ClaimTooShort
+from claimlookup.lookup import ClaimNotEnglish, ClaimTooShort
 from claimlookup.pipeline import InvalidArticle
 from claimlookup.query import InvalidQuery
 from claimlookup.store.base import ArticleNotFound, StoreCorrupt, StoreError, StoreRebuilding, StoreUnavailable
@@ -156,6 +156,10 @@ def _from_claim_too_short(error: ClaimTooShort) -> Problem:
     return validation_problem({"text": [str(error)]}, "The text is too short to be a claim.")
 
 
+def _from_claim_not_english(error: ClaimNotEnglish) -> Problem:
+    return validation_problem({"text": [str(error)]}, "The text is not in English.")
+
+
 def _from_invalid_query(error: InvalidQuery) -> Problem:
     return validation_problem({"q": [str(error)]})
 
@@ -179,6 +183,7 @@ def register_error_handlers(app: Flask) -> None:
         (StoreCorrupt, _from_store_corrupt),
         (StoreError, _from_store_error),
         (ClaimTooShort, _from_claim_too_short),
+        (ClaimNotEnglish, _from_claim_not_english),
         (InvalidQuery, _from_invalid_query),  # schemas catch these first; the safety net
         (InvalidArticle, _from_invalid_article),
         (InternalServerError, _from_internal_error),

@@ -94,6 +94,14 @@ def test_lookup_validation(client, body, field) -> None:
     assert field in response.get_json()["errors"]
 
 
+def test_a_claim_in_another_language_is_a_422_that_says_so(client) -> None:
+    response = client.post("/v1/claims/lookup", json={
+        "text": "Un avion russe a bombardé le marché de Maaret al-Numan et tué vingt personnes"})
+    problem = response.get_json()
+    assert response.status_code == 422 and problem["detail"] == "The text is not in English."
+    assert "French, not English" in problem["errors"]["text"][0]
+
+
 def test_scan_text(client) -> None:
     response = client.post("/v1/claims/scan", json={"text": DENIAL_TEXT, "limit": 2})
     assert response.status_code == 200

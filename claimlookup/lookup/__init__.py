@@ -11,7 +11,7 @@ reports). Around them, pure functions, one concern a module: ``claim``
 model: calibrated score and stance of the best reports), ``reports`` (what a report
 shows, the summary), ``results`` (the request and result types).
 
-Errors: :class:`ClaimTooShort` (a ``ValueError``, API 422); ``ArticleNotFound``
+Errors: :class:`ClaimTooShort` and :class:`ClaimNotEnglish` (``ValueError``s, API 422); ``ArticleNotFound``
 from the store for an unknown ``article_id`` (404); ``StoreUnavailable``
 passes through (503).
 """
@@ -83,6 +83,7 @@ from claimlookup.lookup.reports import (  # noqa: F401
 from claimlookup.lookup.results import (  # noqa: F401
     MAX_LIMIT,
     MIN_CONTENT_WORDS,
+    ClaimNotEnglish,
     ClaimTooShort,
     ClaimView,
     Copy,

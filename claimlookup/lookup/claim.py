@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from claimlookup import caches, fusion
-from claimlookup.lookup.results import MIN_CONTENT_WORDS, ClaimTooShort
+from claimlookup import caches, fusion, language
+from claimlookup.lookup.results import MIN_CONTENT_WORDS, ClaimNotEnglish, ClaimTooShort
 from claimlookup.model import EntityMention, Quantity, Sentence
 
 # --- claim normalisation ------------------------------------------------------
@@ -111,7 +111,8 @@ def content_words(key_terms: Sequence[str]) -> int:
 
 def prepare_claims(texts: Sequence[str]) -> list[PreparedClaim]:
     """Normalise, analyse and embed claims (one embedder call for all).
-    Raise ClaimTooShort for the first claim with too few content words.
+    Raise ClaimTooShort for the first claim with too few content words,
+    ClaimNotEnglish for the first that is clearly in another language.
 
     The length check needs only ``nlp.key_terms`` (a regex); spaCy then runs
     on the analysis thread while the embedder runs here (onnxruntime releases
@@ -123,6 +124,9 @@ def prepare_claims(texts: Sequence[str]) -> list[PreparedClaim]:
         words = content_words(nlp.key_terms(text))
         if words < MIN_CONTENT_WORDS:
             raise ClaimTooShort(words)
+        guessed = language.guess(text)
+        if not guessed.english:
+            raise ClaimNotEnglish(guessed.language, guessed.reason)
     analyses = _analysis_thread().submit(lambda: [nlp.analyse_claim(text) for text in cleaned])
     vectors = _embed(cleaned)
     return [_prepared(text, a.sentences, a.entities, a.quantities, a.key_terms, vectors[i:i + 1])

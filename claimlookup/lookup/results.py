@@ -25,6 +25,16 @@ class ClaimTooShort(ValueError):
         self.minimum = minimum
 
 
+class ClaimNotEnglish(ValueError):
+    """The text is clearly not English (API: 422): the models are English
+    only and would misread it (``claimlookup.language``)."""
+
+    def __init__(self, language: str | None, reason: str) -> None:
+        super().__init__(f"the claim reads as {language or 'another language'}, not English ({reason}); "
+                         "claims must be in English")
+        self.language = language
+
+
 # --- request ----------------------------------------------------------------
 
 

@@ -78,7 +78,7 @@ class Run:
 def run_queries(store: Store, queries: Iterable[Query], limit: int, log=print) -> Run:
     """Every query through ``find_reports`` with ``explain`` (for the
     calibration features); queries too short to be claims are counted."""
-    from claimlookup.lookup import ClaimTooShort, LookupRequest, find_reports
+    from claimlookup.lookup import ClaimNotEnglish, ClaimTooShort, LookupRequest, find_reports
 
     out = Run()
     find_reports(store, LookupRequest("Warm-up query about a claim that loads every model"))
@@ -87,7 +87,7 @@ def run_queries(store: Store, queries: Iterable[Query], limit: int, log=print) -
         try:
             result = find_reports(store, LookupRequest(q.text, Filters(exclude_articles=q.exclude),
                                                        limit=limit, explain=True))
-        except ClaimTooShort:
+        except (ClaimTooShort, ClaimNotEnglish):
             out.rejected += 1
             continue
         out.latencies_ms.append((time.perf_counter() - started) * 1000)

@@ -185,7 +185,7 @@ def collect(store: Store, split: Split) -> CandidateSets:
     for qid, text in split.queries.items():
         try:
             claim = lookup.prepare_claims([text])[0]
-        except lookup.ClaimTooShort:
+        except (lookup.ClaimTooShort, lookup.ClaimNotEnglish):
             continue
         out.append((qid, lookup.candidate_sets(store, [claim], Filters())[0]))
     return out
