@@ -35,8 +35,8 @@ _FUNCTION_WORDS: dict[str, frozenset[str]] = {
     "French": frozenset("""de se le la les des du un une et est sont dans pour qui que sur avec au aux par ont pas ne
         il elle ils elles ce cette ces selon été leur leurs nous vous mais ou où plus très entre aussi
         après avant contre sans sous chez lors""".split()),
-    "Spanish": frozenset("""un de se contra el los las del y una por para con que fue según han es está están pero como más muy
-        entre sin sobre también tras hasta desde sus ha hay""".split()),
+    "Spanish": frozenset("""un de se contra el los las del y una por para con que fue según han es está
+        están pero como más muy entre sin sobre también tras hasta desde sus ha hay""".split()),
     "Portuguese": frozenset("""um de se os da das dos em não uma foram é são pelo pela pelos pelas segundo mais
         também foi entre sem sobre até desde seus suas""".split()),
     "Italian": frozenset("""un il lo gli della delle dei degli di è non che una sono stato stata secondo
