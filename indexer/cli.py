@@ -11,9 +11,10 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TextIO
+from time import monotonic, sleep
+from typing import Protocol, TextIO, runtime_checkable
 
 from claimlookup.pipeline import IngestSummary, Problem, ingest
 from claimlookup.settings import DEFAULT_STORE_URL, Settings
@@ -53,6 +54,14 @@ inputs:
            --id-prefix or the file's stem lower-cased, a final "-dataset"/
            "-data"/"-export"/"-dump"/"-corpus" dropped (FA-KES-Dataset.csv ->
            fa-kes:1914947530).
+
+leftovers (Elasticsearch):
+  a write that crashed leaves sentences no reader shows but that take kNN
+  slots. A run on Elasticsearch (not --reindex) notes them when it starts and
+  removes those still uncommitted when it ends, after a grace for writes in
+  flight (5 write timeouts, 300 s by default; no wait when none were found).
+  --sweep does only that. The SQLite store writes each article in one
+  transaction: nothing to sweep.
 
 ids:
   the source's id (namespaced as above), else the URL, else "h:" + a hash of
@@ -96,6 +105,9 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
                         help="index the inputs into a fresh index and swap it in atomically when done: "
                              "articles not in the inputs disappear; on failure the old index stays")
     parser.add_argument("--delete", nargs="+", metavar="ID", help="delete these articles (no PATH allowed)")
+    parser.add_argument("--sweep", action="store_true",
+                        help="remove the leftover sentences of crashed writes (Elasticsearch; waits a grace for "
+                             "writes in flight; no PATH allowed)")
     parser.add_argument("--quiet", "-q", action="store_true",
                         help="no progress bar, notes or summary; skipped records and errors are still printed")
     return parser
@@ -144,6 +156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
+        if args.sweep:
+            return _sweep(store, quiet=args.quiet)
         return _delete(store, args.delete) if args.delete else _index(store, args)
     except (StoreError, OSError) as e:
         print(f"claimlookup-index: store error: {e}", file=sys.stderr)
@@ -165,8 +179,10 @@ def _interrupt(signum: int, frame: object) -> None:
 def _check_usage(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     if args.delete and (args.paths or args.reindex):
         raise InputError("--delete takes ids only: no PATH and no --reindex")
-    if not args.delete and not args.paths:
-        raise InputError("nothing to do: give a PATH (or - for stdin) or --delete ID")
+    if args.sweep and (args.paths or args.reindex or args.delete):
+        raise InputError("--sweep takes no PATH, --reindex or --delete")
+    if not args.delete and not args.paths and not args.sweep:
+        raise InputError("nothing to do: give a PATH (or - for stdin), --delete ID or --sweep")
     if args.paths.count("-") > 1:
         raise InputError("stdin (-) can be read only once")
     check_paths(args.paths)
@@ -185,9 +201,54 @@ def _delete(store: Store, ids: Sequence[str]) -> int:
     return status
 
 
+@runtime_checkable
+class Sweepable(Protocol):
+    """The Elasticsearch store's leftover sweep (``ElasticStore``), in two
+    phases; not part of the Store protocol: the SQLite store has nothing to sweep."""
+
+    @property
+    def sweep_grace(self) -> float: ...
+
+    def leftover_generations(self) -> dict[str, set[str]]: ...
+
+    def remove_generations(self, found: Mapping[str, Iterable[str]]) -> int: ...
+
+
+def _sweep(store: Store, *, quiet: bool) -> int:
+    """``--sweep``: find the leftover generations, wait the grace, remove those still uncommitted."""
+    if not isinstance(store, Sweepable):
+        print("nothing to sweep: the SQLite store writes each article in one transaction, so no write leaves "
+              "leftovers")
+        return EXIT_OK
+    found = store.leftover_generations()
+    removed = _remove_leftovers(store, found, monotonic(), quiet=quiet)
+    print(f"removed {removed} leftover sentence{'' if removed == 1 else 's'}")
+    return EXIT_OK
+
+
+def _remove_leftovers(store: Sweepable, found: Mapping[str, set[str]], found_at: float, *, quiet: bool) -> int:
+    """Wait out what is left of the grace since ``found_at`` (a write in flight
+    then may commit), then delete the generations of ``found`` still
+    uncommitted. Nothing found: no wait, no request."""
+    if not found:
+        return 0
+    wait = store.sweep_grace - (monotonic() - found_at)
+    if wait > 0:
+        if not quiet:
+            generations = sum(len(hashes) for hashes in found.values())
+            print(f"leftovers: {generations} uncommitted generation(s) of {len(found)} article(s); waiting "
+                  f"{wait:.0f} s for writes in flight to commit before removing them", file=sys.stderr)
+        sleep(wait)
+    return store.remove_generations(found)
+
+
 def _index(store: Store, args: argparse.Namespace) -> int:
     options = _read_options(args)
     store.setup()
+    # Elasticsearch: note the leftovers of crashed writes now, remove them at the end (a rebuild leaves none).
+    sweeper = store if isinstance(store, Sweepable) and not args.reindex else None
+    found = _leftovers_at_start(sweeper) if sweeper is not None else {}
+    found_at = monotonic()
     show_progress = not args.quiet and sys.stderr.isatty()
     total = count_records(args.paths, options) if show_progress else None
     with _progress(show_progress, total) as on_progress:
@@ -201,7 +262,30 @@ def _index(store: Store, args: argparse.Namespace) -> int:
     print_problems(summary.problems, sys.stderr, notes=not args.quiet)
     if not args.quiet:
         print_summary(summary, sys.stdout, reindexed=args.reindex)
+    if sweeper is not None and found:
+        _leftovers_at_end(sweeper, found, found_at, quiet=args.quiet)
     return EXIT_SKIPPED if summary.skipped else EXIT_OK
+
+
+def _leftovers_at_start(store: Sweepable) -> dict[str, set[str]]:
+    """The sweep's first phase before indexing; a failure only skips the sweep."""
+    try:
+        return store.leftover_generations()
+    except StoreError as e:
+        print(f"claimlookup-index: warning: could not look for leftovers of crashed writes: {e}", file=sys.stderr)
+        return {}
+
+
+def _leftovers_at_end(store: Sweepable, found: Mapping[str, set[str]], found_at: float, *, quiet: bool) -> None:
+    """The sweep's second phase after indexing; a failure is a warning (the articles are written)."""
+    try:
+        removed = _remove_leftovers(store, found, found_at, quiet=quiet)
+    except StoreError as e:
+        print(f"claimlookup-index: warning: could not remove leftovers of crashed writes (run "
+              f"claimlookup-index --sweep later): {e}", file=sys.stderr)
+        return
+    if not quiet:
+        print(f"leftovers: removed {removed} sentence{'' if removed == 1 else 's'} of crashed writes")
 
 
 def _read_options(args: argparse.Namespace) -> ReadOptions:

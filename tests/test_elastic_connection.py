@@ -17,11 +17,13 @@ import pytest
 from elastic_transport import Urllib3HttpNode
 from elasticsearch import Elasticsearch
 from test_elastic_unit import (
+    DBQ_OK,
     SHARDS,
     FakeElasticsearch,
     FakeNode,
     api_error,
     bind_fake,
+    composite_page,
     es_error,
     mget_response,
     search_response,
@@ -34,6 +36,7 @@ from claimlookup.settings import Settings
 from claimlookup.store import elastic
 from claimlookup.store.base import StoreError, StoreUnavailable
 from claimlookup.store.elastic import ElasticConfig, ElasticStore, StoreAccessDenied, StoreNotSetUp, StorePartialResults
+from claimlookup.store.elastic import adapter as elastic_adapter
 
 HTTPS = "https://es.test:9200"
 
@@ -352,6 +355,97 @@ def test_remove_leftovers_deletes_uncommitted_generations(server: FakeElasticsea
     assert server.requests[1].body == elastic.build_cleanup_body({"a": "h1", "b": ""})
     store.remove_leftovers([])
     assert len(server.requests) == 2
+
+
+# --- the leftover sweep ----------------------------------------------------------------------
+
+SWEEP_SEARCH = ("POST", "/claimlookup-sentences/_search")
+ARTICLES_MGET = ("POST", "/claimlookup-articles/_mget")
+SWEEP_DELETE = ("POST", "/claimlookup-sentences/_delete_by_query")
+
+
+def committed_articles(committed: dict[str, str]) -> Any:
+    """An articles mget that answers from ``committed`` (article id -> content hash) as it is at the time."""
+    return lambda request: mget_response("claimlookup-articles", [
+        (i, {"article_id": i, "content_hash": committed[i]} if i in committed else None)
+        for i in request.body["ids"]])
+
+
+def test_the_sweep_pages_through_generations_waits_the_grace_and_keeps_what_committed_meanwhile(
+        server: FakeElasticsearch, store: ElasticStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    # 1,001 generations: page 1 is full (999 committed ones and a's leftover), page 2 holds the rest
+    first = [(f"c{n:03}", "h") for n in range(999)] + [("a", "old")]
+    committed = {f"c{n:03}": "h" for n in range(999)} | {"a": "new", "c": "g0"}
+    server.on(*SWEEP_SEARCH, composite_page(first), composite_page([("a", "new"), ("b", "g1"), ("c", "g2")]))
+    server.on(*ARTICLES_MGET, committed_articles(committed))
+    server.on(*SWEEP_DELETE, DBQ_OK | {"total": 5, "deleted": 5, "batches": 1})
+    slept: list[float] = []
+
+    def grace(seconds: float) -> None:  # b's write, in flight when the sweep looked, commits during the grace
+        slept.append(seconds)
+        committed["b"] = "g1"
+
+    monkeypatch.setattr(elastic_adapter, "sleep", grace)
+    assert store.sweep_leftovers() == 5
+    assert slept == [store.sweep_grace] == [300.0]  # 5 write timeouts of 60 s
+    assert server.calls() == [SWEEP_SEARCH, ARTICLES_MGET, SWEEP_SEARCH, ARTICLES_MGET, ARTICLES_MGET, SWEEP_DELETE]
+    page1, page2 = server.requests[0], server.requests[2]
+    assert page1.body == elastic.build_generations_body() and page1.timeout == 60.0
+    assert page2.body == elastic.build_generations_body({"article_id": "a", "article_hash": "old"})
+    assert len(server.requests[1].body["ids"]) == 1000 and server.requests[3].body == {"ids": ["a", "b", "c"]}
+    assert server.requests[4].body == {"ids": ["a", "b", "c"]}  # phase 2 reads the commits again
+    delete = server.requests[5]
+    assert delete.body == elastic.build_generations_cleanup_body([("a", "old"), ("c", "g2")])
+    assert delete.params == {"conflicts": "proceed"} and delete.timeout == 60.0
+
+
+def test_phase_one_reports_every_uncommitted_generation(server: FakeElasticsearch, store: ElasticStore) -> None:
+    server.on(*SWEEP_SEARCH, composite_page([("a", "h0"), ("a", "h1"), ("a", "h2"), ("gone", "h9")]))
+    server.on(*ARTICLES_MGET, committed_articles({"a": "h1"}))
+    assert store.leftover_generations() == {"a": {"h0", "h2"}, "gone": {"h9"}}  # "gone": no article document
+    assert server.calls() == [SWEEP_SEARCH, ARTICLES_MGET]  # a short page is the last
+
+
+def test_no_leftovers_no_wait_and_no_delete(server: FakeElasticsearch, store: ElasticStore,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    server.on(*SWEEP_SEARCH, composite_page([("a", "h1")]))
+    server.on(*ARTICLES_MGET, committed_articles({"a": "h1"}))
+    monkeypatch.setattr(elastic_adapter, "sleep", lambda seconds: pytest.fail("waited with nothing to remove"))
+    assert store.sweep_leftovers() == 0
+    assert store.remove_generations({}) == 0
+    assert server.calls() == [SWEEP_SEARCH, ARTICLES_MGET]
+
+
+def test_a_generation_committed_before_phase_two_is_never_deleted(server: FakeElasticsearch,
+                                                                  store: ElasticStore) -> None:
+    server.on(*ARTICLES_MGET, committed_articles({"a": "h1", "b": "h2"}))
+    assert store.remove_generations({"a": {"h1"}, "b": {"h2"}}) == 0
+    assert server.calls() == [ARTICLES_MGET]
+
+
+def test_a_partial_sweep_page_raises_before_anything_is_deleted(server: FakeElasticsearch,
+                                                                store: ElasticStore) -> None:
+    server.on(*SWEEP_SEARCH, composite_page([("a", "h0")]) | {"_shards": FAILED_SHARD})
+    with pytest.raises(StorePartialResults):
+        store.sweep_leftovers(grace=0)
+    assert server.calls() == [SWEEP_SEARCH]
+
+
+def test_an_incomplete_sweep_delete_raises(server: FakeElasticsearch, store: ElasticStore) -> None:
+    server.on(*ARTICLES_MGET, committed_articles({}))
+    server.on(*SWEEP_DELETE, DBQ_OK | {"timed_out": True})
+    with pytest.raises(StoreUnavailable, match="incomplete"):
+        store.remove_generations({"a": {"h0"}})
+
+
+def test_many_leftovers_are_deleted_in_several_requests(server: FakeElasticsearch, store: ElasticStore) -> None:
+    server.on(*ARTICLES_MGET, committed_articles({}))
+    server.on(*SWEEP_DELETE, lambda request: DBQ_OK | {"deleted": len(request.body["query"]["bool"]["should"])})
+    found = {f"a{n:04}": {"h0"} for n in range(elastic.SWEEP_DELETE_PAIRS + 1)}
+    assert store.remove_generations(found) == elastic.SWEEP_DELETE_PAIRS + 1
+    assert server.calls() == [ARTICLES_MGET, SWEEP_DELETE] * 2  # each delete right after its own re-read
+    assert [len(r.body["query"]["bool"]["should"]) for r in server.requests if r.path.endswith("_delete_by_query")] \
+        == [elastic.SWEEP_DELETE_PAIRS, 1]
 
 
 def test_no_warning_for_a_verified_https_client() -> None:

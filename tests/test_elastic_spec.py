@@ -49,6 +49,7 @@ from test_elastic_unit import (
 )
 
 from claimlookup.model import Filters, ParsedQuery, SearchRequest, SentenceRef, Term
+from claimlookup.store.base import StoreError
 from claimlookup.store.elastic import ElasticConfig, ElasticStore
 from claimlookup.store.elastic import adapter as elastic_adapter
 
@@ -109,6 +110,9 @@ class Recorder:
 
     def reply(self, method: str, path: str, body: Any) -> tuple[int, Any]:
         hits = [sentence_hit("reuters:1", 0, ARTICLE.content_hash, 0.9, "t")]
+        if path.endswith("/_search") and "composite" in json.dumps(body):  # the leftover sweep: one leftover
+            return 200, search_response([], aggregations={"generations": {"buckets": [
+                {"key": {"article_id": "reuters:1", "article_hash": "0" * 64}, "doc_count": 3}]}})
         if path.endswith("/_search"):
             if self.refuse_prefix and '"prefix"' in json.dumps(body):
                 self.refuse_prefix = False
@@ -127,7 +131,13 @@ class Recorder:
                              "found": True, "_source": source})
             return 200, {"docs": docs}
         if path.endswith("/_bulk"):
-            return 200, bulk_ok(type("R", (), {"body": body})())  # type: ignore[arg-type]
+            resp = bulk_ok(type("R", (), {"body": body})())  # type: ignore[arg-type]
+            for item in resp["items"]:  # the article document of reuters:2 is refused
+                if item.get("index", {}).get("_id") == "reuters:2":
+                    item["index"] = {"_index": "claimlookup-articles", "_id": "reuters:2", "status": 400,
+                                     "error": {"type": "document_parsing_exception", "reason": "planted"}}
+                    resp["errors"] = True
+            return 200, resp
         if path.endswith("/_delete_by_query"):
             return 200, {"took": 1, "timed_out": False, "total": 1, "deleted": 1, "batches": 1,
                          "version_conflicts": 0, "noops": 0, "retries": {"bulk": 0, "search": 0},
@@ -195,6 +205,10 @@ def every_operation(store: ElasticStore) -> None:
     store.vector_candidates(np.stack([unit(0), unit(1)]), filters, 10)
     store.get_sentences([SentenceRef("reuters:1", 0)])
     store.remove_leftovers(["reuters:1"])
+    store.sweep_leftovers(grace=0)  # the composite aggregation and its delete-by-query
+    failing = make_article(id="reuters:2")
+    with contextlib.suppress(StoreError):  # a rejected commit: the batch's sentences are deleted by id
+        list(store.write_articles([failing]))
 
 
 @pytest.fixture(scope="module")
@@ -313,6 +327,11 @@ def test_every_operation_was_recorded(recorded: list[tuple[str, str, dict[str, s
     bodies = [b for _, _, _, b in recorded if b is not None]
     assert any("knn" in line for b in bodies if isinstance(b, list) for line in b)
     assert any("include" in json.dumps(b) and "aggs" in json.dumps(b) for b in bodies)  # the cheap entities form
+    assert any("composite" in json.dumps(b) for b in bodies)  # the leftover sweep's pages
+    assert any("article_hash" in json.dumps(b) and "should" in json.dumps(b)  # and its delete-by-query
+               for m, p, _, b in recorded if p.endswith("/_delete_by_query"))
+    deletes = [line["delete"]["_id"] for m, p, _, b in recorded if p == "/_bulk" for line in b if "delete" in line]
+    assert any(i.startswith("reuters:2:") for i in deletes)  # the failed batch's cleanup by id
 
 
 @pytest.mark.parametrize("version", VERSIONS)

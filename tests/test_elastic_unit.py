@@ -305,6 +305,50 @@ def test_cleanup_and_delete_bodies() -> None:
     assert elastic.build_delete_sentences_body("a") == {"query": {"term": {"article_id": "a"}}}
 
 
+def test_sweep_bodies() -> None:
+    sources = [{"article_id": {"terms": {"field": "article_id"}}},
+               {"article_hash": {"terms": {"field": "article_hash"}}}]
+    assert elastic.build_generations_body() == {"size": 0, "track_total_hits": False, "aggs": {
+        "generations": {"composite": {"size": 1000, "sources": sources}}}}
+    after = {"article_id": "a", "article_hash": "h1"}
+    assert elastic.build_generations_body(after)["aggs"]["generations"]["composite"] == {
+        "size": 1000, "sources": sources, "after": after}
+    assert elastic.build_generations_cleanup_body([("a", "h1"), ("b", "h2")]) == {"query": {"bool": {"should": [
+        {"bool": {"filter": [{"term": {"article_id": "a"}}, {"term": {"article_hash": "h1"}}]}},
+        {"bool": {"filter": [{"term": {"article_id": "b"}}, {"term": {"article_hash": "h2"}}]}},
+    ], "minimum_should_match": 1}}}
+
+
+def test_uncommitted_sentence_actions_name_exactly_the_new_generation() -> None:
+    a, b, c = make_article(id="a"), make_article(id="b"), make_article(id="c")
+    committed = {"a": a.content_hash, "c": "0" * 64}  # a committed; b never; c: another writer's generation
+    actions = list(elastic.uncommitted_sentence_actions([a, b, c], committed, "cl-sentences"))
+    assert actions == [{"_op_type": "delete", "_index": "cl-sentences", "_id": elastic.sentence_id(x.id, HASH, p)}
+                       for x in (b, c) for p in range(3)]
+    assert "0000000000000000" not in str(actions)
+
+
+def composite_page(pairs: list[tuple[str, str]], after: bool = True) -> dict:
+    """A size-0 search answering the sweep's composite aggregation with ``pairs``."""
+    agg: dict[str, Any] = {"buckets": [{"key": {"article_id": a, "article_hash": h}, "doc_count": 3}
+                                       for a, h in pairs]}
+    if after and pairs:
+        agg["after_key"] = dict(agg["buckets"][-1]["key"])
+    return search_response([], aggregations={"generations": agg}) | {"hits": {
+        "total": {"value": 0, "relation": "eq"}, "max_score": None, "hits": []}}
+
+
+def test_parse_generations_page() -> None:
+    page = elastic.parse_generations_page(composite_page([("a", "h1"), ("b", "h2")]), size=2)
+    assert page.pairs == (("a", "h1"), ("b", "h2")) and page.after == {"article_id": "b", "article_hash": "h2"}
+    assert elastic.parse_generations_page(composite_page([("a", "h1")]), size=2).after is None  # short: the last
+    assert elastic.parse_generations_page(composite_page([]), size=2) == elastic.GenerationsPage((), None)
+    with pytest.raises(elastic.StorePartialResults):
+        elastic.parse_generations_page(composite_page([("a", "h1")]) | {"timed_out": True}, size=2)
+    assert elastic.uncommitted_generations([("a", "h1"), ("a", "h0"), ("b", "h2"), ("c", "h3")],
+                                           {"a": "h1", "c": "h3"}) == {"a": {"h0"}, "b": {"h2"}}
+
+
 # --- write planning -------------------------------------------------------------------
 
 
@@ -363,6 +407,9 @@ def test_check_delete_by_query() -> None:
         elastic.check_delete_by_query({**ok, "failures": [{"index": "s", "id": "x", "cause": {}, "status": 500}]})
     with pytest.raises(StoreUnavailable):
         elastic.check_delete_by_query({**ok, "timed_out": True})
+    assert elastic.parse_deleted({**ok, "version_conflicts": 2}) == 3  # written again since the snapshot: kept
+    with pytest.raises(StoreUnavailable):
+        elastic.parse_deleted({**ok, "timed_out": True})
 
 
 # ==================================================================================
@@ -1167,15 +1214,19 @@ def test_writes_need_the_aliases_to_exist(server: FakeElasticsearch, store: Elas
 
 def test_rejected_sentence_means_no_commit(server: FakeElasticsearch, store: ElasticStore) -> None:
     server.on("POST", "/claimlookup-articles/_mget", mget_response("claimlookup-articles", [("reuters:1", None)]))
-    server.on("PUT", "/_bulk", bulk_with_failure)
+    server.on("PUT", "/_bulk", bulk_with_failure, bulk_deleting)
     with pytest.raises(StoreError, match="document_parsing_exception") as raised:
         list(store.write_articles([ARTICLE]))
     assert not isinstance(raised.value, StoreUnavailable)
-    assert server.calls() == [("POST", "/claimlookup-articles/_mget"), ("PUT", "/_bulk")]
+    # no commit; the sentences that were accepted are deleted again by id
+    assert server.calls() == [("POST", "/claimlookup-articles/_mget"), ("PUT", "/_bulk"),
+                              ("POST", "/claimlookup-articles/_mget"), ("PUT", "/_bulk")]
+    assert server.requests[3].body == [{"delete": {"_index": "claimlookup-sentences", "_id": f"reuters:1:{GEN}:{p}"}}
+                                       for p in range(3)]
 
 
-def test_server_error_during_bulk_is_unavailable_and_nothing_is_committed(server: FakeElasticsearch,
-                                                                          store: ElasticStore) -> None:
+def test_server_error_during_bulk_is_unavailable_and_nothing_is_committed(
+        server: FakeElasticsearch, store: ElasticStore, caplog: pytest.LogCaptureFixture) -> None:
     server.on("POST", "/claimlookup-articles/_mget", mget_response("claimlookup-articles", [("reuters:1", None)]))
     server.on("PUT", "/_bulk", (503, es_error("unavailable_shards_exception", "primary shard is not active", 503)))
     with pytest.raises(StoreUnavailable) as raised:
@@ -1183,8 +1234,64 @@ def test_server_error_during_bulk_is_unavailable_and_nothing_is_committed(server
     assert isinstance(raised.value.__cause__, ApiError)
     # the transport retries a 503 once (max_retries=1); the articles bulk is never sent
     bulks = [r for r in server.requests if r.path == "/_bulk"]
-    assert len(bulks) == 2 and all(r.body == bulks[0].body for r in bulks)
+    assert len(bulks) == 4 and all(r.body == bulks[0].body for r in bulks[:2])
     assert all(line.get("index", {}).get("_index") != "claimlookup-articles" for line in bulks[0].body)
+    # the cleanup's deletes failed too: logged, and the write's own error is the one raised
+    assert all("delete" in line for line in bulks[2].body)
+    assert "primary shard is not active" in str(raised.value)
+    assert "left for the leftover sweep" in caplog.text
+
+
+def test_a_failed_batch_deletes_exactly_its_uncommitted_sentences_by_id(server: FakeElasticsearch,
+                                                                         store: ElasticStore) -> None:
+    a, b, c = (make_article(id=i) for i in "abc")
+    committed_after = {"a": a.content_hash, "c": "0" * 64}  # b was rejected; so was c, which another writer
+    reads = iter([{}, committed_after])                      # committed meanwhile with other content
+
+    def mget(request: Request) -> dict:
+        committed = next(reads)
+        return mget_response("claimlookup-articles", [
+            (i, {"article_id": i, "content_hash": committed[i], "positions": [0, 1, 2]} if i in committed else None)
+            for i in request.body["ids"]])
+
+    def articles_rejected(request: Request) -> dict:
+        resp = bulk_ok(request)
+        for item in resp["items"][1:]:
+            item["index"] = {"_index": "claimlookup-articles", "_id": item["index"]["_id"], "status": 400,
+                             "error": MAPPER_ERROR}
+        return resp | {"errors": True}
+
+    server.on("POST", "/claimlookup-articles/_mget", mget)
+    server.on("PUT", "/_bulk", bulk_ok, articles_rejected, bulk_deleting)
+    with pytest.raises(StoreError, match="2 document.*document_parsing_exception"):
+        list(store.write_articles([a, b, c]))
+    assert server.calls() == [("POST", "/claimlookup-articles/_mget"), ("PUT", "/_bulk"), ("PUT", "/_bulk"),
+                              ("POST", "/claimlookup-articles/_mget"), ("PUT", "/_bulk")]
+    assert server.requests[3].body == {"ids": ["a", "b", "c"]}  # re-read after the failure
+    # exactly the new generation of b and c; a's committed sentences and c's other generation untouched
+    assert server.requests[4].body == [{"delete": {"_index": "claimlookup-sentences", "_id": f"{i}:{GEN}:{p}"}}
+                                       for i in "bc" for p in range(3)]
+    assert server.requests[4].params == {"require_alias": "true"}
+
+
+def test_a_commit_lost_in_the_driver_is_left_for_the_sweep(server: FakeElasticsearch, store: ElasticStore) -> None:
+    """A commit that timed out may still be applied by the cluster: deleting its
+    sentences then would leave a committed article without them."""
+    server.on("POST", "/claimlookup-articles/_mget", mget_response("claimlookup-articles", [("reuters:1", None)]))
+    server.on("PUT", "/_bulk", bulk_ok, timed_out())
+    with pytest.raises(StoreUnavailable, match="unreachable"):
+        list(store.write_articles([ARTICLE]))
+    assert server.calls() == [("POST", "/claimlookup-articles/_mget"), ("PUT", "/_bulk"), ("PUT", "/_bulk")]
+
+
+def test_a_failed_delete_after_the_commit_needs_no_cleanup(server: FakeElasticsearch, store: ElasticStore) -> None:
+    changed = make_article(title="Jets strike market, 20 dead")
+    server.on("POST", "/claimlookup-articles/_mget", mget_response("claimlookup-articles", [
+        ("reuters:1", {"article_id": "reuters:1", "content_hash": HASH, "positions": [0]})]))
+    server.on("PUT", "/_bulk", bulk_ok, bulk_ok, (400, es_error("illegal_argument_exception", "bad", 400)))
+    with pytest.raises(StoreError, match="bad"):
+        list(store.write_articles([changed]))
+    assert server.calls() == [("POST", "/claimlookup-articles/_mget")] + [("PUT", "/_bulk")] * 3
 
 
 def test_outcomes_follow_input_order_across_batches(server: FakeElasticsearch, store: ElasticStore,

@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -333,7 +334,8 @@ def test_help_documents_formats_options_and_exit_codes(capsys: pytest.CaptureFix
     text = capsys.readouterr().out
     for needle in ("--store", "--format", "--csv-id-column", "--csv-title-column", "--csv-body-column",
                    "--csv-source-column", "--csv-date-column", "--csv-date-format", "--csv-url-column",
-                   "--id-prefix", "--processes", "--reindex", "--delete", "--quiet", "published", "language",
+                   "--id-prefix", "--processes", "--reindex", "--delete", "--sweep", "--quiet", "published",
+                   "language",
                    "body       (required)", "fa-kes:1914947530", "exit status", "CLAIMLOOKUP_STORE_URL"):
         assert needle in text, needle
 
@@ -345,6 +347,9 @@ def test_help_documents_formats_options_and_exit_codes(capsys: pytest.CaptureFix
     ["seeds", "--delete", "x:1"],
     ["--reindex", "--delete", "x:1"],
     ["-", "-"],
+    ["--sweep", "seeds"],
+    ["--sweep", "--delete", "x:1"],
+    ["--sweep", "--reindex"],
 ])
 def test_usage_errors_exit_2(args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
@@ -376,6 +381,84 @@ def test_corrupt_store_is_fatal(tmp_path: Path) -> None:
     db.write_bytes(b"this is not a database" * 100)
     run = run_cli(str(feed), "--store", store_url(db))
     assert run.status == cli.EXIT_FATAL and "store error" in run.err
+
+
+# --- the leftover sweep ---------------------------------------------------------------------------
+
+
+def test_sweep_on_sqlite_has_nothing_to_sweep(tmp_path: Path) -> None:
+    db = tmp_path / "sweep.db"
+    run = run_cli("--sweep", "--store", store_url(db))
+    assert (run.status, run.err) == (cli.EXIT_OK, "")
+    assert run.out.startswith("nothing to sweep: the SQLite store writes each article in one transaction")
+    assert not db.exists()  # not even opened
+
+
+@pytest.fixture
+def fake_es(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A scripted Elasticsearch node behind the real client (test_elastic_unit), and no ES_* settings."""
+    from test_elastic_unit import FakeElasticsearch, bind_fake
+
+    from claimlookup.settings import Settings
+
+    for variable in Settings.variables().values():
+        if variable.startswith("CLAIMLOOKUP_ES_"):
+            monkeypatch.delenv(variable, raising=False)
+    fake = FakeElasticsearch()
+    bind_fake(monkeypatch, fake)
+    return fake
+
+
+def script_leftovers(fake: Any) -> None:
+    """One leftover generation (a:old; a committed "new") and nothing else; its delete removes 3 sentences."""
+    from test_elastic_unit import DBQ_OK, composite_page, mget_response
+
+    fake.on("POST", "/claimlookup-sentences/_search", composite_page([("a", "new"), ("a", "old")]))
+    fake.on("POST", "/claimlookup-articles/_mget", mget_response(
+        "claimlookup-articles", [("a", {"article_id": "a", "content_hash": "new"})]))
+    fake.on("POST", "/claimlookup-sentences/_delete_by_query", DBQ_OK | {"total": 3, "deleted": 3})
+
+
+def test_sweep_on_elasticsearch_waits_the_grace_and_prints_what_it_removed(
+        fake_es: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    script_leftovers(fake_es)
+    slept: list[float] = []
+    monkeypatch.setattr(cli, "sleep", slept.append)
+    run = run_cli("--sweep", "--store", "http://es.test:9200")
+    assert (run.status, run.out) == (cli.EXIT_OK, "removed 3 leftover sentences\n")
+    assert "1 uncommitted generation(s) of 1 article(s); waiting 300 s" in run.err
+    assert len(slept) == 1 and 299 < slept[0] <= 300
+    assert [path for _, path in fake_es.calls()] == ["/claimlookup-sentences/_search", "/claimlookup-articles/_mget",
+                                                     "/claimlookup-articles/_mget",
+                                                     "/claimlookup-sentences/_delete_by_query"]
+    assert fake_es.requests[-1].body["query"]["bool"]["should"] == [{"bool": {"filter": [
+        {"term": {"article_id": "a"}}, {"term": {"article_hash": "old"}}]}}]
+
+
+def test_an_index_run_on_elasticsearch_removes_the_leftovers_it_found_when_it_started(
+        fake_es: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from test_elastic_unit import ACKED
+
+    fake_es.on("HEAD", "/claimlookup-articles", (200, None))
+    fake_es.on("PUT", "/claimlookup-articles/_mapping", ACKED)
+    fake_es.on("HEAD", "/claimlookup-sentences", (200, None))
+    script_leftovers(fake_es)
+    slept: list[float] = []
+
+    def waited(seconds: float) -> None:  # the run's own work took most of the grace already
+        slept.append(seconds)
+
+    clock = iter([1000.0, 1290.0])  # found at 1000 s, the run ends at 1290 s: 10 s of grace left
+    monkeypatch.setattr(cli, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(cli, "sleep", waited)
+    feed = write_jsonl(tmp_path / "f.jsonl", "{oops")  # nothing to analyse: no model is loaded
+    run = run_cli(str(feed), "--store", "http://es.test:9200")
+    assert run.status == cli.EXIT_SKIPPED
+    assert slept == [10.0]
+    assert "leftovers: removed 3 sentences of crashed writes" in run.out
+    paths = [path for _, path in fake_es.calls()]
+    assert paths[3:5] == ["/claimlookup-sentences/_search", "/claimlookup-articles/_mget"]  # before indexing
+    assert paths[-2:] == ["/claimlookup-articles/_mget", "/claimlookup-sentences/_delete_by_query"]
 
 
 def test_console_script_is_declared() -> None:

@@ -16,8 +16,10 @@ Sentence documents carry their article's content hash (the *generation*)
 in their ids; a write indexes the new generation, then the article document,
 then deletes the other generations. Every read of sentences is filtered to
 the generation the article document names, so readers see each article
-fully old or fully new; a crash leaves only invisible leftovers that the
-next write of that article removes.
+fully old or fully new; a failure leaves only invisible leftovers, which
+the failed batch deletes by id where that is safe and the two-phase sweep
+(``ElasticStore.sweep_leftovers``, run by every indexer run) removes
+otherwise.
 
 The package is two layers: pure functions that build request bodies from
 domain objects and parse response bodies into domain objects, and the thin
@@ -54,6 +56,7 @@ from claimlookup.store.elastic.adapter import (
     BULK_CHUNK,
     MERGE_TIMEOUT,
     READ_ATTEMPTS,
+    SWEEP_GRACE_WRITE_TIMEOUTS,
     ElasticStore,
 )
 from claimlookup.store.elastic.connection import (
@@ -71,6 +74,8 @@ from claimlookup.store.elastic.connection import (
 from claimlookup.store.elastic.documents import (
     GENERATION_CHARS,
     MAX_ID_BYTES,
+    SWEEP_DELETE_PAIRS,
+    SWEEP_PAGE,
     WRITE_BATCH,
     article_action,
     article_doc_id,
@@ -78,6 +83,8 @@ from claimlookup.store.elastic.documents import (
     batches,
     build_cleanup_body,
     build_delete_sentences_body,
+    build_generations_body,
+    build_generations_cleanup_body,
     entity_summary,
     generation,
     sentence_actions,
@@ -85,6 +92,7 @@ from claimlookup.store.elastic.documents import (
     sentence_id,
     sentence_ref_key,
     stale_sentence_actions,
+    uncommitted_sentence_actions,
 )
 from claimlookup.store.elastic.errors import (
     StoreAccessDenied,
@@ -145,6 +153,7 @@ from claimlookup.store.elastic.queries import (
 )
 from claimlookup.store.elastic.responses import (
     CommittedArticle,
+    GenerationsPage,
     article_snippet,
     facet_entity_keys,
     found_sources,
@@ -157,9 +166,11 @@ from claimlookup.store.elastic.responses import (
     parse_candidates,
     parse_committed,
     parse_content_hashes,
+    parse_deleted,
     parse_entities_response,
     parse_entity_facet,
     parse_facets,
+    parse_generations_page,
     parse_mention,
     parse_msearch_candidates,
     parse_quantity,
@@ -168,6 +179,7 @@ from claimlookup.store.elastic.responses import (
     parse_sentence,
     parse_sources_response,
     parse_stored_sentence,
+    uncommitted_generations,
 )
 
 __all__ = [
@@ -181,6 +193,7 @@ __all__ = [
     "ElasticStore",
     "FACET_SIZE",
     "GENERATION_CHARS",
+    "GenerationsPage",
     "IndexNames",
     "KINDS",
     "KNN_OVERSAMPLING",
@@ -201,6 +214,9 @@ __all__ = [
     "SCORE_DESC",
     "SENTENCE_HIT_FIELDS",
     "SNIPPET_CHARS",
+    "SWEEP_DELETE_PAIRS",
+    "SWEEP_GRACE_WRITE_TIMEOUTS",
+    "SWEEP_PAGE",
     "StoreAccessDenied",
     "StoreNotSetUp",
     "StorePartialResults",
@@ -217,6 +233,8 @@ __all__ = [
     "build_cleanup_body",
     "build_delete_sentences_body",
     "build_entities_body",
+    "build_generations_body",
+    "build_generations_cleanup_body",
     "build_knn_body",
     "build_knn_searches",
     "build_lexical_body",
@@ -255,9 +273,11 @@ __all__ = [
     "parse_committed",
     "parse_content_hashes",
     "parse_date",
+    "parse_deleted",
     "parse_entities_response",
     "parse_entity_facet",
     "parse_facets",
+    "parse_generations_page",
     "parse_mention",
     "parse_msearch_candidates",
     "parse_quantity",
@@ -279,6 +299,8 @@ __all__ = [
     "timestamp",
     "translate_api_error",
     "translated_errors",
+    "uncommitted_generations",
+    "uncommitted_sentence_actions",
     "versioned_names",
     "write_outcome",
 ]

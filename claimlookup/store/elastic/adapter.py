@@ -9,9 +9,11 @@ article fully old or fully new to readers.
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from time import sleep
 
 import numpy as np
 from elasticsearch import (
@@ -50,15 +52,20 @@ from claimlookup.store.elastic.connection import (
     parse_version,
 )
 from claimlookup.store.elastic.documents import (
+    SWEEP_DELETE_PAIRS,
+    SWEEP_PAGE,
     WRITE_BATCH,
     article_action,
     article_doc_id,
     batches,
     build_cleanup_body,
     build_delete_sentences_body,
+    build_generations_body,
+    build_generations_cleanup_body,
     sentence_actions,
     sentence_id,
     stale_sentence_actions,
+    uncommitted_sentence_actions,
 )
 from claimlookup.store.elastic.errors import (
     bulk_error,
@@ -99,18 +106,32 @@ from claimlookup.store.elastic.responses import (
     parse_candidates,
     parse_committed,
     parse_content_hashes,
+    parse_deleted,
     parse_entities_response,
+    parse_generations_page,
     parse_msearch_candidates,
     parse_search_response,
     parse_sources_response,
     parse_stored_sentence,
+    uncommitted_generations,
 )
+
+logger = logging.getLogger(__name__)
 
 MERGE_TIMEOUT = 3600.0  # a rebuild's force-merge to one segment can take minutes on a large index
 READ_ATTEMPTS = 3  # get_article re-reads when a concurrent update moved the generation
 BULK_CHUNK = 500  # documents per bulk request
 CARRY_MGET = 1000  # sentence ids per mget when a rebuild carries posted articles
 EXPENSIVE_QUERIES_OFF = "allow_expensive_queries"  # in the 400 of a cluster that refuses prefix queries
+# The sweep's grace, in write timeouts (300 s at the default 60 s). A batch's
+# sentences can be seen by the sweep's first phase only once their bulk chunk
+# is written; from there to its commit the batch sends its remaining sentence
+# chunks and then one chunk of article documents (100 articles of up to ~20
+# sentences: at most 4 chunks of 500, then the commit: 5 requests), and each
+# request answers within the write timeout or fails the batch, which then
+# commits nothing. A write that has not committed after that long is taken
+# for crashed; docs/store-elastic.md ("What a crash leaves") has the races.
+SWEEP_GRACE_WRITE_TIMEOUTS = 5
 
 
 class ElasticStore:
@@ -152,6 +173,12 @@ class ElasticStore:
     @property
     def config(self) -> ElasticConfig:
         return self._config
+
+    @property
+    def sweep_grace(self) -> float:
+        """Seconds between the sweep's two phases: ``SWEEP_GRACE_WRITE_TIMEOUTS``
+        write timeouts, long enough for a write in flight to commit."""
+        return SWEEP_GRACE_WRITE_TIMEOUTS * self._config.write_timeout
 
     @property
     def _es(self) -> Elasticsearch:
@@ -249,20 +276,46 @@ class ElasticStore:
 
     def _write_batch(self, batch: list[Article], posted: bool = False) -> list[WriteOutcome]:
         """Sentences, then the article documents (the commit), then the old
-        generation's sentences deleted by id, then (live indices only) a refresh."""
+        generation's sentences deleted by id, then (live indices only) a refresh.
+        If the sentences or the commit fail, the batch's uncommitted sentences
+        are deleted by id before the error is raised (``_remove_unfinished``)."""
         committed = self._committed_articles([a.id for a in batch])
         statuses = plan_writes(batch, {i: c.content_hash for i, c in committed.items()})
         changed = [a for a, s in zip(batch, statuses, strict=True) if s is not WriteStatus.UNCHANGED]
         if changed:
-            with translated_errors():
-                self._bulk(action for a in changed for action in sentence_actions(a, self._names.sentences))
-                self._bulk(article_action(a, self._names.articles, posted) for a in changed)
-                self._bulk(action for a in changed if a.id in committed
-                           for action in stale_sentence_actions(a, committed[a.id].content_hash,
-                                                                committed[a.id].positions, self._names.sentences))
-                if not self._loading:  # a rebuild refreshes once, before its alias swap
+            step = "sentences"
+            try:
+                with translated_errors():
+                    self._bulk(action for a in changed for action in sentence_actions(a, self._names.sentences))
+                    step = "commit"
+                    self._bulk(article_action(a, self._names.articles, posted) for a in changed)
+                    step = "cleanup"
+                    self._bulk(action for a in changed if a.id in committed
+                               for action in stale_sentence_actions(a, committed[a.id].content_hash,
+                                                                    committed[a.id].positions,
+                                                                    self._names.sentences))
+            except Exception as e:
+                if not self._loading and _commit_settled(step, e):  # a failed rebuild drops its indices anyway
+                    self._remove_unfinished(changed)
+                raise
+            if not self._loading:  # a rebuild refreshes once, before its alias swap
+                with translated_errors():
                     self._writer().indices.refresh(index=self._names.all())
         return [write_outcome(a, s) for a, s in zip(batch, statuses, strict=True)]
+
+    def _remove_unfinished(self, articles: list[Article]) -> None:
+        """After a failed write: delete by id the new generation's sentences of
+        each article whose document does not name that generation (re-read
+        now). Best effort: its own failure is logged, never raised, so the
+        caller re-raises the error that caused it; the sweep removes what is
+        left (``sweep_leftovers``)."""
+        try:
+            committed = self.content_hashes([a.id for a in articles])
+            with translated_errors():
+                self._bulk(uncommitted_sentence_actions(articles, committed, self._names.sentences))
+        except Exception as e:
+            logger.warning("could not delete the sentences of a failed write of %d article(s), left for the "
+                           "leftover sweep (claimlookup-index --sweep): %s", len(articles), e)
 
     def _bulk(self, actions: Iterable[Body]) -> None:
         """Send actions in chunks; raise after the last chunk if any item failed.
@@ -280,10 +333,72 @@ class ElasticStore:
         resp = self._writer().delete_by_query(index=self._names.sentences, conflicts="proceed", **body)
         check_delete_by_query(resp.body)
 
+    # --- leftovers of crashed writes (maintenance, not part of the Store protocol) ---
+
+    def leftover_generations(self) -> dict[str, set[str]]:
+        """The sweep's first phase: article id -> the ``article_hash`` values
+        of its sentences that its article document does not name (every one,
+        for an article without a document). Pages of ``SWEEP_PAGE`` distinct
+        (article, hash) pairs of a composite aggregation, and one real-time
+        mget of the articles per page; the pages may take the write timeout
+        (maintenance on a large index, not a reader's query). Includes the
+        generation of a write in flight: ``remove_generations`` re-checks
+        after a grace."""
+        found: dict[str, set[str]] = {}
+        after: Mapping[str, object] | None = None
+        while True:
+            with translated_errors():
+                resp = self._writer().search(index=self._names.sentences, body=build_generations_body(after))
+            page = parse_generations_page(resp.body, SWEEP_PAGE)
+            if page.pairs:
+                committed = self.content_hashes([article_id for article_id, _ in page.pairs])
+                for article_id, hashes in uncommitted_generations(page.pairs, committed).items():
+                    found.setdefault(article_id, set()).update(hashes)
+            if page.after is None:
+                return found
+            after = page.after
+
+    def remove_generations(self, found: Mapping[str, Iterable[str]]) -> int:
+        """The sweep's second phase: re-read the committed hashes and delete
+        the sentences of each (article, hash) of ``found`` that is still not
+        committed (a write in flight during the grace has committed by now and
+        is kept). Per ``SWEEP_DELETE_PAIRS`` pairs, one real-time mget right
+        before one delete-by-query with ``conflicts=proceed`` (a sentence
+        written again since the query's snapshot is left alone). Returns the
+        number of sentences deleted."""
+        pairs = [(article_id, content_hash) for article_id, hashes in found.items()
+                 for content_hash in sorted(hashes)]
+        deleted = 0
+        for begin in range(0, len(pairs), SWEEP_DELETE_PAIRS):
+            chunk = pairs[begin:begin + SWEEP_DELETE_PAIRS]
+            committed = self.content_hashes([article_id for article_id, _ in chunk])
+            stale = [(article_id, content_hash) for article_id, content_hash in chunk
+                     if committed.get(article_id) != content_hash]
+            if stale:
+                with translated_errors():
+                    resp = self._writer().delete_by_query(index=self._names.sentences, conflicts="proceed",
+                                                          **build_generations_cleanup_body(stale))
+                deleted += parse_deleted(resp.body)
+        return deleted
+
+    def sweep_leftovers(self, grace: float | None = None) -> int:
+        """Remove the sentences of writes that never committed: find the
+        uncommitted generations, wait ``grace`` seconds (default
+        ``sweep_grace``) so a write in flight can commit, then delete those
+        still uncommitted. Nothing found: no wait. Safe while writers run
+        (docs/store-elastic.md, "What a crash leaves"). Returns the number of
+        sentences deleted."""
+        found = self.leftover_generations()
+        if not found:
+            return 0
+        sleep(self.sweep_grace if grace is None else grace)
+        return self.remove_generations(found)
+
     def remove_leftovers(self, article_ids: Sequence[str]) -> None:
         """Delete sentences of these articles that belong to no committed
         generation (leftovers of crashed writes, which readers never show but
-        which take kNN slots). Maintenance, not part of the Store protocol."""
+        which take kNN slots). Unlike the sweep it also deletes a write in
+        flight: only for articles no writer is writing."""
         if not article_ids:
             return
         committed = self.content_hashes(article_ids)
@@ -490,6 +605,19 @@ class ElasticStore:
             resp = self._es.mget(index=self._names.articles, ids=[article_doc_id(i) for i in article_ids],
                                  source_includes=["article_id", "content_hash", "entities.key"])
         return parse_article_facts(resp.body)
+
+
+def _commit_settled(step: str, error: Exception) -> bool:
+    """Whether a write that failed at ``step`` can no longer commit later: it
+    failed before the commit was sent, or the commit's bulk response came
+    back with rejected items (``bulk_error``, raised without a driver cause).
+    A commit that failed in the driver (a timeout, a lost connection, a 5xx
+    of a proxy) may still be applied by the cluster: its sentences are left
+    for the sweep, which waits a grace first. After the commit, nothing is
+    left uncommitted."""
+    if step == "sentences":
+        return True
+    return step == "commit" and isinstance(error, StoreError) and error.__cause__ is None
 
 
 def _already_deleted(item: Response) -> bool:

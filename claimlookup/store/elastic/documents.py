@@ -4,8 +4,11 @@ The article document is the commit marker: its ``content_hash`` names the
 committed *generation*. Sentence documents carry their article's content hash
 in their ids (``{article}:{generation}:{position}``), so a write indexes the
 new generation, then the article document, then deletes the other
-generations by id (``stale_sentence_actions``); ``build_cleanup_body`` finds
-leftovers of crashed writes for ``ElasticStore.remove_leftovers``. Details:
+generations by id (``stale_sentence_actions``). What a failed write leaves
+is deleted by id (``uncommitted_sentence_actions``); what a crash leaves is
+found by the sweep's composite aggregation (``build_generations_body``) and
+deleted by (article, generation) pair (``build_generations_cleanup_body``);
+``build_cleanup_body`` serves ``ElasticStore.remove_leftovers``. Details:
 ``docs/store-elastic.md``.
 """
 
@@ -22,6 +25,10 @@ from claimlookup.store.common import LEAD_CHARS, require_sentences
 from claimlookup.store.elastic.indices import Body
 
 WRITE_BATCH = 100  # articles per batch: one mget, three bulk phases, one refresh
+SWEEP_PAGE = 1000  # (article, generation) pairs per page of the sweep's composite aggregation
+# (article, generation) pairs per delete-by-query of the sweep: two leaf queries each, well under
+# the 1,024 leaf clauses Elasticsearch 8+ allows a query on its smallest nodes (more with more heap)
+SWEEP_DELETE_PAIRS = 250
 MAX_ID_BYTES = 400  # Elasticsearch caps _id at 512 bytes; longer article ids are hashed
 GENERATION_CHARS = 16
 
@@ -136,6 +143,40 @@ def stale_sentence_actions(article: Article, committed_hash: str, committed_posi
         return
     for position in committed_positions:
         yield {"_op_type": "delete", "_index": index, "_id": sentence_id(article.id, committed_hash, position)}
+
+
+def uncommitted_sentence_actions(articles: Iterable[Article], committed: Mapping[str, str],
+                                 index: str) -> Iterator[Body]:
+    """Bulk deletes of the sentences a failed write of ``articles`` indexed,
+    for each article whose document does not name its new generation
+    (``committed``: article id -> committed content hash, re-read after the
+    failure). Exact ids of the new generation only: another generation (the
+    committed one, a concurrent writer's) is never touched."""
+    for article in articles:
+        if generation(committed.get(article.id, "")) == generation(article.content_hash):
+            continue  # committed after all (or by a writer of the same content): these are live sentences
+        for sentence in article.sentences:
+            yield {"_op_type": "delete", "_index": index,
+                   "_id": sentence_id(article.id, article.content_hash, sentence.position)}
+
+
+def build_generations_body(after: Mapping[str, object] | None = None, size: int = SWEEP_PAGE) -> Body:
+    """One page of the sweep: every distinct (``article_id``, ``article_hash``)
+    pair of the sentences index, in key order (a ``composite`` aggregation, no
+    hits); ``after`` is the previous page's ``after_key``."""
+    composite: Body = {"size": size, "sources": [{"article_id": {"terms": {"field": "article_id"}}},
+                                                 {"article_hash": {"terms": {"field": "article_hash"}}}]}
+    if after:
+        composite["after"] = dict(after)
+    return {"size": 0, "track_total_hits": False, "aggs": {"generations": {"composite": composite}}}
+
+
+def build_generations_cleanup_body(pairs: Iterable[tuple[str, str]]) -> Body:
+    """Delete-by-query body removing the sentences of exactly these
+    (article id, article hash) generations."""
+    clauses = [{"bool": {"filter": [{"term": {"article_id": article_id}}, {"term": {"article_hash": content_hash}}]}}
+               for article_id, content_hash in pairs]
+    return {"query": {"bool": {"should": clauses, "minimum_should_match": 1}}}
 
 
 def build_cleanup_body(generations: Mapping[str, str]) -> Body:

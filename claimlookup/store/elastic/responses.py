@@ -32,7 +32,7 @@ from claimlookup.model import (
     StoredSentence,
 )
 from claimlookup.store.common import lead_snippet, parse_date
-from claimlookup.store.elastic.errors import check_complete, item_error
+from claimlookup.store.elastic.errors import check_complete, check_delete_by_query, item_error
 from claimlookup.store.elastic.indices import Response
 from claimlookup.store.elastic.queries import MARK_OPEN
 
@@ -179,6 +179,47 @@ def parse_committed(resp: Response) -> dict[str, CommittedArticle]:
     """mget of article docs (``article_id``, ``content_hash``, ``positions``) -> {article id: committed}."""
     return {src["article_id"]: CommittedArticle(src["content_hash"], tuple(int(p) for p in src.get("positions") or ()))
             for src in found_sources(resp)}
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationsPage:
+    """One page of the sweep's composite aggregation: (article id, article
+    hash) pairs in key order, and the ``after_key`` of the next page (None
+    when this was the last)."""
+
+    pairs: tuple[tuple[str, str], ...]
+    after: Mapping[str, object] | None
+
+
+def parse_generations_page(resp: Response, size: int) -> GenerationsPage:
+    """A size-0 search with the ``generations`` composite aggregation; a
+    partial answer raises (a pair missed on a failed shard would simply not
+    be swept, but a page cut short must not end the paging early). A page
+    with fewer than ``size`` buckets is the last: each shard returned every
+    key it had after ``after``."""
+    check_complete(resp)
+    agg = resp["aggregations"]["generations"]
+    pairs = tuple((str(b["key"]["article_id"]), str(b["key"]["article_hash"])) for b in agg["buckets"])
+    after = agg.get("after_key") if len(pairs) >= size else None
+    return GenerationsPage(pairs, after)
+
+
+def uncommitted_generations(pairs: Iterable[tuple[str, str]], committed: Mapping[str, str]) -> dict[str, set[str]]:
+    """Article id -> the article hashes among ``pairs`` that its document does
+    not name (every hash, for an article without a document)."""
+    found: dict[str, set[str]] = {}
+    for article_id, content_hash in pairs:
+        if committed.get(article_id) != content_hash:
+            found.setdefault(article_id, set()).add(content_hash)
+    return found
+
+
+def parse_deleted(resp: Response) -> int:
+    """Documents a delete-by-query removed; raises if it left some behind
+    (failures, timed out). Version conflicts (documents written again since
+    its snapshot, left in place under ``conflicts=proceed``) are not failures."""
+    check_delete_by_query(resp)
+    return int(resp.get("deleted") or 0)
 
 
 def parse_mention(src: Response) -> EntityMention:
