@@ -3,6 +3,7 @@ and the schemas that load its query string and dump its page of hits."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, request
@@ -10,10 +11,10 @@ from flask.typing import ResponseReturnValue
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
 
 from api.auth import requires_read_key
-from api.common_schemas import ListingArgs, PageSchema, config_value, load_query_args
+from api.common_schemas import ListingArgs, PageSchema, QueryBoolean, config_value, load_query_args
 from api.state import get_store
 from claimlookup.model import SearchRequest
-from claimlookup.query import InvalidQuery, parse_query
+from claimlookup.query import InvalidQuery, parse_query, with_spellings
 
 bp = Blueprint("search", __name__)
 
@@ -21,8 +22,12 @@ bp = Blueprint("search", __name__)
 @bp.get("/v1/search")
 @requires_read_key
 def search() -> ResponseReturnValue:
-    search_request = load_query_args(SearchArgs(), request.args)
-    page = get_store().search(search_request)
+    args = SearchArgs()
+    search_request = load_query_args(args, request.args)
+    store = get_store()
+    if args.spellings:
+        search_request = replace(search_request, query=with_spellings(search_request.query, store.entity_spellings))
+    page = store.search(search_request)
     return SearchPageSchema().dump((search_request, page))
 
 
@@ -30,9 +35,12 @@ def search() -> ResponseReturnValue:
 
 
 class SearchArgs(ListingArgs):
+    #: Set by loading (``spellings=``): the view expands the query's names with the store's spellings.
+    spellings: bool = True
     q = fields.String(required=True)
     level = fields.String(load_default="article", validate=validate.OneOf(["article", "sentence"]))
     sort = fields.String(load_default="relevance", validate=validate.OneOf(["relevance", "date"]))
+    spellings_ = QueryBoolean(load_default=True, data_key="spellings", attribute="spellings")
 
     @validates("q")
     def _check_q(self, value: str, **kwargs: Any) -> None:
@@ -48,6 +56,7 @@ class SearchArgs(ListingArgs):
 
     @post_load
     def _to_request(self, data: dict[str, Any], **kwargs: Any) -> SearchRequest:
+        self.spellings = data["spellings"]  # read by the view: a store call, not part of the request
         return self._request(data, query=parse_query(data["q"]), level=data["level"], sort=data["sort"])
 
 

@@ -23,7 +23,7 @@ searchable in it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from claimlookup.model import ParsedQuery, Term
@@ -121,3 +121,103 @@ def _group(tokens: list[_Token]) -> tuple[list[list[Term]], list[Term]]:
             groups.append([term])
         previous_included, join_next = True, False
     return groups, excluded
+
+
+# --- one entity across spellings -------------------------------------------------------
+
+#: Longest run of typed words tried as one entity name ("Syrian Observatory for Human Rights").
+MAX_NAME_WORDS = 6
+#: At most this many other spellings are added for one name.
+MAX_SPELLINGS = 8
+_LEADING_THE = ("the ", "The ", "THE ")
+
+
+def with_spellings(query: ParsedQuery, spellings: Callable[[Sequence[str]], dict[str, list[str]]]
+                   ) -> ParsedQuery:
+    """``query`` with every entity name in it matching the entity's other
+    spellings too: "Khan Sheikhoun" also finds "Khan Shaykhun" and "Khan
+    Sheikhun", "SOHR" the Syrian Observatory for Human Rights.
+
+    A name is a quoted phrase, or a run of up to MAX_NAME_WORDS typed words
+    (each its own group, no ``OR``) whose entity key (``nlp.entity_key``:
+    transliteration-aware, acronyms in capitals, aliases) the store knows
+    under other spellings (``spellings``: ``Store.entity_spellings``). One
+    word alone counts only when typed with a capital ("Kobani", "UN"): a
+    lower-case "us" stays the word. Longest names first, left to right; a
+    name becomes one group of alternatives (the typed words as a phrase and
+    each spelling as a phrase); a name in an ``OR`` group gets its spellings
+    added to that group. Excluded phrases and capitalised words exclude every
+    spelling. No name found: ``query`` itself."""
+    from claimlookup.nlp.entities import entity_key
+
+    def key(text: str) -> str:
+        return entity_key(text, "GPE")
+
+    spans = _name_spans(query.groups)
+    excluded_names = [t for t in query.excluded if t.phrase or _capitalised(t.text)]
+    alternatives_named = [t for g in query.groups if len(g) > 1 for t in g if t.phrase or _capitalised(t.text)]
+    keys = {key(text) for _, _, text in spans} | {key(t.text) for t in (*excluded_names, *alternatives_named)}
+    if not keys:
+        return query
+    known = spellings(sorted(keys))
+
+    def others(text: str) -> list[str]:
+        typed = _bare(text).casefold()
+        found = [_bare(s) for s in known.get(key(text), [])]
+        return list(dict.fromkeys(s for s in found if s.casefold() != typed))[:MAX_SPELLINGS]
+
+    groups: list[tuple[Term, ...]] = []
+    taken: set[int] = set()
+    chosen: dict[int, tuple[int, list[str], str]] = {}  # start -> (end, spellings, typed)
+    for start, end, text in sorted(spans, key=lambda s: (s[0] - s[1], s[0])):  # longest first
+        if taken & set(range(start, end)):
+            continue
+        alternatives = others(text)
+        if alternatives:
+            chosen[start] = (end, alternatives, text)
+            taken |= set(range(start, end))
+    i = 0
+    while i < len(query.groups):
+        if i in chosen:
+            end, alternatives, text = chosen[i]
+            typed = query.groups[i] if end == i + 1 else (Term(text, phrase=True),)
+            groups.append((*typed, *(Term(s, phrase=True) for s in alternatives)))
+            i = end
+        elif len(query.groups[i]) > 1:  # an OR group: each name in it with its spellings
+            group = query.groups[i]
+            added = [Term(o, phrase=True) for t in group if t in alternatives_named for o in others(t.text)]
+            groups.append(tuple(dict.fromkeys((*group, *added))))
+            i += 1
+        else:
+            groups.append(query.groups[i])
+            i += 1
+    excluded = list(query.excluded)
+    for term in excluded_names:
+        excluded += [Term(s, phrase=True) for s in others(term.text)]
+    expanded = ParsedQuery(groups=tuple(groups), excluded=tuple(dict.fromkeys(excluded)))
+    return query if expanded == query else expanded
+
+
+def _capitalised(word: str) -> bool:
+    return word[:1].isupper()
+
+
+def _bare(name: str) -> str:
+    """A spelling without a leading "the" (a phrase needs no article)."""
+    return name[4:] if name.startswith(_LEADING_THE) else name
+
+
+def _name_spans(groups: Sequence[tuple[Term, ...]]) -> list[tuple[int, int, str]]:
+    """(first group, end group, text) of every possible name: each group that
+    is one phrase, and each run of single-word groups up to MAX_NAME_WORDS
+    long (one word only if capitalised)."""
+    spans = [(i, i + 1, g[0].text) for i, g in enumerate(groups) if len(g) == 1 and g[0].phrase]
+    plain = [len(g) == 1 and not g[0].phrase for g in groups]
+    for start in range(len(groups)):
+        for end in range(start + 1, min(start + MAX_NAME_WORDS, len(groups)) + 1):
+            if not plain[end - 1]:
+                break
+            words = [groups[j][0].text for j in range(start, end)]
+            if end - start > 1 or _capitalised(words[0]):
+                spans.append((start, end, " ".join(words)))
+    return spans

@@ -150,3 +150,20 @@ def test_listing_filters_and_paging(client) -> None:
     assert page["total"] == 1 and [a["article_id"] for a in page["articles"]] == ["seed:000"]
     page = client.get("/v1/articles", query_string={"to": "2017-04-30"}).get_json()
     assert {a["article_id"] for a in page["articles"]} == {"fa-kes:1919191767", "fa-kes:1923848146"}
+
+
+@pytest.mark.parametrize("spellings", [("Khan Sheikhoun", '"Khan Shaykhun"', "khan sheikhun"),
+                                       ("Maaret al-Numan", '"Maarat al-Numan"')])
+def test_one_spelling_finds_the_others(client, spellings) -> None:
+    """An entity name matches every spelling the corpus has for it (issue 10):
+    each spelling finds the same articles, at least as many as any spelling
+    typed alone (``spellings=false``), with the other spellings highlighted."""
+    found = [set(ids(search(client, q=q, size=100))) for q in spellings]
+    alone = [set(ids(search(client, q=q, size=100, spellings="false"))) for q in spellings]
+    assert all(f == found[0] for f in found), [sorted(f) for f in found]
+    assert all(a <= found[0] for a in alone) and any(a != found[0] for a in alone), alone
+
+
+def test_spellings_leave_common_words_and_unknown_names_alone(client) -> None:
+    for q in ("strikes on us", "Zzyzx market"):
+        assert search(client, q=q)["total"] == search(client, q=q, spellings="false")["total"]

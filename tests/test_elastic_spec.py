@@ -113,6 +113,10 @@ class Recorder:
         if path.endswith("/_search") and "composite" in json.dumps(body):  # the leftover sweep: one leftover
             return 200, search_response([], aggregations={"generations": {"buckets": [
                 {"key": {"article_id": "reuters:1", "article_hash": "0" * 64}, "doc_count": 3}]}})
+        if path.endswith("/_search") and '"names"' in json.dumps(body):  # entity spellings
+            return 200, search_response([], aggregations={"entities": {"doc_count": 2, "matching": {
+                "doc_count": 2, "keys": {"buckets": [{"key": "idlib", "doc_count": 2, "names": {"buckets": [
+                    {"key": "Idlib", "doc_count": 2}, {"key": "Idleb", "doc_count": 1}]}}]}}}})
         if path.endswith("/_search"):
             if self.refuse_prefix and '"prefix"' in json.dumps(body):
                 self.refuse_prefix = False
@@ -199,6 +203,7 @@ def every_operation(store: ElasticStore) -> None:
         store.search(SearchRequest(level=level, page=2, size=5))  # a listing
     store.entities("Idl", "gpe", 5)  # refused as expensive, then the cheap form
     store.entities()
+    assert store.entity_spellings(["idlib", "aleppo"]) == {"idlib": ["Idlib", "Idleb"]}
     store.sources()
     store.count_articles()
     store.lexical_candidates(words, filters, 20, restrict_to=[SentenceRef("reuters:1", 0)])

@@ -644,6 +644,23 @@ def test_entities_body() -> None:
         "bool": {"filter": [{"terms": {"entities.key": ["aleppo", "russia"]}}]}}
 
 
+def test_entity_spellings_body_and_parse() -> None:
+    body = elastic.build_entity_spellings_body(["russia", "aleppo", "russia"], 3)
+    assert body == {"size": 0, "query": {"nested": {"path": "entities", "query": {
+        "terms": {"entities.key": ["aleppo", "russia"]}}}},
+        "aggs": {"entities": {"nested": {"path": "entities"}, "aggs": {"matching": {
+            "filter": {"terms": {"entities.key": ["aleppo", "russia"]}},
+            "aggs": {"keys": {"terms": {"field": "entities.key", "size": 2},
+                              "aggs": {"names": {"terms": {"field": "entities.name", "size": 12}}}}}}}}}}
+    resp = {"aggregations": {"entities": {"matching": {"keys": {"buckets": [
+        {"key": "aleppo", "doc_count": 5, "names": {"buckets": [
+            {"key": "Aleppo", "doc_count": 3}, {"key": "ALEPPO", "doc_count": 1}, {"key": "Halab", "doc_count": 1}]}},
+    ]}}}}}
+    # case variants fold into the casing most articles use, most articles first
+    assert elastic.parse_entity_spellings(resp, 3) == {"aleppo": ["Aleppo", "Halab"]}
+    assert elastic.parse_entity_spellings(resp, 1) == {"aleppo": ["Aleppo"]}
+
+
 def test_sources_body() -> None:
     dates = {"field": "published", "format": "yyyy-MM-dd"}
     assert elastic.build_sources_body() == {"size": 0, "aggs": {"sources": {

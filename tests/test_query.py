@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from claimlookup.model import ParsedQuery, Term
-from claimlookup.query import MAX_QUERY_CHARS, MAX_TERMS, InvalidQuery, parse_query
+from claimlookup.query import MAX_QUERY_CHARS, MAX_TERMS, InvalidQuery, parse_query, with_spellings
 
 
 def w(text: str) -> Term:
@@ -96,3 +96,44 @@ def test_lone_surrogates_are_replaced() -> None:
     parsed = parse_query("sarin \ud800gas")
     assert parsed.groups[1][0].text == "\ufffdgas"
     parsed.groups[1][0].text.encode("utf-8")
+
+
+# --- one entity across spellings (with_spellings) ------------------------------------------
+
+SPELLINGS = {"khan sheikhoun": ["Khan Sheikhoun", "Khan Shaykhun", "the Khan Sheikhun"],
+             "syrian observatory for human rights": ["Syrian Observatory for Human Rights", "SOHR"],
+             "united states": ["US", "United States"]}
+
+
+def lookup_spellings(keys):
+    return {k: SPELLINGS[k] for k in keys if k in SPELLINGS}
+
+
+def phrases(group):
+    return [(t.text, t.phrase) for t in group]
+
+
+def test_a_typed_name_becomes_one_group_of_its_spellings() -> None:
+    query = with_spellings(parse_query("sarin Khan Shaykhun attack"), lookup_spellings)
+    assert [phrases(g) for g in query.groups] == [
+        [("sarin", False)],
+        [("Khan Shaykhun", True), ("Khan Sheikhoun", True), ("Khan Sheikhun", True)],  # "the" dropped
+        [("attack", False)]]
+
+
+def test_acronyms_phrases_or_groups_and_exclusions() -> None:
+    assert [phrases(g) for g in with_spellings(parse_query("SOHR"), lookup_spellings).groups] == [
+        [("SOHR", False), ("Syrian Observatory for Human Rights", True)]]
+    either = with_spellings(parse_query('"khan sheikhoun" OR Idlib'), lookup_spellings)
+    assert phrases(either.groups[0]) == [("khan sheikhoun", True), ("Idlib", False), ("Khan Shaykhun", True),
+                                         ("Khan Sheikhun", True)]
+    excluded = with_spellings(parse_query('sarin -"Khan Sheikhoun"'), lookup_spellings)
+    assert [t.text for t in excluded.excluded] == ["Khan Sheikhoun", "Khan Shaykhun", "Khan Sheikhun"]
+
+
+def test_lower_case_single_words_and_unknown_names_stay_as_typed() -> None:
+    for text in ("strikes on us", "Zzyzx market", "sarin attack"):
+        assert with_spellings(parse_query(text), lookup_spellings) == parse_query(text)
+    asked: list[list[str]] = []
+    with_spellings(parse_query("air strike"), lambda keys: asked.append(list(keys)) or {})
+    assert asked == [["air strike"]]  # one store call, only the two-word run (no single lower-case words)

@@ -36,6 +36,9 @@ from claimlookup.model import (
 MAX_RESULT_WINDOW = 10_000
 
 
+#: At most this many spellings per entity key from ``Store.entity_spellings``.
+SPELLINGS_PER_ENTITY = 12
+
 class StoreError(Exception):
     """Base class of every error a store raises."""
 
@@ -138,6 +141,12 @@ class Store(Protocol):
     def entities(self, prefix: str = "", label: str | None = None, limit: int = 20) -> list[EntityCount]:
         """Entities whose key or name starts with ``prefix`` (case-insensitive),
         most articles first."""
+
+    def entity_spellings(self, keys: Sequence[str], limit: int = SPELLINGS_PER_ENTITY) -> dict[str, list[str]]:
+        """How the mentions of each entity key are written in the store: its
+        distinct names (as written, compared without case), in most articles
+        first, at most ``limit`` per key; keys without mentions are left out.
+        Search uses them so that one spelling finds the others."""
 
     def sources(self) -> list[SourceCount]:
         """Every source with its article count, most articles first."""

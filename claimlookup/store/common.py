@@ -19,7 +19,7 @@ Vector serialisation (``to_blob`` / ``from_blob``) lives in
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
 import numpy as np
@@ -97,3 +97,22 @@ def write_outcome(article: Article, status: WriteStatus) -> WriteOutcome:
     if status is WriteStatus.UNCHANGED:
         return WriteOutcome(article.id, status)
     return WriteOutcome(article.id, status, sentences=len(article.sentences), entities=len(article.entities))
+
+
+def spellings_by_key(counts: Iterable[tuple[str, str, int]], limit: int) -> dict[str, list[str]]:
+    """``Store.entity_spellings`` from (key, name, articles) rows: names
+    compared without case (each shown in the casing with most articles; on
+    a tie, the one not in capitals, then the first alphabetically), most
+    articles first, then alphabetical; at most ``limit`` per key."""
+    folded: dict[str, dict[str, list[tuple[int, str]]]] = {}
+    for key, name, articles in counts:
+        folded.setdefault(key, {}).setdefault(name.casefold(), []).append((articles, name))
+    out: dict[str, list[str]] = {}
+    for key, forms in folded.items():
+        shown = []
+        for variants in forms.values():
+            articles = sum(n for n, _ in variants)
+            name = min(variants, key=lambda v: (-v[0], v[1].isupper(), v[1]))[1]
+            shown.append((articles, name))
+        out[key] = [name for _, name in sorted(shown, key=lambda v: (-v[0], v[1]))[:limit]]
+    return out

@@ -1,4 +1,4 @@
-"""Store contract, the catalogue: ``entities`` and ``sources``."""
+"""Store contract, the catalogue: ``entities``, ``entity_spellings`` and ``sources``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import date
 from claimlookup.store import Store
 
 from .base import ContractBase
+from .fixtures import Line, build_article
 
 
 class CatalogueContract(ContractBase):
@@ -33,6 +34,20 @@ class CatalogueContract(ContractBase):
 
     def test_entities_prefix_is_not_a_pattern(self, loaded: Store) -> None:
         assert loaded.entities("%") == [] and loaded.entities("_") == [] and loaded.entities("a%") == []
+
+    def test_entity_spellings(self, loaded: Store) -> None:
+        """Each key's distinct written names, most articles first, case
+        variants once (the most articles' casing): what search uses so that
+        one spelling finds the others."""
+        other = build_article(9, "other-spelling", Line("Strike on Maarat al-Numan", [
+            ("Maarat al-Numan", "GPE", "maaret al-numan")]), [Line("The SYRIAN OBSERVATORY said so.", [
+                ("SYRIAN OBSERVATORY", "ORG", "syrian observatory")])], source="Wire", published=None)
+        list(loaded.write_articles([other]))
+        spellings = loaded.entity_spellings(["maaret al-numan", "syrian observatory", "no such key"])
+        assert spellings == {"maaret al-numan": ["Maaret al-Numan", "Maarat al-Numan"],
+                             "syrian observatory": ["Syrian Observatory"]}
+        assert loaded.entity_spellings([]) == {}
+        assert loaded.entity_spellings(["maaret al-numan"], limit=1) == {"maaret al-numan": ["Maaret al-Numan"]}
 
     def test_sources(self, loaded: Store) -> None:
         sources = loaded.sources()

@@ -41,7 +41,7 @@ from claimlookup.model import (
     WriteStatus,
 )
 from claimlookup.settings import Settings
-from claimlookup.store.base import StoreCorrupt, StoreError, StoreUnavailable
+from claimlookup.store.base import SPELLINGS_PER_ENTITY, StoreCorrupt, StoreError, StoreUnavailable
 from claimlookup.store.common import plan_writes, query_vectors, write_outcome
 from claimlookup.store.elastic.connection import (
     EXCLUDE_SOURCE_VECTORS,
@@ -89,6 +89,7 @@ from claimlookup.store.elastic.indices import (
 )
 from claimlookup.store.elastic.queries import (
     build_entities_body,
+    build_entity_spellings_body,
     build_knn_searches,
     build_lexical_body,
     build_search_body,
@@ -108,6 +109,7 @@ from claimlookup.store.elastic.responses import (
     parse_content_hashes,
     parse_deleted,
     parse_entities_response,
+    parse_entity_spellings,
     parse_generations_page,
     parse_msearch_candidates,
     parse_search_response,
@@ -564,6 +566,12 @@ class ElasticStore:
         return parse_sources_response(self._search(self._names.articles, build_sources_body()))
 
     def count_articles(self) -> int:
+    def entity_spellings(self, keys: Sequence[str], limit: int = SPELLINGS_PER_ENTITY) -> dict[str, list[str]]:
+        if not keys or limit <= 0:
+            return {}
+        return parse_entity_spellings(self._search(self._names.articles, build_entity_spellings_body(keys, limit)),
+                                      limit)
+
         with translated_errors():
             resp = self._es.count(index=self._names.articles).body
         check_complete(resp)

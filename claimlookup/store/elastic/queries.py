@@ -283,6 +283,19 @@ def build_entities_body(prefix: str = "", label: str | None = None, limit: int =
         "matching": {"filter": matching, "aggs": {"keys": per_key}}}}}}
 
 
+def build_entity_spellings_body(keys: Sequence[str], limit: int) -> Body:
+    """The written names of the given entity keys with their article counts:
+    on the articles index each article holds one name per key (the one it
+    uses most), so a name's count is the articles that mostly write it so.
+    Names are asked for four times ``limit`` (case variants fold later)."""
+    keys = sorted(set(keys))
+    per_key = {"terms": {"field": "entities.key", "size": max(len(keys), 1)},
+               "aggs": {"names": {"terms": {"field": "entities.name", "size": 4 * max(limit, 1)}}}}
+    return {"size": 0, "query": {"nested": {"path": "entities", "query": {"terms": {"entities.key": keys}}}},
+            "aggs": {"entities": {"nested": {"path": "entities"}, "aggs": {
+                "matching": {"filter": {"terms": {"entities.key": keys}}, "aggs": {"keys": per_key}}}}}}
+
+
 def build_sources_body() -> Body:
     dates = {"field": "published", "format": "yyyy-MM-dd"}
     return {"size": 0, "aggs": {"sources": {

@@ -31,7 +31,7 @@ from claimlookup.model import (
     SourceCount,
     StoredSentence,
 )
-from claimlookup.store.common import lead_snippet, parse_date
+from claimlookup.store.common import lead_snippet, parse_date, spellings_by_key
 from claimlookup.store.elastic.errors import check_complete, check_delete_by_query, item_error
 from claimlookup.store.elastic.indices import Response
 from claimlookup.store.elastic.queries import MARK_OPEN
@@ -272,6 +272,12 @@ def parse_entities_response(resp: Response) -> list[EntityCount]:
     buckets = resp["aggregations"]["entities"]["matching"]["keys"]["buckets"]
     return [EntityCount(key=b["key"], name=_top_key(b["name"]) or b["key"], label=_top_key(b["label"]) or "",
                         articles=int(b["doc_count"])) for b in buckets]
+
+
+def parse_entity_spellings(resp: Response, limit: int) -> dict[str, list[str]]:
+    buckets = resp["aggregations"]["entities"]["matching"]["keys"]["buckets"]
+    return spellings_by_key([(b["key"], n["key"], int(n["doc_count"])) for b in buckets
+                             for n in b["names"]["buckets"]], limit)
 
 
 def parse_sources_response(resp: Response) -> list[SourceCount]:

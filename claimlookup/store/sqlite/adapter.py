@@ -33,12 +33,12 @@ from claimlookup.model import (
     WriteOutcome,
 )
 from claimlookup.store import vectors as vector_index
-from claimlookup.store.base import ArticleNotFound, StoreCorrupt
+from claimlookup.store.base import SPELLINGS_PER_ENTITY, ArticleNotFound, StoreCorrupt
 from claimlookup.store.common import parse_date, query_vectors, require_sentences, validate_search_request
 from claimlookup.store.sqlite import candidates, read_cache, rebuilds, rows
 from claimlookup.store.sqlite.connection import ConnectionPool, Token, create_schema, token, translated
 from claimlookup.store.sqlite.read_cache import ReadCache
-from claimlookup.store.sqlite.search import entity_counts, search_page, source_counts
+from claimlookup.store.sqlite.search import entity_counts, entity_spellings, search_page, source_counts
 from claimlookup.store.sqlite.writes import (
     SWAP_KEY,
     carry_article,
@@ -237,6 +237,10 @@ class SQLiteStore:
         already; names are lowered by SQLite, which folds ASCII only."""
         with self._read() as conn:
             return entity_counts(conn, prefix, label, limit)
+
+    def entity_spellings(self, keys: Sequence[str], limit: int = SPELLINGS_PER_ENTITY) -> dict[str, list[str]]:
+        with self._read() as conn:
+            return entity_spellings(conn, keys, limit)
 
     def sources(self) -> list[SourceCount]:
         with self._read() as conn:

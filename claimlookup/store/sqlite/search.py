@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +27,7 @@ from claimlookup.model import (
     SearchRequest,
     SourceCount,
 )
-from claimlookup.store.common import LEAD_CHARS, lead_snippet, parse_date
+from claimlookup.store.common import LEAD_CHARS, lead_snippet, parse_date, spellings_by_key
 from claimlookup.store.sqlite.fts import fts_exclusion, fts_expression, markup, snippet_sql
 from claimlookup.store.sqlite.rows import filter_sql
 
@@ -158,6 +159,19 @@ def entity_counts(conn: sqlite3.Connection, prefix: str, label: str | None, limi
         f"SELECT key, count(DISTINCT article) AS n FROM entities WHERE {' AND '.join(clauses)} "
         "GROUP BY key ORDER BY n DESC, key LIMIT ?", [*params, limit]).fetchall()
     return with_forms(conn, [(r["key"], r["n"]) for r in top], label)
+
+
+def entity_spellings(conn: sqlite3.Connection, keys: Sequence[str], limit: int) -> dict[str, list[str]]:
+    """Distinct written names of each key, compared without case (shown in
+    the casing most articles use; on a tie, not in capitals), most articles
+    first, then alphabetical."""
+    if not keys:
+        return {}
+    rows = conn.execute(
+        "SELECT key, text, count(DISTINCT article) AS n FROM entities "
+        "WHERE key IN (SELECT value FROM json_each(?)) GROUP BY key, text",
+        [json.dumps(sorted(set(keys)))]).fetchall()
+    return spellings_by_key([(row["key"], row["text"], row["n"]) for row in rows], limit)
 
 
 def source_counts(conn: sqlite3.Connection) -> list[SourceCount]:
