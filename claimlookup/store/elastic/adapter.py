@@ -562,16 +562,16 @@ class ElasticStore:
         resp = self._search(self._names.articles, build_entities_body(prefix, label, limit, cheap=bool(prefix)))
         return parse_entities_response(resp)
 
-    def sources(self) -> list[SourceCount]:
-        return parse_sources_response(self._search(self._names.articles, build_sources_body()))
-
-    def count_articles(self) -> int:
     def entity_spellings(self, keys: Sequence[str], limit: int = SPELLINGS_PER_ENTITY) -> dict[str, list[str]]:
         if not keys or limit <= 0:
             return {}
         return parse_entity_spellings(self._search(self._names.articles, build_entity_spellings_body(keys, limit)),
                                       limit)
 
+    def sources(self) -> list[SourceCount]:
+        return parse_sources_response(self._search(self._names.articles, build_sources_body()))
+
+    def count_articles(self) -> int:
         with translated_errors():
             resp = self._es.count(index=self._names.articles).body
         check_complete(resp)
