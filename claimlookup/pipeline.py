@@ -111,6 +111,10 @@ class StageSeconds:
     store: float = 0.0
 
 
+#: ``IngestSummary.written`` keeps at most this many articles.
+WRITTEN_KEPT = 100_000
+
+
 @dataclass(slots=True)
 class IngestSummary:
     new: int = 0
@@ -128,6 +132,9 @@ class IngestSummary:
     cpu: StageSeconds = field(default_factory=StageSeconds)
     problems: list[Problem] = field(default_factory=list)
     processes: int = 1  # spaCy processes used
+    #: (id, "new" or "updated", where it was read) of every article written, in
+    #: order: kept up to WRITTEN_KEPT (a million-article run keeps the first ones).
+    written: list[tuple[str, str, Origin]] = field(default_factory=list)
 
     @property
     def articles(self) -> int:
@@ -344,6 +351,9 @@ class _Run:
             summary.updated += outcome.status is WriteStatus.UPDATED
             summary.sentences += outcome.sentences
             summary.entities += outcome.entities
+            if len(summary.written) < WRITTEN_KEPT:
+                origin = self.seen[outcome.article_id][1] if outcome.article_id in self.seen else Origin("")
+                summary.written.append((outcome.article_id, outcome.status.value, origin))
         self.on_progress(1)
 
 

@@ -108,6 +108,8 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--sweep", action="store_true",
                         help="remove the leftover sentences of crashed writes (Elasticsearch; waits a grace for "
                              "writes in flight; no PATH allowed)")
+    parser.add_argument("--verbose", "-v", action="store_true",
+                        help="list every article written (new or updated) with its id and where it was read")
     parser.add_argument("--quiet", "-q", action="store_true",
                         help="no progress bar, notes or summary; skipped records and errors are still printed")
     return parser
@@ -261,7 +263,7 @@ def _index(store: Store, args: argparse.Namespace) -> int:
                              on_progress=on_progress)
     print_problems(summary.problems, sys.stderr, notes=not args.quiet)
     if not args.quiet:
-        print_summary(summary, sys.stdout, reindexed=args.reindex)
+        print_summary(summary, sys.stdout, reindexed=args.reindex, verbose=args.verbose)
     if sweeper is not None and found:
         _leftovers_at_end(sweeper, found, found_at, quiet=args.quiet)
     return EXIT_SKIPPED if summary.skipped else EXIT_OK
@@ -315,8 +317,21 @@ def print_problems(problems: Sequence[Problem], out: TextIO, *, notes: bool = Tr
             print(f"{problem}{'' if problem.skipped else ' (note)'}", file=out)
 
 
-def print_summary(summary: IngestSummary, out: TextIO, *, reindexed: bool = False) -> None:
+#: Without --verbose, the summary names the articles written when there are at most this many.
+SUMMARY_IDS = 10
+
+
+def print_summary(summary: IngestSummary, out: TextIO, *, reindexed: bool = False, verbose: bool = False) -> None:
+    """The counts and stage times; the ids written: each on its own line with
+    its status and origin (``verbose``), else in one line when there are at
+    most SUMMARY_IDS (a curl user sees the id a file got), else a hint."""
     stages = summary.stages
+    written = summary.new + summary.updated
+    if verbose:
+        for article_id, status, origin in summary.written:
+            print(f"{status} {article_id} ({origin})", file=out)
+        if written > len(summary.written):
+            print(f"... and {written - len(summary.written)} more (not kept)", file=out)
     lines = [
         f"{'reindexed' if reindexed else 'indexed'}: {summary.new} new, {summary.updated} updated, "
         f"{summary.unchanged} unchanged, {summary.skipped} skipped, {summary.duplicates} duplicate articles",
@@ -325,6 +340,10 @@ def print_summary(summary: IngestSummary, out: TextIO, *, reindexed: bool = Fals
         f"with {summary.processes} process{'es' if summary.processes > 1 else ''}, embed {stages.embed:.1f} s, "
         f"store {stages.store:.1f} s)",
     ]
+    if not verbose and 0 < written <= SUMMARY_IDS:
+        lines.append("ids: " + ", ".join(f"{i} ({status})" for i, status, _ in summary.written))
+    elif not verbose and written:
+        lines.append("ids: --verbose lists the ids written")
     print("\n".join(lines), file=out)
 
 

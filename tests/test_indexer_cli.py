@@ -464,3 +464,19 @@ def test_an_index_run_on_elasticsearch_removes_the_leftovers_it_found_when_it_st
 def test_console_script_is_declared() -> None:
     text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert 'claimlookup-index = "indexer.cli:main"' in text
+
+
+def test_the_summary_names_the_ids_it_wrote_and_verbose_lists_each(tmp_path: Path) -> None:
+    """A user who indexed one file sees the ids it got (issue 10): in the
+    summary when few, one per line with status and origin with --verbose."""
+    db = tmp_path / "ids.db"
+    first = write_jsonl(tmp_path / "a.jsonl", {"article_id": "desk:1", "title": "Strike", "body": "Jets hit Idlib."},
+                        {"title": "No id given", "body": "Shelling in Hama killed five people."})
+    run = run_cli(str(first), "--store", store_url(db))
+    assert run.status == 0, run.err
+    ids_line = next(line for line in run.out.splitlines() if line.startswith("ids: "))
+    assert ids_line.startswith("ids: desk:1 (new), h:") and ids_line.endswith(" (new)")
+    first.write_text(json.dumps({"article_id": "desk:1", "title": "Strike", "body": "Jets hit Idlib again."}) + "\n")
+    verbose = run_cli(str(first), "--store", store_url(db), "--verbose")
+    assert verbose.out.splitlines()[0] == f"updated desk:1 ({first}:1)"
+    assert "ids: " not in verbose.out
