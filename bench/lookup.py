@@ -23,24 +23,19 @@ by ``--max-seconds``.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
-import os
 import random
 import re
-import signal
-import socket
 import statistics
-import subprocess
 import sys
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from bench.common import DEFAULT_STORE, ROOT, ensure_store, fakes_rows
+from bench.common import DEFAULT_STORE, ensure_store, fakes_rows
+from bench.server import free_port, percentile, request, send_all, start_server, stop_server, wait_ready
 from claimlookup.store import open_store
 
 ENDPOINT = "/v1/claims/lookup"
@@ -59,38 +54,6 @@ def claims(count: int, seed: int = 7) -> list[str]:
                 pool.append(" ".join(words))
     rng = random.Random(seed)
     return [rng.choice(pool) for _ in range(count)]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(store_url: str, port: int, workers: int) -> subprocess.Popen:
-    """gunicorn as the README serves it (gunicorn.conf.py: threaded workers that
-    warm their models before taking requests); access log off."""
-    env = dict(os.environ, CLAIMLOOKUP_STORE_URL=store_url, CLAIMLOOKUP_WORKERS=str(workers))
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    return subprocess.Popen(
-        [str(gunicorn), "-c", str(ROOT / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",
-         "--log-level", "warning", "--access-logfile", "/dev/null", "api:create_app()"],
-        cwd=ROOT, env=env, start_new_session=True)
-
-
-def request(port: int, method: str, path: str, payload: dict | None = None) -> tuple[int, float]:
-    """One HTTP request on a fresh connection: (status, milliseconds)."""
-    body = json.dumps(payload) if payload is not None else None
-    headers = {"Content-Type": "application/json"} if body else {}
-    started = time.perf_counter()
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        conn.request(method, path, body, headers)
-        response = conn.getresponse()
-        response.read()
-        return response.status, (time.perf_counter() - started) * 1000
-    finally:
-        conn.close()
 
 
 def post(port: int, text: str, limit: int = 10) -> tuple[int, float]:
@@ -130,54 +93,10 @@ def time_scans(port: int, articles: Sequence[tuple[str, str]]) -> dict[str, Any]
             "scan_id_p50_ms": round(statistics.median(by_id), 1), "scan_statuses": sorted(statuses)}
 
 
-def wait_ready(port: int, server: subprocess.Popen, timeout: float = 120) -> None:
-    """Until /readyz answers 200 (a worker answers only once it has warmed up)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with status {server.returncode}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/readyz")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("gunicorn did not answer /readyz in time")
-
-
 def run(port: int, texts: Sequence[str], clients: int, max_seconds: float) -> tuple[list[float], dict[int, int], float]:
     """Send every text once from ``clients`` threads; (latencies ms, status counts, wall seconds)."""
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    lock = threading.Lock()
-    queue = iter(list(texts))
-    deadline = time.monotonic() + max_seconds
-
-    def client() -> None:
-        while time.monotonic() < deadline:
-            with lock:
-                text = next(queue, None)
-            if text is None:
-                return
-            status, ms = post(port, text)
-            with lock:
-                latencies.append(ms)
-                statuses[status] = statuses.get(status, 0) + 1
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return latencies, statuses, time.perf_counter() - started
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
+    load = send_all(port, [("POST", ENDPOINT, {"text": text, "limit": 10}) for text in texts], clients, max_seconds)
+    return load.all_latencies(), {int(k): v for k, v in load.statuses.items()}, load.seconds
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -205,8 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         latencies, statuses, seconds = run(port, claims(args.requests), args.clients, args.max_seconds)
         scans = time_scans(port, scan_articles(store_url, args.scans)) if args.scans else {}
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        stop_server(server)
     result = {"requests": len(latencies), "clients": args.clients, "workers": args.workers,
               "statuses": {str(k): v for k, v in sorted(statuses.items())},
               "p50_ms": round(statistics.median(latencies), 1), "p90_ms": round(percentile(latencies, 90), 1),
