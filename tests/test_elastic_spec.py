@@ -200,6 +200,7 @@ def every_operation(store: ElasticStore) -> None:
     with contextlib.suppress(RuntimeError), store.rebuild():
         raise RuntimeError("a failed rebuild deletes its new indices")
     store.get_article("reuters:1")
+    store.get_articles(["reuters:1"])  # the lookup's batched article read
     for level in ("article", "sentence"):
         for sort in ("relevance", "date"):
             store.search(SearchRequest(query=words, filters=filters, level=level, sort=sort, facets=True))
@@ -212,6 +213,9 @@ def every_operation(store: ElasticStore) -> None:
     store.lexical_candidates(words, filters, 20, restrict_to=[SentenceRef("reuters:1", 0)])
     store.vector_candidates(np.stack([unit(0), unit(1)]), filters, 10)
     store.get_sentences([SentenceRef("reuters:1", 0)])
+    # the lookup's candidates: kNN and BM25 searches in one msearch
+    store.find_candidates([words, ParsedQuery()], np.stack([unit(0), unit(1)]), filters, lexical_limit=20,
+                          vector_limit=10)
     store.remove_leftovers(["reuters:1"])
     store.sweep_leftovers(grace=0)  # the composite aggregation and its delete-by-query
     failing = make_article(id="reuters:2")
@@ -334,6 +338,7 @@ def test_every_operation_was_recorded(recorded: list[tuple[str, str, dict[str, s
     assert len(recorded) >= 45
     bodies = [b for _, _, _, b in recorded if b is not None]
     assert any("knn" in line for b in bodies if isinstance(b, list) for line in b)
+    assert any({"knn", "query"} <= {key for line in b for key in line} for b in bodies if isinstance(b, list))
     assert any("include" in json.dumps(b) and "aggs" in json.dumps(b) for b in bodies)  # the cheap entities form
     assert any("composite" in json.dumps(b) for b in bodies)  # the leftover sweep's pages
     assert any("article_hash" in json.dumps(b) and "should" in json.dumps(b)  # and its delete-by-query

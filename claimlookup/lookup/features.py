@@ -9,6 +9,7 @@ import numpy as np
 
 from claimlookup import caches, fusion
 from claimlookup.lookup.claim import PreparedClaim
+from claimlookup.lookup.reads import find_candidates
 from claimlookup.model import TITLE_POSITION, Filters, ParsedQuery, Sentence, SentenceRef, StoredSentence, Term
 from claimlookup.store.base import Store
 
@@ -105,19 +106,18 @@ def lexical_query(claim: PreparedClaim, terms: int = MAX_QUERY_TERMS) -> ParsedQ
 def candidate_sets(store: Store, claims: Sequence[PreparedClaim], filters: Filters,
                    limit: int | None = None) -> list[CandidateSet]:
     """Candidates of every claim with their features, from one vector search
-    (all claims' vectors as one matrix), one BM25 query per claim (plus one
-    to score the vector-only candidates), and one ``get_sentences`` call.
-    ``limit``: candidates per source and claim (default LEXICAL_CANDIDATES /
-    VECTOR_CANDIDATES)."""
+    (all claims' vectors as one matrix) and one BM25 query per claim (on a
+    store with ``BatchedCandidates``, all of them in one request: ``reads``),
+    and one ``get_sentences`` call. ``limit``: candidates per source and
+    claim (default LEXICAL_CANDIDATES / VECTOR_CANDIDATES)."""
     matrix = np.vstack([c.vectors for c in claims]) if claims else np.zeros((0, 1), np.float32)
-    found = store.vector_candidates(matrix, filters, limit or VECTOR_CANDIDATES) if len(matrix) else []
+    found = find_candidates(store, [lexical_query(claim, PROPOSING_TERMS) for claim in claims], matrix, filters,
+                            lexical_limit=limit or LEXICAL_CANDIDATES, vector_limit=limit or VECTOR_CANDIDATES)
     per_claim: list[list[SentenceRef]] = []
     row = 0
-    for claim in claims:
-        proposed = store.lexical_candidates(lexical_query(claim, PROPOSING_TERMS), filters,
-                                            limit or LEXICAL_CANDIDATES)
+    for claim, proposed in zip(claims, found.lexical, strict=True):
         refs = dict.fromkeys(c.ref for c in proposed)
-        for hits in found[row:row + len(claim.vectors)]:
+        for hits in found.vector[row:row + len(claim.vectors)]:
             refs.update(dict.fromkeys(c.ref for c in hits))
         row += len(claim.vectors)
         refs.update(dict.fromkeys(SentenceRef(r.article_id, TITLE_POSITION) for r in list(refs)))

@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from claimlookup import caches, fusion
+from claimlookup.lookup.reads import stored_articles
 from claimlookup.lookup.scoring import ScoredCandidates
 from claimlookup.model import TITLE_POSITION, Article, Sentence, SentenceRef, StoredSentence
-from claimlookup.store.base import ArticleNotFound, Store
+from claimlookup.store.base import Store
 
 #: Two reports are copies (syndication, re-posts) when their titles are the
 #: same once normalised, or their best sentences are identical and their
@@ -140,13 +141,12 @@ def _exclusion(articles: Sequence[tuple[Article, list[StoredSentence]]],
 
 def _excluded_articles(store: Store, article_ids: Sequence[str]) -> list[tuple[Article, list[StoredSentence]]]:
     """The stored articles of ``Filters.exclude_articles`` with their title
-    sentence; ids not in the store are skipped (nothing to exclude)."""
-    found = []
-    for article_id in article_ids:
-        try:
-            article = store.get_article(article_id)
-        except ArticleNotFound:
-            continue
-        found.append((article, store.get_sentences([SentenceRef(article_id, TITLE_POSITION)])))
-    return found
+    sentence; ids not in the store are skipped (nothing to exclude). One
+    ``get_sentences`` call for all titles, the articles read in one batch
+    where the store can (``reads.stored_articles``)."""
+    articles = stored_articles(store, article_ids)
+    titles: dict[str, list[StoredSentence]] = {}
+    for title in store.get_sentences([SentenceRef(a.id, TITLE_POSITION) for a in articles]) if articles else []:
+        titles.setdefault(title.ref.article_id, []).append(title)
+    return [(article, titles.get(article.id, [])) for article in articles]
 

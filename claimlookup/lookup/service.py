@@ -11,6 +11,7 @@ from claimlookup.lookup.claim import PreparedClaim, _prepared, prepare_claims
 from claimlookup.lookup.features import CandidateSet, _candidate_set, candidate_sets
 from claimlookup.lookup.figures import comparable
 from claimlookup.lookup.grouping import _excluded_articles, _exclusion
+from claimlookup.lookup.reads import stored_articles
 from claimlookup.lookup.reports import reports_for, summarise
 from claimlookup.lookup.results import (
     MAX_LIMIT,
@@ -22,7 +23,7 @@ from claimlookup.lookup.results import (
 )
 from claimlookup.lookup.scoring import ScoredCandidates, news_applies, score
 from claimlookup.model import Article, Filters, Frame, Sentence, SentenceRef, StoredSentence
-from claimlookup.store.base import ArticleNotFound, Store
+from claimlookup.store.base import Store
 
 # --- entry points -----------------------------------------------------------
 
@@ -84,7 +85,8 @@ def with_figure_sentences(store: Store, candidates: ScoredCandidates) -> ScoredC
     """The candidates plus, all rescored (a new value), the sentences of the
     best FIGURE_REPORTS articles scoring at least FIGURE_REPORT_SCORE that
     give a figure for a thing the claim counts and were not candidates yet
-    (one ``get_article`` per such article, one ``get_sentences`` for all).
+    (the articles read in one batch where the store can, then one
+    ``get_sentences`` for all).
 
     The candidates' own sentence features are kept as they were: the added
     sentences get features relative to the whole set, but they never move
@@ -99,11 +101,7 @@ def with_figure_sentences(store: Store, candidates: ScoredCandidates) -> ScoredC
             if candidates.article_scores[k] >= FIGURE_REPORT_SCORE]
     have = {s.ref for s in candidates.sentences}
     wanted: list[SentenceRef] = []
-    for k in best:
-        try:
-            article = store.get_article(candidates.articles[k])
-        except ArticleNotFound:  # deleted since the candidates were read
-            continue
+    for article in stored_articles(store, [candidates.articles[k] for k in best]):  # deleted ones left out
         wanted += [ref for s in article.sentences
                    if (ref := SentenceRef(article.id, s.position)) not in have
                    and any(comparable(c, q) for q in s.quantities for c in claim.quantities)]

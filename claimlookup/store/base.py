@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -169,3 +170,42 @@ class Store(Protocol):
     def get_sentences(self, refs: Sequence[SentenceRef]) -> list[StoredSentence]:
         """The referenced sentences with their vectors and article facts, in the
         order of ``refs``; refs that no longer exist are left out."""
+
+
+# --- optional capabilities: batched reads ------------------------------------
+#
+# Not part of ``Store``: a store over the network (Elasticsearch) offers them
+# to save round trips; the in-process SQLite store gains nothing from them.
+# The lookup checks for them with ``isinstance`` (``claimlookup.lookup.reads``)
+# and otherwise makes the ``Store`` calls one by one, with the same results.
+
+
+@dataclass(frozen=True, slots=True)
+class FoundCandidates:
+    """What ``BatchedCandidates.find_candidates`` returns: ``lexical[i]``, the
+    lexical candidates of ``queries[i]``; ``vector[r]``, the vector
+    candidates of row ``r`` of the vectors."""
+
+    lexical: list[list[Candidate]]
+    vector: list[list[Candidate]]
+
+
+@runtime_checkable
+class BatchedCandidates(Protocol):
+    """A store that answers all of a lookup's candidate searches at once."""
+
+    def find_candidates(self, queries: Sequence[ParsedQuery], vectors: np.ndarray, filters: Filters, *,
+                        lexical_limit: int, vector_limit: int) -> FoundCandidates:
+        """Exactly ``[lexical_candidates(q, filters, lexical_limit) for q in
+        queries]`` and ``vector_candidates(vectors, filters, vector_limit)``
+        (``[]`` for a matrix of no rows), in as few requests as the store can."""
+
+
+@runtime_checkable
+class BatchedArticles(Protocol):
+    """A store that reads several articles at once."""
+
+    def get_articles(self, article_ids: Sequence[str]) -> list[Article]:
+        """What ``get_article`` returns for each of ``article_ids`` (vectors
+        omitted), in that order, each id once; ids with no article are left
+        out instead of raising ArticleNotFound."""

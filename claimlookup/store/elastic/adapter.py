@@ -41,7 +41,13 @@ from claimlookup.model import (
     WriteStatus,
 )
 from claimlookup.settings import Settings
-from claimlookup.store.base import SPELLINGS_PER_ENTITY, StoreCorrupt, StoreError, StoreUnavailable
+from claimlookup.store.base import (
+    SPELLINGS_PER_ENTITY,
+    FoundCandidates,
+    StoreCorrupt,
+    StoreError,
+    StoreUnavailable,
+)
 from claimlookup.store.common import plan_writes, query_vectors, write_outcome
 from claimlookup.store.elastic.connection import (
     EXCLUDE_SOURCE_VECTORS,
@@ -88,6 +94,7 @@ from claimlookup.store.elastic.indices import (
     versioned_names,
 )
 from claimlookup.store.elastic.queries import (
+    build_candidate_searches,
     build_entities_body,
     build_entity_spellings_body,
     build_knn_searches,
@@ -104,6 +111,7 @@ from claimlookup.store.elastic.responses import (
     msearch_responses,
     parse_article,
     parse_article_facts,
+    parse_candidate_searches,
     parse_candidates,
     parse_committed,
     parse_content_hashes,
@@ -115,6 +123,7 @@ from claimlookup.store.elastic.responses import (
     parse_search_response,
     parse_sources_response,
     parse_stored_sentence,
+    sources_by_article,
     uncommitted_generations,
 )
 
@@ -515,6 +524,32 @@ class ElasticStore:
                 return parse_article(src, sentences)
         raise StoreCorrupt(f"article {article_id!r}: {len(ids) - len(sentences)} committed sentence(s) missing")
 
+    def get_articles(self, article_ids: Sequence[str]) -> list[Article]:
+        """``get_article`` of several articles in two requests (the optional
+        ``BatchedArticles``): one real-time mget of their documents, one of
+        the sentences of the generations they name. Articles whose generation
+        moved between the two reads are read again, as in ``get_article``.
+        Ids with no article are left out."""
+        wanted = list(dict.fromkeys(article_ids))
+        found: dict[str, Article] = {}
+        missing: dict[str, int] = {}  # article id -> committed sentences not found at the last read
+        for _ in range(READ_ATTEMPTS):
+            if not wanted:
+                break
+            with translated_errors():
+                resp = self._es.mget(index=self._names.articles, ids=[article_doc_id(i) for i in wanted])
+            documents = {src["article_id"]: src for src in found_sources(resp.body)}
+            ids = {a: [sentence_id(a, src["content_hash"], p) for p in src["positions"]]
+                   for a, src in documents.items()}
+            sentences = sources_by_article(self._mget_sentences(
+                [i for generation_ids in ids.values() for i in generation_ids], with_vectors=False))
+            missing = {a: len(ids[a]) - len(sentences.get(a, ())) for a in documents}
+            found.update((a, parse_article(documents[a], sentences.get(a, []))) for a, n in missing.items() if not n)
+            wanted = [a for a, n in missing.items() if n]
+        if wanted:
+            raise StoreCorrupt(f"article {wanted[0]!r}: {missing[wanted[0]]} committed sentence(s) missing")
+        return [found[a] for a in dict.fromkeys(article_ids) if a in found]
+
     def _mget_sentences(self, ids: list[str], *, with_vectors: bool) -> list[Response]:
         if not ids:
             return []
@@ -597,6 +632,28 @@ class ElasticStore:
                                     searches=build_knn_searches(vectors, filters, limit)).body
         ids = list(dict.fromkeys(a for item in msearch_responses(resp) for a in hit_article_ids(item)))
         return parse_msearch_candidates(resp, self._committed(ids))
+
+    def find_candidates(self, queries: Sequence[ParsedQuery], vectors: np.ndarray, filters: Filters, *,
+                        lexical_limit: int, vector_limit: int) -> FoundCandidates:
+        """``lexical_candidates`` of every query and ``vector_candidates`` of
+        every row (the optional ``BatchedCandidates``) in two requests: one
+        ``_msearch`` with the kNN search of each row and the BM25 search of
+        each query, then one real-time mget of the generations that the
+        articles of all hits commit."""
+        vectors = query_vectors(vectors)
+        knn = vectors if vector_limit > 0 else vectors[:0]
+        asked = [i for i, q in enumerate(queries) if not q.is_empty] if lexical_limit > 0 else []
+        lexical: list[list[Candidate]] = [[] for _ in queries]
+        if not len(knn) and not asked:
+            return FoundCandidates(lexical, [[] for _ in vectors])
+        searches = build_candidate_searches([queries[i] for i in asked], knn, filters, lexical_limit, vector_limit)
+        with translated_errors():
+            resp = self._es.msearch(index=self._names.sentences, searches=searches).body
+        ids = list(dict.fromkeys(a for item in msearch_responses(resp) for a in hit_article_ids(item)))
+        by_vector, by_query = parse_candidate_searches(resp, self._committed(ids), len(knn))
+        for i, candidates in zip(asked, by_query, strict=True):
+            lexical[i] = candidates
+        return FoundCandidates(lexical, by_vector if len(knn) else [[] for _ in vectors])
 
     def get_sentences(self, refs: Sequence[SentenceRef]) -> list[StoredSentence]:
         if not refs:

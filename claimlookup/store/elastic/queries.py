@@ -243,6 +243,17 @@ def build_knn_searches(vectors: np.ndarray, filters: Filters, limit: int) -> lis
     return searches
 
 
+def build_candidate_searches(queries: Sequence[ParsedQuery], vectors: np.ndarray, filters: Filters,
+                             lexical_limit: int, vector_limit: int) -> list[Body]:
+    """msearch body of a whole lookup's candidates: the kNN search of each
+    vector (``build_knn_searches``), then the BM25 search of each query
+    (``build_lexical_body``), each after an empty header."""
+    searches = build_knn_searches(vectors, filters, vector_limit)
+    for query in queries:
+        searches.extend([{}, build_lexical_body(query, filters, lexical_limit)])
+    return searches
+
+
 _REGEX_RESERVED = frozenset('.?+*|{}[]()"\\#@&<>~^$')
 
 

@@ -152,6 +152,24 @@ def parse_msearch_candidates(resp: Response, committed: Mapping[str, str] | None
     return [parse_candidates(item, committed, cosine=True) for item in msearch_responses(resp)]
 
 
+def parse_candidate_searches(resp: Response, committed: Mapping[str, str],
+                             knn_searches: int) -> tuple[list[list[Candidate]], list[list[Candidate]]]:
+    """The answer to ``build_candidate_searches``: (vector candidates per
+    kNN search, lexical candidates per BM25 search); the first failed or
+    partial search raises."""
+    items = msearch_responses(resp)
+    return ([parse_candidates(item, committed, cosine=True) for item in items[:knn_searches]],
+            [parse_candidates(item, committed) for item in items[knn_searches:]])
+
+
+def sources_by_article(sources: Iterable[Response]) -> dict[str, list[Response]]:
+    """Sentence documents grouped by their ``article_id``, in order."""
+    grouped: dict[str, list[Response]] = {}
+    for src in sources:
+        grouped.setdefault(src["article_id"], []).append(src)
+    return grouped
+
+
 def found_sources(resp: Response) -> list[Response]:
     """``_source`` of each found mget doc, in request order; a per-doc error raises."""
     out = []
