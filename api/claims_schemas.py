@@ -142,6 +142,7 @@ class ReportQuantitySchema(QuantitySchema):
     counts = fields.String(attribute="quantity.counts")
     event = fields.String(attribute="quantity.event")
     qualifier = fields.String(attribute="quantity.qualifier")
+    scope = fields.String(attribute="quantity.scope")
     start = fields.Integer(attribute="quantity.start")
     end = fields.Integer(attribute="quantity.end")
     agreement = fields.Enum(Agreement, by_value=True)
@@ -200,6 +201,7 @@ class FigureValueSchema(Schema):
 class FigureRowSchema(Schema):
     counts = fields.String()
     event = fields.String()
+    scope = fields.String()
     values = fields.List(fields.Nested(FigureValueSchema))
 
 

@@ -162,5 +162,6 @@ class QuantitySchema(Schema):
     counts = fields.String()
     event = fields.String()
     qualifier = fields.String()
+    scope = fields.String()
     start = fields.Integer()
     end = fields.Integer()

@@ -44,9 +44,20 @@ class ClaimStance(str, enum.Enum):
 
 
 class Agreement(str, enum.Enum):
-    """How a report's figure compares with the claim's figure for the same thing."""
+    """How a report's figure compares with the claim's figures.
+
+    ``same`` / ``different``: the claim counts the same thing (counts, event,
+    scope) and the values agree / do not. ``part``: the report counts a part
+    of what the claim counts (11 civilians of 20 people killed) and fits in
+    it; ``whole``: the report counts a whole that the claim's thing is part of
+    and is not smaller. A related figure that cannot fit (27 civilians of 20
+    people) is ``different``. ``absent``: the claim counts nothing the
+    figure's thing is, contains or is part of (docs/lookup.md, "Figures and
+    agreement")."""
 
     SAME = "same"
+    PART = "part"
+    WHOLE = "whole"
     DIFFERENT = "different"
     ABSENT = "absent"
 
@@ -77,6 +88,9 @@ class Quantity:
     a singular lemma ("people", "civilian" -> "civilians" is kept plural:
     see claimlookup/nlp/figures.py for the exact vocabulary). ``event`` is the normalised event
     ("killed", "wounded", ...) or "" when the sentence names none.
+    ``scope`` is ``event`` for a figure of one incident, ``cumulative`` for a
+    toll over a period or a whole war ("since 2011", "the war has killed"):
+    the two never compare (docs/nlp.md, "Cumulative tolls").
     """
 
     value: float
@@ -86,6 +100,7 @@ class Quantity:
     qualifier: str = "exact"  # exact | approx | at_least | at_most | vague
     start: int = 0
     end: int = 0
+    scope: str = "event"  # event | cumulative
 
 
 @dataclass(slots=True)
@@ -141,8 +156,10 @@ class Article:
 #: It is part of every article's content hash, so bumping it when the NLP rules
 #: or the embedder change makes the next indexer run redo every article (instead
 #: of skipping it as unchanged and leaving vectors of another model in the store).
-#: "2" = the integer-GEMM MiniLM of claimlookup/embed.py (recipe rowq8-v1).
-ANALYSIS_VERSION = "2"
+#: "2" = the integer-GEMM MiniLM of claimlookup/embed.py (recipe rowq8-v1);
+#: "3" = figures: "including" groups and lists share their event, cumulative
+#: tolls have ``scope="cumulative"``.
+ANALYSIS_VERSION = "3"
 
 
 class WriteStatus(str, enum.Enum):

@@ -274,7 +274,7 @@ def test_sentence_document() -> None:
         "speaker": None,
         "entities": [{"key": "russian", "label": "NORP", "name": "Russian", "start": 0, "end": 7}],
         "quantities": [{"value": 20.0, "text": "20", "counts": "people", "event": "killed",
-                        "qualifier": "exact", "start": 38, "end": 40}],
+                        "qualifier": "exact", "scope": "event", "start": 38, "end": 40}],
         "article_entities": ["maaret al-numan", "russia", "russian"],
         "title": TITLE,
         "source": "Reuters",
@@ -1445,6 +1445,7 @@ def test_setup_creates_missing_indices_behind_their_aliases(server: FakeElastics
     server.on("GET", "/", info("8.19.10"))
     server.on("HEAD", "/claimlookup-articles", (404, None))
     server.on("HEAD", "/claimlookup-sentences", (200, None))
+    server.on("PUT", "/claimlookup-sentences/_mapping", ACKED)
     server.on("PUT", "/claimlookup-articles-v1-initial",
               {"acknowledged": True, "shards_acknowledged": True, "index": "claimlookup-articles-v1-initial"},
               (400, es_error("resource_already_exists_exception",
@@ -1455,7 +1456,10 @@ def test_setup_creates_missing_indices_behind_their_aliases(server: FakeElastics
     assert create.body == created_body("articles", alias="claimlookup-articles")
     assert create.body["settings"]["index"] == {"max_result_window": 10000, "number_of_shards": 1,
                                                 "number_of_replicas": 1}
-    assert [c for c in server.calls() if c[0] == "PUT"] == [("PUT", "/claimlookup-articles-v1-initial")]
+    # the existing sentences index gets the fields added since (quantities' scope) in place
+    assert [c for c in server.calls() if c[0] == "PUT"] == [("PUT", "/claimlookup-articles-v1-initial"),
+                                                            ("PUT", "/claimlookup-sentences/_mapping")]
+    assert server.requests[-1].body == {"properties": {"quantities": {"properties": {"scope": {"type": "keyword"}}}}}
     store.setup()  # a concurrent setup that lost the race is fine
 
 

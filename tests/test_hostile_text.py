@@ -102,6 +102,11 @@ HOSTILE_SENTENCES: dict[str, tuple[str, str, str]] = {
     "digits-commas": ("", "1,", "1"),
     "spaced-hyphens": ("", "- ", ""),
     "capitalised": ("", "Ministry Spokesman ", "said"),
+    "including-groups": ("killed ", "1 people including ", "1 children"),  # one chain of groups
+    "figure-lists": ("", "1 civilians, ", "were killed"),  # one list: its event found once, at its end
+    "part-marker-tails": ("1 people", " -", " 1 children"),  # a long gap before the next figure
+    "since-periods": ("", "the first since 2011 ", "killed 2"),
+    "war-verbs": ("", "the war, which has ", "killed 2"),
 }
 
 def hostile(spec: tuple[str, str, str], size: int) -> str:

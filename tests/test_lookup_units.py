@@ -64,8 +64,9 @@ def test_a_dash_inside_a_sentence_is_not_a_tweet_trailer() -> None:
 # --- figures ---------------------------------------------------------------------------
 
 
-def q(value: float, counts: str = "people", event: str = "killed", qualifier: str = "exact") -> Quantity:
-    return Quantity(value, f"{value:g} {counts}", counts, event, qualifier)
+def q(value: float, counts: str = "people", event: str = "killed", qualifier: str = "exact",
+      scope: str = "event") -> Quantity:
+    return Quantity(value, f"{value:g} {counts}", counts, event, qualifier, scope=scope)
 
 
 @pytest.mark.parametrize(("claim", "report", "same"), [
@@ -95,6 +96,74 @@ def test_agreement_compares_only_the_same_counted_thing() -> None:
     assert lookup.agreement(claim, q(45, event="wounded")) is Agreement.DIFFERENT
     assert lookup.agreement(claim, q(3, counts="hospitals", event="")) is Agreement.ABSENT
     assert lookup.agreement([], q(20)) is Agreement.ABSENT
+
+
+PEOPLE_20 = [q(20)]
+RANGE_20_30 = [q(20, qualifier="at_least"), q(30, qualifier="at_most")]  # "20 to 30 people killed"
+WITH_CHILDREN = [q(72), q(9, counts="children")]  # "72 people including nine children were killed"
+
+
+@pytest.mark.parametrize(("claim", "report", "expected"), [
+    (PEOPLE_20, q(11, counts="civilians"), Agreement.PART),        # 11 civilians of 20 people
+    (PEOPLE_20, q(20, counts="civilians"), Agreement.PART),        # all of them civilians
+    (PEOPLE_20, q(9, counts="children"), Agreement.PART),          # children are civilians are people
+    (PEOPLE_20, q(3, counts="soldiers"), Agreement.PART),          # soldiers are fighters are people
+    (PEOPLE_20, q(27, counts="civilians"), Agreement.DIFFERENT),   # a part bigger than its whole
+    (PEOPLE_20, q(21, counts="civilians", qualifier="at_least"), Agreement.PART),  # agrees within the tolerance
+    ([q(11, counts="civilians")], q(20), Agreement.WHOLE),         # the claim's 11 are among the report's 20
+    ([q(11, counts="civilians")], q(8), Agreement.DIFFERENT),      # 8 people cannot hold 11 civilians
+    ([q(20, counts="civilians")], q(45, counts="militants"), Agreement.ABSENT),  # fighters are not civilians
+    ([q(20, counts="children")], q(5, counts="women"), Agreement.ABSENT),        # neither is part of the other
+    ([q(20, counts="civilians")], q(5, counts="children", event="wounded"), Agreement.ABSENT),
+    (PEOPLE_20, q(50, event="casualties"), Agreement.WHOLE),       # the killed are part of the casualties
+    (PEOPLE_20, q(15, event="casualties"), Agreement.DIFFERENT),
+    ([q(50, event="casualties")], q(11, counts="civilians"), Agreement.PART),    # part in thing and in event
+    (PEOPLE_20, q(30, counts="civilians", event="casualties"), Agreement.ABSENT),  # a part and a whole at once
+    ([q(20, qualifier="at_least")], q(25, counts="civilians"), Agreement.PART),  # "at least 20" allows 30
+    ([q(20, qualifier="at_least")], q(35, counts="civilians"), Agreement.DIFFERENT),
+    (RANGE_20_30, q(25, counts="civilians"), Agreement.PART),
+    (WITH_CHILDREN, q(11, counts="civilians"), Agreement.PART),     # within 72 people, above 9 children
+    (WITH_CHILDREN, q(8, counts="civilians"), Agreement.DIFFERENT),  # fewer civilians than children
+    ([q(24, qualifier="vague")], q(40, counts="civilians"), Agreement.PART),  # "dozens" allow up to 48
+    (PEOPLE_20, q(2, counts="families"), Agreement.ABSENT),        # families are households, not people
+    (PEOPLE_20, q(3, counts="hospitals", event=""), Agreement.ABSENT),
+    ([q(3, counts="buildings", event="")], q(1, counts="hospitals", event=""), Agreement.PART),
+])
+def test_related_things_compare_as_part_or_whole(claim: list[Quantity], report: Quantity,
+                                                 expected: Agreement) -> None:
+    assert lookup.agreement(claim, report) is expected
+
+
+def test_same_thing_agreement_ignores_related_things() -> None:
+    """The ranking's figure features were fitted on this: related figures are no evidence there."""
+    assert lookup.same_thing_agreement(PEOPLE_20, q(11, counts="civilians")) is Agreement.ABSENT
+    assert lookup.same_thing_agreement(PEOPLE_20, q(27, counts="civilians")) is Agreement.ABSENT
+    assert lookup.same_thing_agreement(PEOPLE_20, q(27)) is Agreement.DIFFERENT
+
+
+def test_a_cumulative_toll_never_compares_with_an_event_figure() -> None:
+    war = q(320000, qualifier="at_least", scope="cumulative")
+    assert lookup.agreement(PEOPLE_20, war) is Agreement.ABSENT
+    assert lookup.agreement(PEOPLE_20, q(20, scope="cumulative")) is Agreement.ABSENT  # not even an equal value
+    assert lookup.agreement(PEOPLE_20, q(9, counts="children", scope="cumulative")) is Agreement.ABSENT
+    assert not lookup.comparable(PEOPLE_20[0], war) and lookup.relation(PEOPLE_20[0], war) is None
+    claim = [q(300000, qualifier="at_least", scope="cumulative")]  # "the war has killed at least 300,000"
+    assert lookup.agreement(claim, war) is Agreement.SAME
+    assert lookup.agreement(claim, q(20)) is Agreement.ABSENT
+
+
+def test_every_thing_in_the_hierarchy_is_a_counted_thing_and_it_has_no_cycle() -> None:
+    from claimlookup.nlp import COUNTED, EVENTS
+
+    things = set(COUNTED.values())
+    assert set(lookup.PART_OF) <= things and set(lookup.PART_OF.values()) <= things
+    assert set(lookup.EVENT_PART_OF) | set(lookup.EVENT_PART_OF.values()) <= set(EVENTS.values())
+    for thing in lookup.PART_OF:
+        seen = {thing}
+        while thing in lookup.PART_OF:
+            thing = lookup.PART_OF[thing]
+            assert thing not in seen
+            seen.add(thing)
 
 
 # --- candidates, grouping, copies ---------------------------------------------------------
@@ -270,6 +339,25 @@ def test_summary_counts_reports_outlets_stances_and_figures() -> None:
     assert {(r.counts, r.event) for r in others} == {("people", "wounded"), ("hospitals", "")}
     hospitals = next(r for r in others if r.counts == "hospitals")
     assert hospitals.values == [FigureValue(3.0, ["d"])]  # no source: the article id stands in
+
+
+def test_figures_table_lists_related_things_next_and_cumulative_tolls_apart() -> None:
+    reports = [
+        report("a", "Outlet A", rs(ClaimStance.SUPPORTS, q(20), q(9, counts="children"))),
+        report("b", "Outlet B", rs(ClaimStance.SUPPORTS, q(3, counts="hospitals", event=""),
+                                   q(320000, qualifier="at_least", scope="cumulative"))),
+        report("c", "Outlet C", rs(ClaimStance.SUPPORTS, q(3, counts="hospitals", event=""),
+                                   q(20, scope="cumulative"))),
+    ]
+    rows = lookup.summarise(reports, claim_quantities=[q(20)]).figures
+    assert [(r.counts, r.event, r.scope) for r in rows] == [
+        ("people", "killed", "event"),  # the claim's thing
+        ("children", "killed", "event"),  # a part of it
+        ("hospitals", "", "event"),  # another thing, two outlets
+        ("people", "killed", "cumulative"),  # the war's toll: its own row, last
+    ]
+    assert rows[0].values == [FigureValue(20.0, ["Outlet A"])]  # the cumulative 20 is not mixed in
+    assert rows[-1].values == [FigureValue(20.0, ["Outlet C"]), FigureValue(320000.0, ["Outlet B"])]
 
 
 def test_summary_leaves_out_reports_below_the_summary_score() -> None:

@@ -223,8 +223,8 @@ QUANTITY_CASES = [
      [(129, "loyalists", "killed", "exact"), (116, "rebels", "killed", "exact")]),
     ('The Observatory "has documented the killing of 5812 civilians including 1733 children 969 women and 3110 men '
      'in barrel bombings and (other) air raids" over the past year.',  # 1914947538
-     [(5812, "civilians", "killed", "exact"), (1733, "children", "", "exact"), (969, "women", "", "exact"),
-      (3110, "men", "", "exact")]),
+     [(5812, "civilians", "killed", "exact"), (1733, "children", "killed", "exact"),
+      (969, "women", "killed", "exact"), (3110, "men", "killed", "exact")]),  # parts share the whole's event
     ("An explosion inside a bus killed six people and injured another ten in down town Damascus according to "
      "preliminary reports on Sunday.",  # 1914947539
      [(6, "people", "killed", "exact"), (10, "people", "wounded", "exact")]),

@@ -21,7 +21,16 @@ import numpy as np
 import pytest
 from contract.fixtures import CONVOY, Line, build_article, corpus, extra_article, unit
 
-from claimlookup.model import Filters, ParsedQuery, SearchRequest, SentenceRef, StoredSentence, Term
+from claimlookup.model import (
+    Article,
+    Filters,
+    ParsedQuery,
+    Quantity,
+    SearchRequest,
+    SentenceRef,
+    StoredSentence,
+    Term,
+)
 from claimlookup.query import parse_query
 from claimlookup.store import ArticleNotFound, StoreCorrupt, StoreError, StoreUnavailable, open_store
 from claimlookup.store.sqlite import SQLiteStore, fts_expression, fts_phrase, markup
@@ -162,6 +171,40 @@ def test_setup_refuses_another_schema_version(store: SQLiteStore) -> None:
         conn.execute("UPDATE meta SET value = 1 WHERE key = 'schema_version'")
     with pytest.raises(StoreError, match="schema version 1"):
         SQLiteStore(store.path).setup()
+
+
+def cumulative_article() -> Article:
+    toll = Quantity(320000, "more than 320000 people", "people", "killed", "at_least", 9, 32, "cumulative")
+    return build_article(21, "war-toll", Line("War toll"),
+                         [Line("The war has left more than 320000 people dead.", [], [toll])],
+                         source="AFP", published=date(2018, 1, 1))
+
+
+def test_a_quantity_keeps_its_scope(store: SQLiteStore) -> None:
+    list(store.write_articles([cumulative_article()]))
+    [toll] = store.get_article("war-toll").sentences[1].quantities
+    assert toll.scope == "cumulative"
+    [stored] = store.get_sentences([SentenceRef("war-toll", 1)])
+    assert [q.scope for q in stored.sentence.quantities] == ["cumulative"]
+
+
+def test_setup_adds_the_scope_column_to_an_older_file(store: SQLiteStore) -> None:
+    """A file written before quantities had a scope (schema version 2 all the
+    same): setup adds the column, old rows read as "event"."""
+    list(store.write_articles(corpus()[:1]))
+    store.close()
+    with raw(store) as conn:
+        conn.execute("ALTER TABLE quantities DROP COLUMN scope")
+    again = SQLiteStore(store.path)
+    again.setup()
+    try:
+        [killed] = again.get_article(corpus()[0].id).sentences[1].quantities
+        assert (killed.value, killed.scope) == (20, "event")
+        list(again.write_articles([cumulative_article()]))
+        assert again.get_article("war-toll").sentences[1].quantities[0].scope == "cumulative"
+        again.setup()  # idempotent
+    finally:
+        again.close()
 
 
 def test_settings(store: SQLiteStore) -> None:

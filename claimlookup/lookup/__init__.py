@@ -46,11 +46,17 @@ from claimlookup.lookup.features import (  # noqa: F401
 )
 from claimlookup.lookup.figures import (  # noqa: F401
     APPROX_TOLERANCE,
+    EVENT_PART_OF,
     OPEN_BOUND_RANGE,
+    PART_OF,
     VAGUE_TOLERANCE,
+    Relation,
     agreement,
     comparable,
     figures_agree,
+    fits,
+    relation,
+    same_thing_agreement,
 )
 from claimlookup.lookup.grouping import (  # noqa: F401
     COPY_TITLE_COSINE,

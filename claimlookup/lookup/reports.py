@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from claimlookup import fusion
-from claimlookup.lookup.figures import agreement
+from claimlookup.lookup.figures import Relation, agreement, relation
 from claimlookup.lookup.grouping import FOLD_DEPTH, _Exclusion, _Group, fold_copies, group_by_article
 from claimlookup.lookup.judging import JUDGED_SENTENCES, Judgement, judge
 from claimlookup.lookup.results import (
@@ -207,14 +207,18 @@ def outlet_names(report: Report) -> list[str]:
 
 
 def figures_table(reports: Sequence[Report], claim_quantities: Sequence[Quantity] = ()) -> list[FigureRow]:
-    """For each counted thing (counts + event) in the reports' sentences,
-    each value given and the outlets giving it (``outlet_names``: copies add
-    their outlets). Things the
-    claim counts come first, then the most reported; values by outlets.
+    """For each counted thing (counts + event + scope) in the reports'
+    sentences, each value given and the outlets giving it (``outlet_names``:
+    copies add their outlets). Rows come in this order: the things the claim
+    counts, the things related to them (``figures.relation``: parts and
+    wholes), the other things of one incident, then cumulative tolls ("since
+    2011": kept apart, never mixed with an incident's figures); within each,
+    the most reported first; values by outlets.
     Only sentences that report the claim count (``score`` at least
     SUMMARY_MIN_SCORE): a toll in a sentence about something else is not a
     figure for this claim."""
-    table: dict[tuple[str, str], dict[float, list[str]]] = {}
+    table: dict[tuple[str, str, str], dict[float, list[str]]] = {}
+    examples: dict[tuple[str, str, str], Quantity] = {}
     for report in reports:
         names = outlet_names(report)
         for sentence in report.sentences:
@@ -222,14 +226,24 @@ def figures_table(reports: Sequence[Report], claim_quantities: Sequence[Quantity
                 continue
             for qa in sentence.quantities:
                 q = qa.quantity
-                values = table.setdefault((q.counts, q.event), {})
-                outlets = values.setdefault(q.value, [])
+                key = (q.counts, q.event, q.scope)
+                examples.setdefault(key, q)
+                outlets = table.setdefault(key, {}).setdefault(q.value, [])
                 outlets += [n for n in names if n not in outlets]
-    claimed = {(q.counts, q.event) for q in claim_quantities}
     rows = [FigureRow(counts, event, sorted((FigureValue(v, o) for v, o in values.items()),
-                                            key=lambda fv: (-len(fv.outlets), fv.value)))
-            for (counts, event), values in table.items()]
-    return sorted(rows, key=lambda r: ((r.counts, r.event) not in claimed,
+                                            key=lambda fv: (-len(fv.outlets), fv.value)), scope)
+            for (counts, event, scope), values in table.items()]
+    rank = {key: _row_rank(q, claim_quantities) for key, q in examples.items()}
+    return sorted(rows, key=lambda r: (rank[(r.counts, r.event, r.scope)],
                                        -sum(len(v.outlets) for v in r.values)))
 
 
+def _row_rank(q: Quantity, claim_quantities: Sequence[Quantity]) -> int:
+    """0: a thing the claim counts; 1: related to one; 2: another thing of
+    one incident; 3: a cumulative toll the claim does not give."""
+    kinds = {relation(c, q) for c in claim_quantities} - {None}
+    if Relation.SAME in kinds:
+        return 0
+    if kinds:
+        return 1
+    return 3 if q.scope == "cumulative" else 2

@@ -72,9 +72,12 @@ class ClaimView:
 @dataclass(frozen=True, slots=True)
 class QuantityAgreement:
     """A figure of a report sentence and how it compares with the claim's
-    figure for the same thing (same ``counts`` and ``event``): ``same`` if the
-    values agree within the tolerance documented in ``docs/lookup.md``,
-    ``different`` if not, ``absent`` if the claim gives no figure for it."""
+    figures (``lookup.figures.agreement``): ``same`` / ``different`` for the
+    same thing (``counts``, ``event``, ``scope``), within the tolerance
+    documented in ``docs/lookup.md`` or not; ``part`` / ``whole`` for a
+    related thing that fits (a part of the claim's, or a whole containing
+    it); ``different`` also for a related one that cannot fit; ``absent`` if
+    the claim counts nothing related."""
 
     quantity: Quantity
     agreement: Agreement
@@ -154,12 +157,14 @@ class FigureValue:
 
 @dataclass(frozen=True, slots=True)
 class FigureRow:
-    """For one counted thing (``counts`` + ``event``, e.g. people killed),
-    every value the reports give, most outlets first."""
+    """For one counted thing (``counts`` + ``event`` + ``scope``, e.g.
+    people killed in the incident), every value the reports give, most
+    outlets first. Cumulative tolls ("since 2011") have rows of their own."""
 
     counts: str
     event: str
     values: list[FigureValue]
+    scope: str = "event"
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ import numpy as np
 from claimlookup import fusion
 from claimlookup.lookup.claim import PreparedClaim
 from claimlookup.lookup.features import ARTICLE_FEATURES, SENTENCE_FEATURES, CandidateSet, article_features
-from claimlookup.lookup.figures import agreement, comparable
+from claimlookup.lookup.figures import comparable, same_thing_agreement
 from claimlookup.model import Agreement, Quantity, StoredSentence
 
 
@@ -118,7 +118,7 @@ def news_features(candidates: CandidateSet, fitted: np.ndarray,
             rows[i, 0] = arts[k, 0]
             if figures:
                 given = [q for q in sentences[i].sentence.quantities if q.qualifier != "vague"]
-                agreements = {agreement(figures, q) for q in given}
+                agreements = {same_thing_agreement(figures, q) for q in given}
                 rows[i, 1] = float(Agreement.SAME in agreements)
                 if Agreement.SAME not in agreements and Agreement.DIFFERENT in agreements:
                     rows[i, 2] = 1.0

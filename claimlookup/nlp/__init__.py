@@ -11,7 +11,9 @@ This is the only package that imports spaCy. Its modules:
 - ``spellings``: one entity across spellings (``canonical_key``, ``spellings_of``,
   the hand-checked ``ENTITY_GROUPS`` and ``ACRONYMS``);
 - ``figures``: the number readers, counted nouns and events (``COUNTED``,
-  ``EVENTS``);
+  ``EVENTS``), "including" groups and lists;
+- ``scope``: cumulative tolls ("since 2011", "the war has killed"), read by
+  ``figures``;
 - ``stance``: frame (stance) and speaker from denial and attribution cues;
 - ``terms``: ``key_terms`` for lexical queries (term regex, stop words).
 

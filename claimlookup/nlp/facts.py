@@ -18,7 +18,7 @@ pickle.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from spacy.tokens import Span
 
@@ -61,16 +61,17 @@ class FigureFact:
     qualifier: str
     start: int
     end: int
+    scope: str = "event"
 
     def shifted(self, shift: int) -> FigureFact:
-        return FigureFact(self.value, self.text, self.counts, self.event, self.qualifier,
-                          self.start + shift, self.end + shift)
+        return replace(self, start=self.start + shift, end=self.end + shift)
 
     def to_quantity(self) -> Quantity:
-        return Quantity(self.value, self.text, self.counts, self.event, self.qualifier, self.start, self.end)
+        return Quantity(self.value, self.text, self.counts, self.event, self.qualifier, self.start, self.end,
+                        self.scope)
 
     def to_wire(self) -> list:
-        return [self.value, self.text, self.counts, self.event, self.qualifier, self.start, self.end]
+        return [self.value, self.text, self.counts, self.event, self.qualifier, self.start, self.end, self.scope]
 
     @classmethod
     def from_wire(cls, data: Sequence) -> FigureFact:

@@ -12,11 +12,12 @@ component; docs/nlp.md describes the rules.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from claimlookup.nlp.facts import FigureFact, SentenceView, glued
+from claimlookup.nlp.scope import CumulativeReach
 
 # A figure is a Quantity only when it counts something: a counted noun follows
 # it ("45 militants", "dozens of civilians") or it is tied to an event word
@@ -53,6 +54,7 @@ _QUALIFIERS = {  # words before a figure (longest first) -> qualifier
     ("roughly",): "approx", ("estimated",): "approx", ("reportedly",): "approx",
 }
 _MAX_QUALIFIER = max(len(k) for k in _QUALIFIERS)
+_QUALIFIER_WORDS = frozenset(w for k in _QUALIFIERS for w in k)
 
 _EVENT_WORDS = {
     "killed": "kill kills killed killing killings dead die died dies dying death deaths toll slain slew murder "
@@ -126,6 +128,12 @@ _COUNTED_WORDS = {
     "villages": "villages village towns town",
 }
 COUNTED = {w: plural for plural, words in _COUNTED_WORDS.items() for w in words.split()}
+#: Counted things that are not people: they take no event that only people
+#: undergo ("four airstrikes including two cluster bombs killing three
+#: civilians": the bombs are not killed).
+_OBJECTS = frozenset("missiles rockets shells bombs airstrikes aircraft tanks vehicles buildings hospitals schools "
+                     "villages".split())
+_PEOPLE_ONLY_EVENTS = frozenset(_EVENT_WORDS) - {"fired", "captured", "released", "missing"}
 #: Singular counted nouns are also adjectives ("243 civilian facilities"): they
 #: count only when no other content word follows them.
 _SINGULAR = frozenset(w for w in COUNTED if not w.endswith("s")) - {
@@ -139,7 +147,7 @@ _MORE = frozenset({"more", "others"})
 #: "killed another 10", "the wounded to 45".
 _EVENT_TO_FIGURE = frozenset(
     "to at of rose risen rises rising climbed climbs reached reaches has had have stood stands now "
-    "jumped increased up another further additional a an the".split())
+    "jumped increased up another further additional a an the was is".split())
 #: Words between a figure (or its noun) and a later event word: "45 militants have been killed".
 _FIGURE_TO_EVENT = frozenset("have has had been were was are is be being reportedly also all now already later "
                              "reported confirmed believed feared may might could would will".split())
@@ -169,32 +177,165 @@ class _Figure:
     date_like: bool = False  # NER says DATE, or a bare year-like number
 
 
-_Found = tuple[FigureFact, int]  # a figure's fact and the token after it (its noun included)
+@dataclass(slots=True)
+class _Found:
+    """A figure read, with where it sits and how it joins the one before."""
+
+    fact: FigureFact
+    first: int  # its first token (qualifier included)
+    end: int  # one past its last token (noun included)
+    partitive: bool = False  # "eight of them children": a part of the figure before
+    tentative: bool = False  # counts a word outside the vocabulary and has no event yet: dropped if none comes
+    head: int | None = None  # index of the figure it is part of ("72 people including nine children")
+    joined: bool = False  # coordinated with the figure before it ("12 civilians, three children")
 
 
 def sentence_figures(view: SentenceView) -> list[FigureFact]:
-    """The figures of one sentence that count something, in order."""
-    out: list[FigureFact] = []
+    """The figures of one sentence that count something, in order.
+
+    After reading them one by one, the figures of an "including" group or
+    a list share their event ("At least 72 people including nine children
+    were killed"), and those a cumulative cue reaches are marked
+    ``scope="cumulative"`` ("since 2011", "the war has killed")."""
+    found: list[_Found] = []
     i = 0
-    previous: _Found | None = None  # last figure and its end token
     while i < view.n:
-        figure = _read_figure(view, i)
+        figure = _read_figure(view, i) or _read_single_member(view, i)
         if figure is None:
             i += 1
             continue
+        previous = found[-1] if found else None
         upper = _range_upper(view, figure)
         if upper is not None:
-            facts, after = _range(view, figure, upper, previous)
-            out += facts
-            previous = (facts[-1], after) if facts else previous
+            new, after = _range(view, figure, upper, previous, _anchor_counts(found))
             i = max(upper.end, after)
+        else:
+            one = _quantity(view, figure, previous, _anchor_counts(found))
+            new = [one] if one is not None else []
+            i = max(figure.end, one.end if one else 0)
+        for item in new:
+            _link(view, found, item)
+            found.append(item)
+    _share_events(view, found)
+    _mark_cumulative(view, found)
+    return [f.fact for f in found if not (f.tentative and not f.fact.event)]
+
+
+def _anchor_counts(found: list[_Found]) -> str:
+    """What "others"/"more" count: the last figure's thing, or the whole of
+    the group it belongs to ("100 people including 25 children ... and
+    injured 400 others": people)."""
+    if not found:
+        return ""
+    last = found[-1]
+    counts = found[last.head].fact.counts if last.head is not None else last.fact.counts
+    return "" if counts in _OBJECTS else counts  # "in four air strikes while 25 others were wounded": people
+
+
+#: Words that open a group's parts: "72 people including nine children",
+#: "20 people, among them eight children", "among the dead were 5 children".
+_PART_MARKERS = (("including",), ("among", "them"), ("among", "whom"), ("amongst", "them"), ("among", "those"),
+                 ("among", "the", "dead"), ("among", "the", "victims"), ("among", "the", "killed"))
+_MARKER_TAIL = frozenset({"were", "are", "was", "is", "-", ",", "("})  # "including" ... "among them were"
+#: At most this many words between a figure and "including" ("31 people were
+#: killed including two medics"); a clause break ends the group.
+_MAX_BEFORE_MARKER = 8
+_GROUP_BREAKS = frozenset({";", ":", ".", "while", "but", "whereas"})
+#: What may join two figures of a list: "12 civilians, three children and
+#: two rescuers", "1733 children 969 women and 3110 men" (no commas).
+_LIST_JOINTS = ((), (",",), ("and",), (",", "and"), ("as", "well", "as"), ("-",))
+
+
+def _link(view: SentenceView, found: list[_Found], new: _Found) -> None:
+    """How ``new`` joins the figures before it: a part of the figure before
+    ("including", "of them"), the next item of a list, or neither."""
+    if not found or new.joined:
+        return
+    previous = found[-1]
+    gap = tuple(view.words[previous.end:new.first])
+    if new.partitive and gap in _LIST_JOINTS:
+        new.head = len(found) - 1
+    elif _opens_parts(gap):
+        new.head = len(found) - 1
+    elif gap in _LIST_JOINTS:
+        new.joined, new.head = True, previous.head
+
+
+def _opens_parts(gap: tuple[str, ...]) -> bool:
+    """The words between two figures end with a part marker ("including")."""
+    end = len(gap)
+    while end and gap[end - 1] in _MARKER_TAIL:
+        end -= 1
+    if end > _MAX_BEFORE_MARKER + 3:
+        return False
+    for marker in _PART_MARKERS:
+        n = len(marker)
+        if end >= n and gap[end - n:end] == marker:
+            return not _GROUP_BREAKS.intersection(gap[:end - n])
+    return False
+
+
+def _chains(found: list[_Found]) -> list[list[int]]:
+    """Runs of figures joined as parts or list items, as index lists."""
+    chains: list[list[int]] = []
+    for i, item in enumerate(found):
+        if chains and (item.head is not None or item.joined):
+            chains[-1].append(i)
+        else:
+            chains.append([i])
+    return chains
+
+
+def _share_events(view: SentenceView, found: list[_Found]) -> None:
+    """A figure of a chain with no event of its own takes, in this order:
+    its group's event (the whole's, else its first part's), the next event
+    in the chain, the event right after the chain ("12 civilians, three
+    children and two rescuers were killed"; "leaving 23 civilians - including
+    nine children - dead"). One pass each way over the chain."""
+    for chain in _chains(found):
+        if len(chain) == 1:
             continue
-        found = _quantity(view, figure, previous)
-        if found is not None:
-            out.append(found[0])
-            previous = found
-        i = max(figure.end, found[1] if found else 0)
-    return out
+        groups = _group_events(found, chain)
+        following = _event_after(view, _skip_punctuation(view, found[chain[-1]].end))
+        for i in reversed(chain):
+            item = found[i]
+            if item.fact.event:
+                following = item.fact.event
+                continue
+            event = groups.get(item.head if item.head is not None else i, "") or following
+            if event and not (item.fact.counts in _OBJECTS and event in _PEOPLE_ONLY_EVENTS):
+                item.fact = replace(item.fact, event=event)
+
+
+def _group_events(found: list[_Found], chain: list[int]) -> dict[int, str]:
+    """Head index -> the first event among the head and its parts, for the
+    groups of the chain that have parts."""
+    events: dict[int, str] = {}
+    heads = {head for i in chain if (head := found[i].head) is not None}
+    for i in chain:
+        head = found[i].head
+        group = head if head is not None else i
+        if group in heads and not events.get(group):
+            events[group] = found[i].fact.event
+    return events
+
+
+def _skip_punctuation(view: SentenceView, k: int) -> int:
+    while view.word(k) in ("-", ",", ")", '"'):
+        k += 1
+    return k
+
+
+def _mark_cumulative(view: SentenceView, found: list[_Found]) -> None:
+    """Mark ``scope="cumulative"`` the chains a cumulative cue reaches
+    (``scope.CumulativeReach``): a group's parts share its scope."""
+    if not found:
+        return
+    reach = CumulativeReach(view, EVENTS)
+    for chain in _chains(found):
+        if any(reach.reaches(found[i].first) or reach.reaches(found[i].end - 1) for i in chain):
+            for i in chain:
+                found[i].fact = replace(found[i].fact, scope="cumulative")
 
 
 def _range_upper(view: SentenceView, lower: _Figure) -> _Figure | None:
@@ -210,19 +351,28 @@ def _range_upper(view: SentenceView, lower: _Figure) -> _Figure | None:
     return None
 
 
-def _range(view: SentenceView, lower: _Figure, upper: _Figure,
-           previous: _Found | None) -> tuple[list[FigureFact], int]:
+def _range(view: SentenceView, lower: _Figure, upper: _Figure, previous: _Found | None,
+           anchor_counts: str) -> tuple[list[_Found], int]:
     """A range gives two quantities with the noun and event of the whole:
     "killed 20 to 30 people" -> 20 at_least and 30 at_most people killed."""
     first = lower.start - (view.word(lower.start - 1) == "between")
-    found = _quantity(view, upper, previous, context_start=first)
+    found = _quantity(view, upper, previous, anchor_counts, context_start=first)
     if found is None:
         return [], upper.end
-    fact = found[0]
+    fact = found.fact
     low_start, low_end = view.char_span(first, lower.end)
-    return [FigureFact(lower.value, view.text[low_start:low_end], fact.counts, fact.event, "at_least",
-                       low_start, low_end),
-            FigureFact(fact.value, fact.text, fact.counts, fact.event, "at_most", fact.start, fact.end)], found[1]
+    low = FigureFact(lower.value, view.text[low_start:low_end], fact.counts, fact.event, "at_least",
+                     low_start, low_end)
+    high = _Found(replace(fact, qualifier="at_most"), first, found.end, joined=True)
+    return [_Found(low, found.first, found.end, found.partitive), high], found.end
+
+
+def _read_single_member(view: SentenceView, i: int) -> _Figure | None:
+    """ "a child" in "including a child": one, as a member of a group."""
+    if view.words[i] in ("a", "an") and view.word(i - 1) == "including" and (
+            view.word(i + 1) in COUNTED or view.word(i + 2) in COUNTED):
+        return _Figure(1.0, i, i + 1, "exact")
+    return None
 
 
 def _read_figure(view: SentenceView, i: int, after_range_dash: bool = False) -> _Figure | None:
@@ -328,43 +478,63 @@ def _qualifier_before(view: SentenceView, i: int) -> tuple[str, int]:
     return "", i
 
 
-def _quantity(view: SentenceView, figure: _Figure, previous: _Found | None,
+def _quantity(view: SentenceView, figure: _Figure, previous: _Found | None, anchor_counts: str,
               context_start: int | None = None) -> _Found | None:
-    """(the figure's fact, its end token) or None.
+    """The figure's fact and where it sits, or None.
 
-    ``context_start`` is where the words before the figure are read from when
-    the figure is the upper end of a range."""
+    ``anchor_counts`` is what "others"/"more" count (``_anchor_counts``);
+    ``context_start`` is where the words before the figure are read from
+    when the figure is the upper end of a range."""
     qualifier, first = _qualifier_before(view, figure.start if context_start is None else context_start)
     text_first = first if context_start is None else figure.start
     if figure.vague:
         qualifier = "vague"
     elif not qualifier:
         qualifier = figure.qualifier
-    noun = _counted_noun(view, figure, previous[0].counts if previous else "")
+    noun = _counted_noun(view, figure, anchor_counts)
     counts, event, last = noun.counts, noun.event, noun.end
     if figure.date_like and not (counts and last == figure.end + 1):
         return None
     if not event:
-        event = (_event_after(view, last) or (not counts and noun.fallback and _event_after(view, noun.fallback_end))
-                 or _event_before(view, first) or _coordinated_event(view, first, previous))
-    if not counts and event and noun.fallback:
-        counts, last = noun.fallback, noun.fallback_end
+        event = (_own_event_after(view, last, first) or (not counts and noun.fallback and _event_after(
+            view, noun.fallback_end)) or _event_before(view, first) or _coordinated_event(view, first, previous))
+    tentative = False
+    if not counts and noun.fallback and (event or view.word(noun.fallback_end) == "including"):
+        # "600 Syrians including 136 children ... were killed": the group may give the event
+        counts, last, tentative = noun.fallback, noun.fallback_end, not event
+    if counts in _OBJECTS and event in _PEOPLE_ONLY_EVENTS:
+        event = ""
+    if not counts and noun.partitive and anchor_counts:
+        counts = anchor_counts  # "110 of them under the age of 18": a part of the same thing
     if not counts:
         if event not in _HUMAN_EVENTS:
             return None
         counts = "people"
-    start, end = view.char_span(text_first, max(last, figure.end))
-    text = view.text[start:end]
-    return FigureFact(figure.value, text, counts, event, qualifier, start, end), max(last, figure.end)
+    end = max(last, figure.end)
+    start_char, end_char = view.char_span(text_first, end)
+    fact = FigureFact(figure.value, view.text[start_char:end_char], counts, event, qualifier, start_char, end_char)
+    return _Found(fact, first, end, noun.partitive, tentative=tentative)
+
+
+def _own_event_after(view: SentenceView, last: int, first: int) -> str:
+    """The event after a figure's noun, past an "of"/"including" phrase;
+    not one that leads to the next figure while an event precedes this one
+    ("killed 220000 people wounded at least a million": killed)."""
+    event, at = _event_after_at(view, last)
+    if not event:
+        event, at = _event_after_at(view, _phrase_end(view, last))
+    if event and _leads_to_figure(view, at) and _event_before(view, first):
+        return ""
+    return event
 
 
 def _coordinated_event(view: SentenceView, first: int, previous: _Found | None) -> str:
     """"killed 129 soldiers and 116 rebels": a figure joined by "and" or a
     comma to the figure before it shares that figure's event."""
-    if previous is None or not previous[0].event:
+    if previous is None or not previous.fact.event:
         return ""
-    if view.word(first - 1) in ("and", ",") and previous[1] == first - 1:
-        return previous[0].event
+    if view.word(first - 1) in ("and", ",") and previous.end == first - 1:
+        return previous.fact.event
     return ""
 
 
@@ -375,6 +545,7 @@ class _Noun:
     end: int = 0  # one past the noun (the figure's end if no noun)
     fallback: str = ""  # a plural word outside the vocabulary ("activists")
     fallback_end: int = 0
+    partitive: bool = False  # "of them"/"of whom" after the figure
 
 
 def _counted_noun(view: SentenceView, figure: _Figure, previous_counts: str) -> _Noun:
@@ -382,16 +553,22 @@ def _counted_noun(view: SentenceView, figure: _Figure, previous_counts: str) -> 
 
     Up to five modifier tokens may sit between the figure and its noun
     ("45 foreign-backed militants", "six other Ahrar al-Sham members"); "of"
-    may follow a vague or round figure ("dozens of people"). A plural word
-    outside the vocabulary is kept as ``fallback``: it counts only when the
-    figure is tied to an event ("killed 129 loyalists").
+    may follow a vague or round figure ("dozens of people"), and "of them"
+    or "of whom" any figure ("eight of them children": ``partitive``). A
+    plural word outside the vocabulary is kept as ``fallback``: it counts
+    only when the figure is tied to an event ("killed 129 loyalists").
     """
     j = figure.end
     noun = _Noun(end=j)
     if view.word(j) in _NOT_FIGURE_AFTER:
         return noun
+    if view.word(j) == "of" and view.word(j + 1) in ("them", "whom"):
+        noun.partitive, noun.end, j = True, j + 2, j + 2 + (view.word(j + 2) in ("were", "are", "being"))
     if view.word(j) == "of" and (figure.vague or figure.value >= 100):
         j += 1
+    elif view.word(j) == "of" and view.word(j + 1) == "the" and (
+            view.word(j + 2) in COUNTED or view.word(j + 2) in _EVENT_NOUNS):
+        j += 2  # "22 of the jihadists", "15 of the dead"
     for k in range(j, min(j + 6, view.n)):
         w = view.words[k]
         if w in COUNTED and not (w in _SINGULAR and _is_modifier(view, k + 1)):
@@ -401,8 +578,14 @@ def _counted_noun(view: SentenceView, figure: _Figure, previous_counts: str) -> 
             noun.counts, noun.event, noun.end = "people", _EVENT_NOUNS[w], k + 1
             return noun
         if w in _MORE:
+            if view.word(k + 1) == "than":
+                break  # "2017 More than 19 civilians": a qualifier of the next figure
+            if view.word(k + 1) in COUNTED:
+                continue  # "three more civilians": the noun follows
             noun.counts, noun.end = previous_counts or "people", k + 1
             return noun
+        if w in ("including", "among"):  # "23 including militants": the group's parts follow
+            break
         if not _is_modifier(view, k):
             break
         if (not noun.fallback and len(w) > 3 and w.endswith("s") and not w.endswith("ss") and w.isalpha()
@@ -424,14 +607,42 @@ def _is_modifier(view: SentenceView, k: int) -> bool:
 
 def _event_after(view: SentenceView, k: int) -> str:
     """Event word right after a figure or its noun: "27 killed", "45 militants have been killed"."""
+    return _event_after_at(view, k)[0]
+
+
+def _event_after_at(view: SentenceView, k: int) -> tuple[str, int]:
+    """``_event_after`` and the event word's token (-1 when none)."""
     for _ in range(4):
         w = view.word(k)
         if w in EVENTS and w not in ("toll", "lives"):
-            return EVENTS[w]
+            return EVENTS[w], k
         if w not in _FIGURE_TO_EVENT:
-            return ""
+            return "", -1
         k += 1
-    return ""
+    return "", -1
+
+
+def _leads_to_figure(view: SentenceView, k: int) -> bool:
+    """A figure starts right after token k, its qualifier allowed in between:
+    "wounded at least a million", "injuring 10 others"."""
+    for j in range(k + 1, k + 1 + _MAX_QUALIFIER + 1):
+        if _read_figure(view, j) is not None:
+            return True
+        if view.word(j) not in _QUALIFIER_WORDS:
+            return False
+    return False
+
+
+def _phrase_end(view: SentenceView, k: int) -> int:
+    """Past a short phrase after a figure's noun that an event may follow:
+    "170 members of government forces had died", "100 militants including
+    field commanders were killed" (k at "of" / "including"; k itself if none)."""
+    if view.word(k) not in ("of", "including"):
+        return k
+    j = k + 1
+    while j < min(k + 5, view.n) and (view.word(j) in ("a", "an", "the") or _is_modifier(view, j)):
+        j += 1
+    return j
 
 
 def _event_before(view: SentenceView, first: int) -> str:

@@ -83,6 +83,9 @@ CREATE TABLE IF NOT EXISTS quantities (
     qualifier TEXT NOT NULL,
     start     INTEGER NOT NULL,
     end       INTEGER NOT NULL,
+    -- 'event' | 'cumulative'. Added within schema version 2: setup() adds the
+    -- column to older files (connection.add_missing_columns), old rows 'event'.
+    scope     TEXT NOT NULL DEFAULT 'event',
     FOREIGN KEY (article, position) REFERENCES sentences (article, position) ON DELETE CASCADE
 ) STRICT;
 CREATE INDEX IF NOT EXISTS quantities_sentence ON quantities (article, position);

@@ -14,6 +14,10 @@ term IDF table (``fusion-weights.json``, ``term-idf.json``; ``training.fusion``)
 
 news: fit the news-evidence stage on the judged news claims
 (``news-weights.json``; ``--split all`` is the shipped model; ``training.news``).
+
+figures: figure extraction and agreement on the hand-checked cases
+(``tests/data/figure_cases.jsonl``; ``training.figure_cases``), printed as
+the table of docs/nlp.md.
 """
 
 from __future__ import annotations
@@ -49,16 +53,21 @@ def main(argv: list[str] | None = None) -> int:
     cal.add_argument("--work", type=Path, default=Path("work/calibration"), help="cached stores and rows")
     cal.add_argument("--refresh", action="store_true", help="run the lookups again (after a model change)")
     cal.add_argument("--out", type=Path, default=None)
+    from claimlookup.training import figure_cases
     from claimlookup.training import fusion as fusion_fit
     from claimlookup.training import news as news_fit
 
     fusion_fit.add_arguments(sub.add_parser("fusion", help="fit the ranking stage and the term weights (CheckThat!)"))
     news_fit.add_arguments(sub.add_parser("news", help="fit the news-evidence stage (judged news claims)"))
+    figure_cases.add_arguments(sub.add_parser("figures", help="figure extraction and agreement on the hand-checked "
+                                                               "cases (tests/data/figure_cases.jsonl)"))
     args = parser.parse_args(argv)
     if args.command == "fusion":
         return fusion_fit.run(args)
     if args.command == "news":
         return news_fit.run(args)
+    if args.command == "figures":
+        return figure_cases.run(args)
     if args.command == "calibrate":
         from claimlookup.training import calibrate
 

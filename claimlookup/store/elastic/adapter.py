@@ -216,6 +216,10 @@ class ElasticStore:
                 elif kind == "articles":
                     # Indices made before the "posted" field: adding a field is allowed in place.
                     self._writer().indices.put_mapping(index=name, properties={"posted": {"type": "boolean"}})
+                elif kind == "sentences":
+                    # ... and before quantities had a scope (a sentence written then reads as "event").
+                    self._writer().indices.put_mapping(
+                        index=name, properties={"quantities": {"properties": {"scope": {"type": "keyword"}}}})
 
     def _create_index(self, name: str, kind: str, alias: str | None = None, loading: bool = False) -> None:
         """Create one index; on Elasticsearch 9.2+ with vectors kept in ``_source``.

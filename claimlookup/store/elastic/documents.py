@@ -104,7 +104,8 @@ def sentence_document(article: Article, sentence: Sentence, entity_keys: list[st
         "entities": [{"key": e.key, "label": e.label, "name": e.text, "start": e.start, "end": e.end}
                      for e in sentence.entities],
         "quantities": [{"value": q.value, "text": q.text, "counts": q.counts, "event": q.event,
-                        "qualifier": q.qualifier, "start": q.start, "end": q.end} for q in sentence.quantities],
+                        "qualifier": q.qualifier, "scope": q.scope, "start": q.start, "end": q.end}
+                       for q in sentence.quantities],
         "article_entities": entity_keys,
         "title": article.title,
         "source": article.source,

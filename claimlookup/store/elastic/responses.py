@@ -248,7 +248,7 @@ def parse_mention(src: Response) -> EntityMention:
 def parse_quantity(src: Response) -> Quantity:
     return Quantity(value=float(src["value"]), text=src["text"], counts=src.get("counts", ""),
                     event=src.get("event", ""), qualifier=src.get("qualifier", "exact"),
-                    start=int(src.get("start", 0)), end=int(src.get("end", 0)))
+                    start=int(src.get("start", 0)), end=int(src.get("end", 0)), scope=src.get("scope", "event"))
 
 
 def parse_sentence(src: Response) -> Sentence:

@@ -181,8 +181,25 @@ def create_schema(pool: ConnectionPool) -> None:
             check_schema_version(conn, pool.path)
             conn.execute("PRAGMA journal_mode = WAL")
             conn.executescript("BEGIN IMMEDIATE;\n" + SCHEMA_PATH.read_text("utf-8") + "\nCOMMIT;")
+            add_missing_columns(conn)
         finally:
             conn.close()
+
+
+#: Columns added to a table within its schema version: (table, column, its
+#: definition with a default for the rows already there). schema.sql has them
+#: for new files; ``add_missing_columns`` adds them to older ones.
+ADDED_COLUMNS = (("quantities", "scope", "TEXT NOT NULL DEFAULT 'event'"),)
+
+
+def add_missing_columns(conn: sqlite3.Connection) -> None:
+    """Add the ADDED_COLUMNS a file made before them lacks (one write
+    transaction, so concurrent setups add each column once)."""
+    conn.execute("BEGIN IMMEDIATE")
+    for table, column, definition in ADDED_COLUMNS:
+        if column not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+    conn.execute("COMMIT")
 
 
 def check_schema_version(conn: sqlite3.Connection, path: Path) -> None:

@@ -80,7 +80,7 @@ class SentenceFacts(NamedTuple):
     stance: str
     speaker: str | None
     mentions: tuple[tuple[str, str, str, int, int], ...]
-    quantities: tuple[tuple[float, str, str, str, str, int, int], ...]
+    quantities: tuple[tuple[float, str, str, str, str, int, int, str], ...]
     has_vector: bool
 
 
@@ -196,7 +196,7 @@ def load_sentences(conn: sqlite3.Connection, articles: dict[int, ArticleFacts], 
         loaded[key] = SentenceFacts(
             article_id, position, articles[pk], pk, sentence_id, text, start, end, Frame(stance).value, speaker,
             tuple((m.text, m.label, m.key, m.start, m.end) for m in mentions[key]),
-            tuple((q.value, q.text, q.counts, q.event, q.qualifier, q.start, q.end) for q in quantities[key]),
+            tuple((q.value, q.text, q.counts, q.event, q.qualifier, q.start, q.end, q.scope) for q in quantities[key]),
             bool(has_vector))
     return loaded
 
@@ -211,12 +211,12 @@ def annotation_rows(cursor: sqlite3.Cursor, wanted: str) -> Annotations:
             "AND t.position = json_extract(j.value, '$[1]') ORDER BY t.rowid", (wanted,)):
         mentions[(article, position)].append(EntityMention(text=text, label=label, key=key, start=start, end=end))
     quantities: defaultdict[tuple[int, int], list[Quantity]] = defaultdict(list)
-    for article, position, value, text, counts, event, qualifier, start, end in cursor.execute(
-            "SELECT t.article, t.position, t.value, t.text, t.counts, t.event, t.qualifier, t.start, t.end "
+    for article, position, value, text, counts, event, qualifier, start, end, scope in cursor.execute(
+            "SELECT t.article, t.position, t.value, t.text, t.counts, t.event, t.qualifier, t.start, t.end, t.scope "
             "FROM json_each(?) AS j JOIN quantities t ON t.article = json_extract(j.value, '$[0]') "
             "AND t.position = json_extract(j.value, '$[1]') ORDER BY t.rowid", (wanted,)):
         quantities[(article, position)].append(Quantity(value=value, text=text, counts=counts, event=event,
-                                                        qualifier=qualifier, start=start, end=end))
+                                                        qualifier=qualifier, start=start, end=end, scope=scope))
     return mentions, quantities
 
 

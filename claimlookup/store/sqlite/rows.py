@@ -72,7 +72,7 @@ def mention(row: sqlite3.Row) -> EntityMention:
 
 def quantity(row: sqlite3.Row) -> Quantity:
     return Quantity(value=row["value"], text=row["text"], counts=row["counts"], event=row["event"],
-                    qualifier=row["qualifier"], start=row["start"], end=row["end"])
+                    qualifier=row["qualifier"], start=row["start"], end=row["end"], scope=row["scope"])
 
 
 def sentence(row: sqlite3.Row, mentions: list[EntityMention], quantities: list[Quantity],

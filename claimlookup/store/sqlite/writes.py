@@ -98,9 +98,9 @@ def insert_article(conn: sqlite3.Connection, article: Article, content_hash: str
         "INSERT INTO entities (article, position, key, text, label, start, end) VALUES (?, ?, ?, ?, ?, ?, ?)",
         [(pk, s.position, e.key, e.text, e.label, e.start, e.end) for s in article.sentences for e in s.entities])
     conn.executemany(
-        "INSERT INTO quantities (article, position, value, text, counts, event, qualifier, start, end) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(pk, s.position, float(q.value), q.text, q.counts, q.event, q.qualifier, q.start, q.end)
+        "INSERT INTO quantities (article, position, value, text, counts, event, qualifier, start, end, scope) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(pk, s.position, float(q.value), q.text, q.counts, q.event, q.qualifier, q.start, q.end, q.scope)
          for s in article.sentences for q in s.quantities])
     insert_article_entities(conn, pk)
     return pk
