@@ -222,10 +222,19 @@ class ScannedSentenceSchema(Schema):
     position = fields.Integer()
     text = fields.String()
     reason = fields.String()
+    context = fields.List(fields.String())
     reports = fields.List(fields.Nested(ReportSchema))
+
+
+class SkippedSentenceSchema(Schema):
+    position = fields.Integer()
+    text = fields.String()
+    reason = fields.String()
+    rule = fields.String(allow_none=True)  # the boilerplate rule; null for the other reasons
 
 
 class ScanResultSchema(Schema):
     sentences = fields.List(fields.Nested(ScannedSentenceSchema))
     truncated = fields.Function(lambda r: r.unchecked > 0)
     unchecked = fields.Integer()
+    skipped = fields.List(fields.Nested(SkippedSentenceSchema))

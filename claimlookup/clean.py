@@ -25,12 +25,17 @@ Line rules (a whole line, at most ``MAX_FURNITURE_WORDS`` words):
 ``link-stub``       a link label whose link is gone: "Source Article from", "Read more at:"
 ``back-to-top``     "Back to top button", "Skip to content"
 ``photo-caption``   a line ending in a photo credit "(Photo by AFP)" or starting "Photo:"
+``tag-list``        "Tags: Syria, Idlib, ...", "Keywords: ..." (and a bare "Tags" label)
+``credit``          "Reporting by ...; Editing by ..." production credits
+``notice``          cookie-consent and newsletter sign-up notices
 
 Structure rules:
 
-``link-list``  a "Related Posts" / "Related Articles" / "You may also like" heading
-               and the teaser lines after it (headlines and cut-off excerpts, i.e.
-               lines without sentence-final punctuation), up to the next full sentence
+``link-list``  a "Related Posts" / "Related Articles" / "You may also like" /
+               "More from ..." heading and the teaser lines after it (headlines and
+               cut-off excerpts, i.e. lines without sentence-final punctuation), up to
+               the next full sentence
+``tag-list``   the list line right after a bare "Tags" / "Keywords" / "Topics" label
 ``kicker``     a short Title-Case section label ("Middle East") right before a headline
 ``tail``       headline-shaped lines (no sentence-final punctuation, few words) after
                the article's last full sentence: teasers of other stories, app links
@@ -69,7 +74,7 @@ _UI_LABELS = frozenset({
 _LINK_LIST_HEADINGS = re.compile(
     r"^(related( posts| articles| stories| news| content)?|you (may|might) also like|"
     r"read (more|also|next)|see also|more (stories|news|articles)|recommended( for you)?|"
-    r"most (read|popular|viewed)|trending( now)?|latest (news|posts|articles))$")
+    r"most (read|popular|viewed)|trending( now)?|latest (news|posts|articles)|more from( [\w&'-]+){1,3})$")
 _FOOTER = re.compile(r"\b(powered by|designed by|all rights reserved|theme by)\b|^(copyright\b|\u00a9)")
 _ADDRESS_NOTICE = re.compile(r"\b(alternate|alternative|mirror) (web )?(address|addresses|site|sites|domains?)\b"
                              r"|\bcan (also )?be accessed at\b")
@@ -86,6 +91,16 @@ _BACK_TO_TOP = re.compile(r"^(back to top|scroll to top|go to top|skip to (main 
 _PHOTO_CREDIT_END = re.compile(r"\((photo|picture|image|file photo|photograph)( by|:|\s)[^()]*\)$"
                                r"|\((afp|reuters|ap|getty|sana|epa)( photo| images)?\)$")
 _PHOTO_LABEL_START = re.compile(r"^(photo|picture|image|file photo|photo credit)\s*:")
+_TAG_LABELS = frozenset({"tags", "tagged", "tagged with", "keywords", "topics", "related topics", "filed under"})
+_TAG_LIST = re.compile(r"^(tags|tagged( with)?|keywords|topics|related topics|filed under)\s*:\s*\S")
+_CREDIT = re.compile(r"^(additional )?(reporting|writing|editing|edited|written|compiled) by\b")
+# Consent and sign-up notices: "cookies" with what a banner asks for, or a
+# newsletter / inbox sign-up prompt. Never a reporter's paragraph in this domain.
+# Judged on the line's set of words, not by a pattern with ".*" between two
+# cues (quadratic on a line of many "cookies.").
+_WORDS = re.compile(r"[a-z]+")
+_COOKIE_CUES = frozenset({"uses", "partners", "accept", "consent", "preferences", "privacy"})
+_SIGNUP_CUES = frozenset({"newsletter", "newsletters", "inbox", "alerts"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +147,7 @@ def clean_article(text: str, title: str | None = None) -> CleanedArticle:
     """
     lines = _split(text)
     _apply_line_rules(lines)
+    _apply_tag_lists(lines)
     _apply_link_lists(lines)
     title = normalise_space(title or "")
     if not title:
@@ -201,6 +217,23 @@ def _is_footer(text: str, lowered: str) -> bool:
     return bool(_FOOTER.search(lowered)) and not is_sentence(text)
 
 
+def _is_tag_list(text: str, lowered: str) -> bool:
+    return not is_sentence(text) and (bool(_TAG_LIST.match(lowered)) or _bare(text) in _TAG_LABELS)
+
+
+def _is_notice(text: str, lowered: str) -> bool:
+    words = _WORDS.findall(lowered)
+    present = set(words)
+    joined = f" {' '.join(words)} "
+    if "cookies" in present:
+        return bool(present & _COOKIE_CUES) or " we use " in joined or " use of " in joined
+    return bool(present & _SIGNUP_CUES) and ("subscribe" in present or " sign up " in joined)
+
+
+def _is_credit(text: str, lowered: str) -> bool:
+    return not is_sentence(text) and bool(_CREDIT.match(lowered))
+
+
 def _is_breadcrumb(text: str, lowered: str) -> bool:
     parts = _BREADCRUMB_SEPARATORS.split(text)
     return (len(parts) >= 2 and not is_sentence(text)
@@ -229,6 +262,9 @@ _LINE_RULES: Sequence[tuple[str, Callable[[str, str], bool]]] = (
     ("breadcrumb", _is_breadcrumb),
     ("link-stub", _pattern(_LINK_STUB, bare=True)),
     ("back-to-top", _pattern(_BACK_TO_TOP, bare=True)),
+    ("tag-list", _is_tag_list),
+    ("credit", _is_credit),
+    ("notice", _is_notice),
 )
 
 
@@ -244,6 +280,14 @@ def _split(text: str) -> list[_Line]:
 def _apply_line_rules(lines: list[_Line]) -> None:
     for line in lines:
         line.rule = boilerplate_rule(line.text)
+
+
+def _apply_tag_lists(lines: list[_Line]) -> None:
+    """Drop the list after a bare "Tags" label: the next line, if it is not a sentence."""
+    for label, following in zip(lines, lines[1:], strict=False):
+        if (label.rule == "tag-list" and _bare(label.text) in _TAG_LABELS and following.kept
+                and not is_sentence(following.text) and len(following.text.split()) <= MAX_FURNITURE_WORDS):
+            following.rule = "tag-list"
 
 
 def _apply_link_lists(lines: list[_Line]) -> None:

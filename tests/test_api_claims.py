@@ -130,7 +130,32 @@ def test_article_reports_is_the_scan_of_a_stored_article(client) -> None:
 
 def test_text_without_check_worthy_sentences(client) -> None:
     response = client.post("/v1/claims/scan", json={"text": "Hello there. Nice weather."})
-    assert response.status_code == 200 and response.get_json() == {"sentences": [], "truncated": False, "unchecked": 0}
+    assert response.status_code == 200 and response.get_json() == {
+        "sentences": [], "truncated": False, "unchecked": 0,
+        "skipped": [{"position": 1, "text": "Hello there.", "reason": "too short", "rule": None},
+                    {"position": 2, "text": "Nice weather.", "reason": "too short", "rule": None}]}
+
+
+def test_scan_of_a_page_says_what_it_skipped_and_the_context_it_used(client) -> None:
+    """The extension's page as shown: furniture is skipped as boilerplate
+    (with the rule), the rest with their reason; a toll that names no place
+    is looked up with the page's place."""
+    page = ("Home\nRussian jets strike market in Idlib\nShare\n"
+            "Russia denied that its jets struck a market in the city of Idlib on Monday.\n"
+            "The White Helmets said 20 people were killed.\nIt was market day.\n"
+            "Tags: Syria, Idlib, White Helmets, Russia\nPowered by WordPress | Designed by ThemeGrill\n")
+    body = client.post("/v1/claims/scan", json={"text": page, "url": "https://example.org/idlib"}).get_json()
+    skipped = {s["text"]: (s["reason"], s["rule"]) for s in body["skipped"]}
+    assert skipped == {"Home": ("boilerplate", "kicker"), "Share": ("boilerplate", "ui-label"),
+                       "Russian jets strike market in Idlib": ("too short", None),  # actors in 6 words
+                       "It was market day.": ("too short", None),
+                       "Tags: Syria, Idlib, White Helmets, Russia": ("boilerplate", "tag-list"),
+                       "Powered by WordPress | Designed by ThemeGrill": ("boilerplate", "footer")}
+    looked_up = {s["text"]: s["context"] for s in body["sentences"]}
+    assert looked_up["The White Helmets said 20 people were killed."] == ["Idlib"]
+    assert looked_up["Russia denied that its jets struck a market in the city of Idlib on Monday."] == []
+    positions = sorted([s["position"] for s in body["sentences"]] + [s["position"] for s in body["skipped"]])
+    assert positions == list(range(1, 9))
 
 
 @pytest.mark.parametrize("body", [{}, {"text": DENIAL_TEXT, "article_id": "seed:000"}, {"article_id": ""},

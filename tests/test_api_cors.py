@@ -86,3 +86,24 @@ def test_plain_options_lists_methods(client) -> None:
 def test_options_on_unknown_path_is_404(make_app) -> None:
     client = make_app(CORS_ORIGINS=NEWSROOM).test_client()
     assert client.options("/v1/nope", headers=PREFLIGHT).status_code == 404
+
+
+EXTENSION = "chrome-extension://abcdefghijklmnopabcdefghijklmnop"
+
+
+def test_a_browser_extensions_origin_and_the_localhost_trap(make_app) -> None:
+    """What README.md and docs/api.md tell an extension's author: an
+    extension's own origin is listed like any other, and origins compare as
+    written: localhost is not 127.0.0.1, and the port counts."""
+    client = make_app(CORS_ORIGINS=f"{EXTENSION},http://localhost:8000").test_client()
+    preflight = client.options("/v1/claims/scan", headers={**PREFLIGHT, "Origin": EXTENSION})
+    assert preflight.status_code == 204 and preflight.headers["Access-Control-Allow-Origin"] == EXTENSION
+    assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    assert "Authorization" in preflight.headers["Access-Control-Allow-Headers"]
+    scan = client.post("/v1/claims/scan", json={"text": "Hello there."}, headers={"Origin": EXTENSION})
+    assert scan.headers["Access-Control-Allow-Origin"] == EXTENSION
+    for other in ("http://127.0.0.1:8000", "http://localhost:3000", "moz-extension://abcdefgh-1234"):
+        response = client.get("/v1/sources", headers={"Origin": other})
+        assert "Access-Control-Allow-Origin" not in response.headers, other
+    assert client.get("/v1/sources", headers={"Origin": "http://localhost:8000"}).headers[
+        "Access-Control-Allow-Origin"] == "http://localhost:8000"

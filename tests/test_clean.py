@@ -90,6 +90,15 @@ def test_single_paragraph_bodies_are_untouched() -> None:
     ("A market in Idlib after the strike (Photo: AFP)", "photo-caption"),
     ("Smoke rises over the city. (AFP)", "photo-caption"),
     ("Photo: A destroyed hospital in Idlib", "photo-caption"),
+    ("Tags: Syria, Quneitra, Daesh, Free Syrian Army", "tag-list"),
+    ("Keywords: Syria, Deir Ezzor, ISIL", "tag-list"),
+    ("TAGS", "tag-list"),
+    ("Reporting by Khaled Yacoub Oweis; Amman newsroom; Editing by Eric Walsh", "credit"),
+    ("Additional reporting by Jane Doe in Beirut", "credit"),
+    ("We use cookies to give you the best experience on our website.", "notice"),
+    ("By continuing to browse the site you are agreeing to our use of cookies.", "notice"),
+    ("This site uses cookies. Manage your preferences", "notice"),
+    ("Sign up to our newsletter for the latest news, delivered to your inbox every morning.", "notice"),
 ])
 def test_line_rule(line: str, rule: str) -> None:
     assert boilerplate_rule(line) == rule
@@ -109,6 +118,11 @@ def test_line_rule(line: str, rule: str) -> None:
     "The ad campaign blocked roads in Damascus.",
     "Share prices fell in Damascus after the strike.",
     "The photo shows the market before the strike.",
+    "Tags on the bodies showed they were from Aleppo.",
+    "The tags: a hint that the convoy came from Turkey.",
+    "Reporting by local media said 12 people were killed.",
+    "The cookies were sold at the market, he said.",
+    "Subscribers to the channel saw the footage first.",
 ])
 def test_prose_is_not_boilerplate(line: str) -> None:
     assert boilerplate_rule(line) is None
@@ -129,10 +143,18 @@ def test_link_list_heading_takes_its_teasers_up_to_the_next_sentence() -> None:
     assert [d.rule for d in cleaned.dropped] == ["link-list"] * 3
 
 
-@pytest.mark.parametrize("heading", ["Related Articles", "You may also like:", "READ MORE", "Most read", "See also"])
+@pytest.mark.parametrize("heading", ["Related Articles", "You may also like:", "READ MORE", "Most read", "See also",
+                                     "More from Reuters", "More from Middle East"])
 def test_link_list_headings(heading: str) -> None:
     cleaned = clean_article(f"Title\n\nBody sentence one.\n\n{heading}\n\nOther headline\n")
     assert cleaned.body == "Body sentence one."
+
+
+def test_a_tags_label_takes_the_list_after_it() -> None:
+    cleaned = clean_article("Title\n\nBody sentence one.\n\nTags\n\nSyria, Idlib, White Helmets\n\n"
+                            "The last paragraph of the body.\n")
+    assert cleaned.body == "Body sentence one.\n\nThe last paragraph of the body."
+    assert [d.rule for d in cleaned.dropped] == ["tag-list", "tag-list"]
 
 
 def test_kicker_before_headline_is_dropped() -> None:

@@ -13,6 +13,7 @@ import pytest
 
 from claimlookup import fusion, lookup
 from claimlookup.lookup import ClaimTooShort, LookupRequest, find_reports, scan
+from claimlookup.lookup.page import with_context
 from claimlookup.model import Agreement, ClaimStance, Filters, Frame
 from claimlookup.pipeline import ArticleRecord, Origin, ingest
 from claimlookup.store import ArticleNotFound, Store, open_store
@@ -238,9 +239,12 @@ def test_scan_embeds_only_check_worthy_sentences_in_one_batch(store: Store,
     text = (SEEDS / "001_bbb529f6879eddb8.txt").read_text(encoding="utf-8")
     result = scan(store, text=text)
     assert len(calls) == 1
-    title = text.strip().splitlines()[0].strip()  # the page's first line: its title, for the copy rule
-    worthy = [s.text for s in result.sentences]
-    assert calls[0] == (worthy if title in worthy else [*worthy, title])
+    # each as looked up (with its context places), then the page's headline
+    # (its vector is the copy rule's) unless it is one of them; "Share" above it is furniture
+    title = "Russian Federation denies it conducted fatal Idlib airstrikes"
+    looked_up = [with_context(s.text, s.context) for s in result.sentences]
+    assert any(s.context for s in result.sentences)
+    assert calls[0] == (looked_up if title in looked_up else [*looked_up, title])
     calls.clear()
     scan(store, article_id=IDLIB)
     assert calls == []  # an indexed article's stored vectors are reused

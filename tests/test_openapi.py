@@ -61,6 +61,7 @@ OUTPUT_SCHEMAS: dict[type[Schema], str] = {
     schemas.SummarySchema: "Summary",
     schemas.LookupResultSchema: "LookupResult",
     schemas.ScannedSentenceSchema: "ScannedSentence",
+    schemas.SkippedSentenceSchema: "SkippedSentence",
     schemas.ScanResultSchema: "ScanResult",
 }
 #: marshmallow body schema -> the components that document it (the alternatives of a oneOf).

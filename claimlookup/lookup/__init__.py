@@ -9,7 +9,8 @@ reports). Around them, pure functions, one concern a module: ``claim``
 ``figures`` (do two figures agree), ``scoring`` (the fitted models),
 ``grouping`` (by article, copies, exclusions), ``judging`` (the relation
 model: calibrated score and stance of the best reports), ``reports`` (what a report
-shows, the summary), ``results`` (the request and result types).
+shows, the summary), ``results`` (the request and result types), ``page``
+(a scanned page: its furniture, which sentences are looked up, their context).
 
 Errors: :class:`ClaimTooShort` and :class:`ClaimNotEnglish` (``ValueError``s, API 422); ``ArticleNotFound``
 from the store for an unknown ``article_id`` (404); ``StoreUnavailable``
@@ -102,6 +103,7 @@ from claimlookup.lookup.results import (  # noqa: F401
     ReportSentence,
     ScannedSentence,
     ScanResult,
+    SkippedSentence,
     Summary,
 )
 from claimlookup.lookup.scoring import (  # noqa: F401

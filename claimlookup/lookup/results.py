@@ -193,12 +193,29 @@ class ScannedSentence:
 
     ``reason``: why it is check-worthy: ``"figure"``, ``"reporting verb"`` or
     ``"actors"`` (two or more named actors), the first rule that fired.
+    ``context``: the page's places it was looked up with, as written on the
+    page (a sentence that names no place; ``lookup.page.sentence_context``).
     """
 
     position: int
     text: str
     reason: str
     reports: list[Report]
+    context: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedSentence:
+    """A sentence of the scanned article that was not looked up, and why:
+    ``"boilerplate"`` (``rule``: the cleaner's rule that marks its line as
+    page furniture), ``"too short"``, ``"no claim signal"`` or ``"over the
+    cap"`` (check-worthy, after the first ``MAX_SCAN_CLAIMS``); see
+    ``lookup.page``."""
+
+    position: int
+    text: str
+    reason: str
+    rule: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,5 +223,7 @@ class ScanResult:
     sentences: list[ScannedSentence]
     #: Check-worthy sentences found but not looked up (over ``MAX_SCAN_CLAIMS``).
     unchecked: int = 0
+    #: Every other sentence, in text order, with why it was not looked up.
+    skipped: list[SkippedSentence] = field(default_factory=list)
 
 

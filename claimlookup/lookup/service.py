@@ -11,6 +11,18 @@ from claimlookup.lookup.claim import PreparedClaim, _prepared, prepare_claims
 from claimlookup.lookup.features import CandidateSet, _candidate_set, candidate_sets
 from claimlookup.lookup.figures import comparable
 from claimlookup.lookup.grouping import _excluded_articles, _exclusion
+from claimlookup.lookup.page import (  # noqa: F401  (re-exported: the scan's rule)
+    SCAN_MIN_ACTORS,
+    SCAN_MIN_WORDS,
+    SCAN_MIN_WORDS_STATED,
+    Page,
+    check_worthiness,
+    choose_sentences,
+    page_of_article,
+    read_page,
+    sentence_context,
+    with_context,
+)
 from claimlookup.lookup.reads import stored_articles
 from claimlookup.lookup.reports import reports_for, summarise
 from claimlookup.lookup.results import (
@@ -22,19 +34,11 @@ from claimlookup.lookup.results import (
     ScanResult,
 )
 from claimlookup.lookup.scoring import ScoredCandidates, news_applies, score
-from claimlookup.model import Article, Filters, Frame, Sentence, SentenceRef, StoredSentence
+from claimlookup.model import Article, EntityMention, Filters, Sentence, SentenceRef, StoredSentence
 from claimlookup.store.base import Store
 
 # --- entry points -----------------------------------------------------------
 
-#: Check-worthy sentences (scan) that only name actors have at least this many words ...
-SCAN_MIN_WORDS = 8
-#: ... those that give a figure or report or deny a statement at least this
-#: many ("Russia denied its planes had bombed Idlib." has 7).
-SCAN_MIN_WORDS_STATED = 6
-#: ... and a figure, a reporting or denial verb, or this many named actors.
-SCAN_MIN_ACTORS = 2
-_ACTOR_LABELS = frozenset({"PERSON", "ORG", "GPE", "NORP"})
 #: Candidates per source and sentence in a scan (half a single lookup's: a
 #: scan shows at most a few reports per sentence, and 30 sentences share one budget).
 SCAN_CANDIDATES = 20
@@ -48,8 +52,8 @@ SCAN_SENTENCES = 1
 #: Default ``min_score`` of a scan: reports at least as likely as not.
 SCAN_MIN_SCORE = 0.5
 #: A scan looks up at most this many check-worthy sentences, the first in the
-#: text (an article's lead carries its main claims); the rest are counted in
-#: ``ScanResult.unchecked`` (the API's ``truncated``). A news article has 5-30;
+#: text (an article's lead carries its main claims); the rest are skipped as
+#: "over the cap" and counted in ``ScanResult.unchecked`` (the API's ``truncated``). A news article has 5-30;
 #: this bounds one request's work (a 100,000-character text of short claims
 #: had 2,151 and cost 10-19 s of CPU).
 MAX_SCAN_CLAIMS = 50
@@ -118,78 +122,84 @@ def _check_limits(limit: int, min_score: float) -> None:
         raise ValueError("min_score must be between 0 and 1")
 
 
-def check_worthiness(sentence: Sentence) -> str | None:
-    """Why a sentence is worth looking up, or None.
-
-    A sentence is check-worthy if, with at least SCAN_MIN_WORDS_STATED words,
-    it gives a figure (``"figure"``) or reports or denies what someone says
-    (``"reporting verb"``: its frame is attributes or denies), or, with at
-    least SCAN_MIN_WORDS words, names at least SCAN_MIN_ACTORS distinct
-    people, organisations, places or groups (``"actors"``). The first reason
-    that applies is returned.
-    """
-    words = len(sentence.text.split())
-    if words < SCAN_MIN_WORDS_STATED:
-        return None
-    if sentence.quantities:
-        return "figure"
-    if sentence.stance in (Frame.ATTRIBUTES, Frame.DENIES):
-        return "reporting verb"
-    if words >= SCAN_MIN_WORDS and len({e.key for e in sentence.entities
-                                        if e.label in _ACTOR_LABELS}) >= SCAN_MIN_ACTORS:
-        return "actors"
-    return None
-
-
 def scan(store: Store, text: str | None = None, article_id: str | None = None,
          limit_per_claim: int = 3, filters: Filters = Filters(),
          min_score: float = SCAN_MIN_SCORE) -> ScanResult:
     """Look up every check-worthy sentence of an article (see
-    ``check_worthiness``); every check-worthy sentence is listed, with the
-    reports scoring at least ``min_score`` (possibly none).
+    ``page.check_worthiness``); every check-worthy sentence is listed, with
+    the reports scoring at least ``min_score`` (possibly none), and every
+    other sentence in ``skipped`` with why.
 
-    Give exactly one of ``text`` (raw article text: analysed once, its
-    check-worthy sentences embedded in one batch) or ``article_id`` (an
-    indexed article: its stored sentences and vectors are reused; the article
-    itself and its copies are never reports). Raises ``ValueError`` if both
-    or neither are given, ``ArticleNotFound`` for an unknown id.
+    Give exactly one of ``text`` (raw article text, as a browser extension
+    sends a page: analysed once, its lines of page furniture skipped by the
+    indexer's boilerplate rules, its check-worthy sentences embedded in one
+    batch) or ``article_id`` (an indexed article: its stored sentences and
+    vectors are reused; the article itself and its copies are never
+    reports). A sentence that names no place is looked up with the page's
+    places (``page.sentence_context``). Raises ``ValueError`` if both or
+    neither are given, ``ArticleNotFound`` for an unknown id.
     """
     if (text is None) == (article_id is None):
         raise ValueError("give exactly one of text or article_id")
     _check_limits(limit_per_claim, min_score)
-    excluded = _excluded_articles(store, filters.exclude_articles)
-    if article_id is not None:
-        article, stored = _stored_article(store, article_id)
-        sentences = [s.sentence for s in stored]
-        excluded.append((article, stored))
-        filters = replace(filters, exclude_articles=tuple(dict.fromkeys((*filters.exclude_articles, article_id))))
-    else:
-        sentences = _analysed_sentences(text or "")
-    worthy = [(s, reason) for s in sentences if (reason := check_worthiness(s))]
-    unchecked = max(0, len(worthy) - MAX_SCAN_CLAIMS)
-    worthy = worthy[:MAX_SCAN_CLAIMS]
-    if not worthy:
-        return ScanResult([])
+    page, excluded, filters = _scanned_page(store, text, article_id, filters)
+    choice = choose_sentences(page, MAX_SCAN_CLAIMS)
+    if not choice.worthy:
+        return ScanResult([], 0, choice.skipped)
+    contexts = [sentence_context(s, page) for s, _ in choice.worthy]
+    claims = _scan_claims(choice.worthy, contexts, page.title if article_id is None else None)
     # A scanned text is often a page that is itself indexed (the browser
-    # extension's case): its first line (its title, with its vector) and its
-    # sentences identify it and its copies, by the rule for an indexed article.
-    page = sentences if article_id is None else []
-    missing = [s for s in {id(s): s for s in [*(s for s, _ in worthy), *page[:1]]}.values() if s.vector is None]
-    if missing:
-        for s, v in zip(missing, _claim._embed([s.text for s in missing]), strict=True):
-            s.vector = v
-    exclusion = _exclusion(excluded, page)
-    claims = [_sentence_claim(s) for s, _ in worthy]
+    # extension's case): its title (with its vector), headings and sentences
+    # identify it and its copies, by the rule for an indexed article.
+    own_page = [] if article_id is not None else [*([page.title] if page.title else []),
+                                                  *(s for s in page.kept if s is not page.title)]
+    exclusion = _exclusion(excluded, own_page)
     sets = _scan_candidates(store, claims, filters)
-    own = _page_articles(sets, page) if page else set()
+    own = _page_articles(sets, page) if article_id is None else set()
     if own:  # look again without them, as for an indexed article's own id
         filters = replace(filters, exclude_articles=tuple(dict.fromkeys((*filters.exclude_articles, *sorted(own)))))
         sets = _scan_candidates(store, claims, filters)
     return ScanResult([
         ScannedSentence(s.position, s.text, reason,
                         reports_for(score(c), limit_per_claim, min_score, exclude=exclusion,
-                                    ranking_floor=SCAN_RANKING_FLOOR, sentences=SCAN_SENTENCES))
-        for (s, reason), c in zip(worthy, sets, strict=True)], unchecked)
+                                    ranking_floor=SCAN_RANKING_FLOOR, sentences=SCAN_SENTENCES),
+                        [e.text for e in context])
+        for (s, reason), context, c in zip(choice.worthy, contexts, sets, strict=True)],
+        choice.over_the_cap, choice.skipped)
+
+
+def _scanned_page(store: Store, text: str | None, article_id: str | None, filters: Filters
+                  ) -> tuple[Page, list[tuple[Article, list[StoredSentence]]], Filters]:
+    """The page to scan, the articles never to report (with their stored
+    sentences), and the filters (an indexed article's own id excluded)."""
+    excluded = _excluded_articles(store, filters.exclude_articles)
+    if article_id is None:
+        return read_page(text or ""), excluded, filters
+    article, stored = _stored_article(store, article_id)
+    excluded.append((article, stored))
+    filters = replace(filters, exclude_articles=tuple(dict.fromkeys((*filters.exclude_articles, article_id))))
+    return page_of_article(replace(article, sentences=[s.sentence for s in stored])), excluded, filters
+
+
+def _scan_claims(worthy: list[tuple[Sentence, str]], contexts: list[list[EntityMention]],
+                 title: Sentence | None) -> list[PreparedClaim]:
+    """The claims of a scan: each check-worthy sentence with its context.
+    Those without a vector (a scanned text's) are embedded as looked up (with
+    their context), in one batch with the page's title (its vector is the
+    copy rule's); a stored article's sentences keep their stored vectors."""
+    texts = [with_context(s.text, [e.text for e in context]) for (s, _), context in zip(worthy, contexts, strict=True)]
+    missing = [i for i, (s, _) in enumerate(worthy) if s.vector is None]
+    extra = [title] if title is not None and title.vector is None and title.text not in texts else []
+    vectors: dict[int, np.ndarray] = {}
+    if missing or extra:
+        embedded = _claim._embed([texts[i] for i in missing] + [t.text for t in extra])
+        vectors = {i: embedded[n] for n, i in enumerate(missing)}
+        for t, v in zip(extra, embedded[len(missing):], strict=True):
+            t.vector = v
+    if title is not None and title.vector is None:  # the title is a claim too: its own text's vector
+        title.vector = vectors[texts.index(title.text)]
+    return [_sentence_claim(s, context, text, vectors.get(i, s.vector))
+            for i, ((s, _), context, text) in enumerate(zip(worthy, contexts, texts, strict=True))]
 
 
 #: A candidate article sharing this many sentences (of PAGE_SENTENCE_WORDS
@@ -198,22 +208,22 @@ PAGE_SHARED_SENTENCES = 2
 PAGE_SENTENCE_WORDS = 8
 
 
-def _page_articles(sets: list[CandidateSet], page: list[Sentence]) -> set[str]:
+def _page_articles(sets: list[CandidateSet], page: Page) -> set[str]:
     """The scanned page's own indexed articles among the candidates: those
-    whose title is the page's first line, or which share at least
-    PAGE_SHARED_SENTENCES long sentences with it word for word. The scan then
-    looks again without them, as for an indexed article's own id (the
-    ranking is relative to the best candidate, and the page itself would
-    always be that)."""
+    whose title is the page's title or one of its headings, or which share
+    at least PAGE_SHARED_SENTENCES long sentences with it word for word. The
+    scan then looks again without them, as for an indexed article's own id
+    (the ranking is relative to the best candidate, and the page itself
+    would always be that)."""
     from claimlookup.lookup.grouping import _normalised_text
 
-    title = _normalised_text(page[0].text)
-    texts = {_normalised_text(s.text) for s in page if len(s.text.split()) >= PAGE_SENTENCE_WORDS}
+    titles = {_normalised_text(t) for t in (*page.headings, *([page.title.text] if page.title else []))} - {""}
+    texts = {_normalised_text(s.text) for s in page.kept if len(s.text.split()) >= PAGE_SENTENCE_WORDS}
     shared: dict[str, set[str]] = {}
     own = set()
     for c in sets:
         for s in c.sentences:
-            if title and _normalised_text(s.title) == title:
+            if _normalised_text(s.title) in titles:
                 own.add(s.ref.article_id)
             text = _normalised_text(s.sentence.text)
             if text in texts:
@@ -231,15 +241,16 @@ def _stored_article(store: Store, article_id: str) -> tuple[Article, list[Stored
     return article, store.get_sentences([SentenceRef(article_id, s.position) for s in article.sentences])
 
 
-def _analysed_sentences(text: str) -> list[Sentence]:
+def _sentence_claim(sentence: Sentence, context: list[EntityMention], text: str,
+                    vector: np.ndarray | None) -> PreparedClaim:
+    """A check-worthy sentence as a claim: looked up as ``text`` (the
+    sentence with its context places, ``page.with_context``), with those
+    places among its entities, and ``vector`` (of ``text``, or the stored
+    sentence's)."""
     from claimlookup import nlp
 
-    return nlp.analyse_text(text)
-
-
-def _sentence_claim(sentence: Sentence) -> PreparedClaim:
-    from claimlookup import nlp
-
-    vector = np.asarray(sentence.vector, dtype=np.float32).reshape(1, -1)
-    return _prepared(sentence.text, [sentence], sentence.entities, sentence.quantities,
-                     nlp.key_terms(sentence.text), vector)
+    if vector is None:
+        raise ValueError(f"sentence {sentence.position} has no vector")
+    matrix = np.asarray(vector, dtype=np.float32).reshape(1, -1)
+    return _prepared(text, [sentence], [*sentence.entities, *context], sentence.quantities,
+                     nlp.key_terms(text), matrix)
