@@ -3,6 +3,10 @@
     .venv/bin/python -m bench.nlp_eval pipes             # spaCy configurations, relative CPU cost
     .venv/bin/python -m bench.nlp_eval analyse 1 2       # analyse_articles, n_process=1 and 2
     .venv/bin/python -m bench.nlp_eval stance            # accuracy on tests/data/stance_gold.jsonl
+    .venv/bin/python -m bench.nlp_eval ner               # entity type accuracy on tests/data/ner-types.jsonl
+    .venv/bin/python -m bench.nlp_eval ner-draw          # the mentions the NER sample was drawn from
+    .venv/bin/python -m bench.nlp_eval speakers          # FA-KES speakers: places, tag lists, common nouns
+    .venv/bin/python -m bench.nlp_eval places            # CPU cost of the gazetteer component (claimlookup_places)
 
 Words are whitespace-separated tokens of title + body. Each figure is the
 median of three runs over the whole FA-KES corpus (804 articles), as wall
@@ -24,6 +28,9 @@ from pathlib import Path
 
 from claimlookup import nlp
 from claimlookup.model import Article
+from claimlookup.nlp.places import PIPE as PLACES_PIPE
+from claimlookup.nlp.places import place_named
+from claimlookup.training import ner_types
 
 ROOT = Path(__file__).resolve().parents[1]
 FAKES = ROOT / "seeds" / "fa-kes" / "FA-KES-Dataset.csv"
@@ -144,6 +151,89 @@ def report_split(split: str, gold: list[dict]) -> None:
         print(f"| {g} | " + " | ".join(str(confusion[(g, p)]) for p in labels) + " |")
 
 
+def bench_ner() -> None:
+    """Type accuracy on the hand-labelled sample, per gold type and overall."""
+    score = ner_types.score(ner_types.read_items())
+    right = sum(p.right for p in score.predictions)
+    print(f"{len(score.predictions)} labelled names: type accuracy {right}/{len(score.predictions)} = "
+          f"{score.accuracy:.3f}; type and span exact {score.exact:.3f}")
+    for name, types in (("places (GPE LOC FAC)", ("GPE", "LOC", "FAC")), ("PERSON", ("PERSON",)),
+                        ("ORG", ("ORG",)), ("NORP", ("NORP",)), ("other", ("PRODUCT", "EVENT", "LAW")),
+                        ("NONE", (ner_types.NONE,))):
+        ok, total = score.accuracy_of(types)
+        print(f"| {name} | {ok}/{total} |")
+    confusion = score.confusion()
+    print("wrong (gold -> predicted: count):",
+          ", ".join(f"{g} -> {p}: {n}" for (g, p), n in sorted(confusion.items()) if g != p))
+
+
+def bench_ner_draw() -> None:
+    """The sample's draw (see claimlookup.training.ner_types): at the commit
+    the sample was drawn from (ffd7e98) it lists the labelled items' mentions."""
+    for article, position, text, label in ner_types.draw(fakes_articles()):
+        print(f"{article.id}\t{position}\t{label}\t{text}")
+
+
+def bench_places(n_articles: int = 200, rounds: int = 3) -> None:
+    """What the gazetteer component costs: the pipeline with and without it
+    (interleaved rounds, best CPU time of each), and the component alone on
+    the same Docs after ``ner`` (best of ``rounds``)."""
+    model = nlp.get_nlp()
+    articles = fakes_articles()[:n_articles]
+    texts = [t for a in articles for t in (a.title, a.body)]
+    n = words(articles)
+    best = {"with": float("inf"), "without": float("inf")}
+    for _ in range(rounds):
+        for name, disabled in (("with", []), ("without", [PLACES_PIPE])):
+            with model.select_pipes(disable=disabled):
+                start = time.process_time()
+                for _doc in model.pipe(texts, batch_size=64):
+                    pass
+                best[name] = min(best[name], time.process_time() - start)
+    with model.select_pipes(disable=[PLACES_PIPE, "claimlookup_facts"]):
+        docs = list(model.pipe(texts, batch_size=64))
+    ruler = model.get_pipe(PLACES_PIPE)
+    alone = float("inf")
+    for _ in range(rounds):
+        start = time.process_time()
+        for doc in docs:
+            ruler(doc)
+        alone = min(alone, time.process_time() - start)
+    print(f"FA-KES first {n_articles} articles, {n} words; best CPU of {rounds} rounds; "
+          f"load {os.getloadavg()[0]:.1f}")
+    print(f"| get_nlp() without {PLACES_PIPE} | {best['without']:.2f} s | {n / best['without']:.0f} words/CPU-s |")
+    print(f"| get_nlp() | {best['with']:.2f} s | {n / best['with']:.0f} words/CPU-s |")
+    print(f"| {PLACES_PIPE} alone | {alone:.2f} s | {100 * alone / best['with']:.1f} % of get_nlp() |")
+
+
+#: Last words of a speaker that name no person or organisation.
+COMMON_NOUNS = frozenset(
+    "people area areas city town village province region country countryside ground information conflict war "
+    "attack strike strikes time scene site held governorate".split())
+
+
+def bench_speakers() -> None:
+    """How many FA-KES sentences name a speaker, and how many of those
+    speakers are one place of the gazetteer that is no country or capital
+    ("Aleppo", "Idlib province"), hold a tag list ("Tags ...") or end in a
+    common noun ("held area", "people", "the city")."""
+    counts: Counter[str] = Counter()
+    for article in nlp.analyse_articles(fakes_articles()):
+        for sentence in article.sentences:
+            counts["sentences"] += 1
+            speaker = sentence.speaker
+            if not speaker:
+                continue
+            counts["with a speaker"] += 1
+            place = place_named(speaker)
+            counts["a place (town, region, base)"] += place is not None and not place.speaks
+            counts["a country or capital"] += place is not None and place.speaks
+            counts["a tag list"] += "Tags" in speaker.split()
+            counts["a common noun"] += speaker.split()[-1].lower() in COMMON_NOUNS
+    for name, n in counts.items():
+        print(f"| {name} | {n} |")
+
+
 if __name__ == "__main__":
     command = sys.argv[1] if len(sys.argv) > 1 else "analyse"
     if command == "pipes":
@@ -152,5 +242,13 @@ if __name__ == "__main__":
         bench_analyse([int(a) for a in sys.argv[2:]] or [1, 2])
     elif command == "stance":
         bench_stance()
+    elif command == "ner":
+        bench_ner()
+    elif command == "ner-draw":
+        bench_ner_draw()
+    elif command == "speakers":
+        bench_speakers()
+    elif command == "places":
+        bench_places()
     else:
         sys.exit(__doc__)

@@ -54,16 +54,20 @@ STEM = "claimlookup.fusion:stem"
 TEXT_TERMS = "claimlookup.lookup.features:_terms"
 KEY_WORDS = "claimlookup.lookup.features:_key_words"
 NORMALISED_TEXT = "claimlookup.lookup.grouping:_normalised_text"
+PLACE_WORD = "claimlookup.nlp.places:word_key"
+PLACE_IN = "claimlookup.nlp.places:place_in"
 # --- data files -----------------------------------------------------------------
 NEWS_MODEL = "claimlookup.fusion:load_news_model"
 FUSION = "claimlookup.fusion:load_fusion"
 TERM_WEIGHTS = "claimlookup.fusion:TermWeights.load"
 CALIBRATION = "claimlookup.lookup.judging:load_calibration"
 ES_MAPPING = "claimlookup.store.elastic.indices:load_mapping"
+GAZETTEER = "claimlookup.nlp.places:load_gazetteer"
 # --- models ---------------------------------------------------------------------
 RELATION_MODEL = "claimlookup.lookup.judging:get_relation_model"
 NLP = "claimlookup.nlp.pipeline:get_nlp"
 EMBEDDER = "claimlookup.embed:get_embedder"
+NAME_TOKENIZER = "claimlookup.nlp.places:_tokenizer"
 # --- per-instance memos and per-process pools -------------------------------------
 ENTITIES_FOUND = "claimlookup.lookup.features:CandidateSet.entities_found"
 CLAIM_ANALYSIS = "claimlookup.lookup.claim:_analysis_thread"
@@ -78,6 +82,10 @@ CACHES: dict[str, Cache] = {c.name: c for c in (
           "entity matching splits the same sentences' keys for every claim entity"),
     Cache(NORMALISED_TEXT, "memo", 50_000, "title or sentence text -> lower-cased words joined",
           "copy folding compares every candidate article's title and best sentence"),
+    Cache(PLACE_WORD, "memo", 100_000, "token text -> its word of a place key (spelling fold)",
+          "the gazetteer component folds every token of every Doc; news text repeats the same words"),
+    Cache(PLACE_IN, "memo", 10_000, "entity text -> the gazetteer place named in it, or None",
+          "the speaker rules ask whether the same place names speak, sentence after sentence"),
     Cache(NEWS_MODEL, "data", 4, "path -> the news-evidence model (data/news-weights.json)",
           "read once per path; the fitting scripts pass other paths"),
     Cache(FUSION, "data", 4, "path -> the fitted sentence and article models (data/fusion-weights.json)",
@@ -88,10 +96,14 @@ CACHES: dict[str, Cache] = {c.name: c for c in (
           "read once per process (the training script clears it after a fit)"),
     Cache(ES_MAPPING, "data", 1, "the Elasticsearch settings and mappings (es-mapping.json)",
           "read once per process (declared here; the decorator in the store keeps its literal bound)"),
+    Cache(GAZETTEER, "data", 4, "path -> the places gazetteer (data/places.tsv), keyed by folded words",
+          "read once per path (the spaCy component and the speaker rules share it)"),
     Cache(RELATION_MODEL, "model", 1, "the claim-relation model",
           "loaded once per process, on first use: loading is slow"),
     Cache(NLP, "model", 1, "the spaCy pipeline", "loaded once per process: loading is slow"),
     Cache(EMBEDDER, "model", 1, "the sentence embedder", "loaded once per process: loading is slow"),
+    Cache(NAME_TOKENIZER, "model", 1, "spaCy's blank English tokenizer",
+          "splits gazetteer names and speaker texts as the model's tokenizer splits a Doc"),
     Cache(ENTITIES_FOUND, "instance", None,
           "article index -> the claim entities it mentions, one per candidate article of the set",
           "the article features, the news features and the reports all ask; the memo goes with the set"),

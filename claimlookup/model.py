@@ -158,8 +158,10 @@ class Article:
 #: of skipping it as unchanged and leaving vectors of another model in the store).
 #: "2" = the integer-GEMM MiniLM of claimlookup/embed.py (recipe rowq8-v1);
 #: "3" = figures: "including" groups and lists share their event, cumulative
-#: tolls have ``scope="cumulative"``.
-ANALYSIS_VERSION = "3"
+#: tolls have ``scope="cumulative"``;
+#: "4" = places as places (the gazetteer component ``claimlookup_places``:
+#: entity labels and spans) and speakers that are people or organisations.
+ANALYSIS_VERSION = "4"
 
 
 class WriteStatus(str, enum.Enum):

@@ -40,10 +40,10 @@ from collections.abc import Callable
 import pytest
 import spacy
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 
 from claimlookup import clean, fusion, lookup
-from claimlookup.nlp import entity_key, key_terms
+from claimlookup.nlp import entity_key, key_terms, places
 from claimlookup.nlp import pipeline as nlp_pipeline
 from claimlookup.nlp.facts import SentenceView
 from claimlookup.nlp.figures import sentence_figures
@@ -113,6 +113,17 @@ HOSTILE_SENTENCES: dict[str, tuple[str, str, str]] = {
     "part-marker-tails": ("1 people", " -", " 1 children"),  # a long gap before the next figure
     "since-periods": ("", "the first since 2011 ", "killed 2"),
     "war-verbs": ("", "the war, which has ", "killed 2"),
+    "modifier-chains": ("Activists ", "in the city ", "said"),  # speakers: the noun a phrase modifies
+    "relative-clauses": ("The monitor ", "which relies on sources ", "said"),
+    "tag-lists": ("Tags ", "Idlib Russia ", "activists say"),
+}
+#: Inputs aimed at the gazetteer component (claimlookup_places), on blank Docs.
+HOSTILE_PLACES: dict[str, tuple[str, str, str]] = {
+    "places": ("", "Aleppo ", ""),  # a match at every other token
+    "joiners": ("Khan", " -", " Sheikhoun"),  # a long run of joiners after a first word
+    "articles": ("", "al-Bab ", ""),
+    "spellings": ("", "Maaret al-Numan Khan Shaykhun Deir ez-Zor ", ""),
+    "possessives": ("", "Aleppos Syrias ", ""),
 }
 
 def hostile(spec: tuple[str, str, str], size: int) -> str:
@@ -231,6 +242,31 @@ SENTENCE_RULES: dict[str, Callable[[SentenceView], object]] = {
 @pytest.mark.parametrize("spec", HOSTILE_SENTENCES.values(), ids=HOSTILE_SENTENCES)
 def test_sentence_rule_is_linear(rule: str, spec: tuple[str, str, str]) -> None:
     assert_linear(lambda size: functools.partial(SENTENCE_RULES[rule], sentence_view(hostile(spec, size))))
+
+
+def places_doc(text: str, label: str | None) -> Doc:
+    """A blank Doc of ``text``, with one entity of ``label`` over every
+    token (the model's longest possible entity) or none."""
+    doc = blank().make_doc(text)
+    if label is not None:
+        doc.ents = [Span(doc, 0, len(doc), label=label)]
+    return doc
+
+
+@pytest.mark.parametrize("label", [None, "ORG"])
+@pytest.mark.parametrize("spec", HOSTILE_PLACES.values(), ids=HOSTILE_PLACES)
+def test_places_component_is_linear(spec: tuple[str, str, str], label: str | None) -> None:
+    """``claimlookup_places`` finds each name in a bounded window and meets
+    the model's entities through per-token arrays, even inside one entity
+    that spans the whole Doc."""
+    ruler = places.PlaceRuler(places.load_gazetteer())
+    assert_linear(lambda size: functools.partial(ruler, places_doc(hostile(spec, size), label)))
+
+
+def test_places_component_finds_every_place_of_a_long_text() -> None:
+    doc = places.PlaceRuler(places.load_gazetteer())(places_doc(hostile(HOSTILE_PLACES["spellings"], 4_000), None))
+    assert {e.text for e in doc.ents} == {"Maaret al-Numan", "Khan Shaykhun", "Deir ez-Zor"}
+    assert len(doc.ents) == 3 * (4_000 // len(HOSTILE_PLACES["spellings"][1]))
 
 
 def test_statement_by_chain_does_not_overflow_the_stack() -> None:

@@ -36,6 +36,7 @@ from claimlookup.model import TITLE_POSITION, Article, EntityMention, Frame, Qua
 from claimlookup.nlp.entities import ENTITY_LABELS, entity_key
 from claimlookup.nlp.facts import EntityFact, SentenceFacts, SentenceView
 from claimlookup.nlp.figures import sentence_figures
+from claimlookup.nlp.places import PIPE as PLACES_PIPE  # importing it registers the factory
 from claimlookup.nlp.stance import sentence_stance
 from claimlookup.nlp.terms import key_terms
 
@@ -50,10 +51,12 @@ _FACTS_KEY = "claimlookup.facts"
 
 @caches.lru(caches.NLP)
 def get_nlp() -> Language:
-    """The process-wide pipeline: senter, paragraph breaks, ner, claim facts."""
+    """The process-wide pipeline: senter, paragraph breaks, ner, the region's
+    places, claim facts."""
     nlp = spacy.load(MODEL, exclude=list(EXCLUDED_PIPES))
     nlp.enable_pipe("senter")
     nlp.add_pipe("claimlookup_paragraphs", after="senter")
+    nlp.add_pipe(PLACES_PIPE, after="ner")
     nlp.add_pipe("claimlookup_facts", last=True)
     return nlp
 

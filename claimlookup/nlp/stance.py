@@ -18,6 +18,7 @@ from claimlookup.model import Frame
 from claimlookup.nlp.entities import ENTITY_LABELS, FOLD_QUOTES
 from claimlookup.nlp.facts import SentenceView, glued
 from claimlookup.nlp.figures import EVENTS
+from claimlookup.nlp.places import place_in
 
 # Precedence: a denial cue makes the sentence "denies"; else a question or
 # hedge makes it "unclear" (with the speaker if it is attributed: "the monitor
@@ -73,7 +74,8 @@ _REPORT_VERBS = frozenset(
 #: strike"): a cue only right after a name or pronoun.
 _AMBIGUOUS_REPORT_VERBS = frozenset({"reports", "report", "claims", "claim", "states", "notes", "alleged", "estimated"})
 _ADJECTIVE_AFTER = frozenset("the a an this that its their his her these those our".split())  # "the reported attack"
-_NOT_REPORTING = {"claimed": frozenset({"the", "lives"})}  # "claimed the lives of 20"
+#: "claimed the lives of 20", "claiming the lives of 8"
+_NOT_REPORTING = {"claimed": frozenset({"the", "lives"}), "claiming": frozenset({"the", "lives"})}
 #: Verbs that may come before their subject: "..., said the ministry".
 _INVERTIBLE = frozenset("said says added adds noted stated reported wrote explained insisted warned".split())
 _BE = frozenset({"was", "were", "is", "are", "been", "being", "be"})
@@ -112,6 +114,51 @@ _PHRASE_STOP_WORDS = STOP_WORDS - {"front", "back", "top", "bottom", "side", "pa
 _SPEAKER_TRIM_LEFT = frozenset({"the", "a", "an", "so", "-", "called", "'s", "of", "for", "'", "and"}) | _CLAUSE_ADVERBS
 _SPEAKER_TRIM_RIGHT = frozenset({"'s", "'", "of", "for", "-", "statement", "statements", "the", "a", "an", "and"})
 
+#: Head nouns of a speaker without a name: people and organisations by their
+#: role ("local sources", "a monitoring group", "residents"), never places or
+#: other nouns ("the city", "people", "information", "held area").
+_SOURCE_NOUNS = frozenset(
+    "source sources official officials spokesman spokeswoman spokesperson spokesmen minister ministers ministry "
+    "ministries army military government regime authorities authority administration agency agencies media "
+    "television tv channel station radio newspaper outlet outlets network reporter reporters correspondent "
+    "correspondents journalist journalists photographer photographers monitor monitors group groups observatory "
+    "watchdog organisation organization organisations organizations charity ngo committee committees council "
+    "councils coalition opposition rebels rebel fighters militants militant activists activist residents resident "
+    "witness witnesses doctor doctors medic medics nurse nurses paramedics rescuers workers worker volunteers "
+    "volunteer survivors survivor man woman men women father mother brother sister son daughter relative "
+    "relatives teacher villagers locals commander commanders officer officers soldier soldiers general colonel "
+    "governor president premier leader leaders chief head director envoy ambassador diplomat diplomats secretary "
+    "member members lawmaker lawmakers analyst analysts expert experts investigators inspectors team mission "
+    "police command forces alliance front brigade brigades faction factions militia militias party movement "
+    "embassy office center centre defence defense helmets crescent cross unit units staff service services "
+    "directorate department statesman manager sheikh imam cleric collective powers states countries nations "
+    "allies community critics observers eyewitness eyewitnesses responders organisers organizers personnel teams "
+    "corps representative representatives website websites arm evacuee evacuees refugee refugees neurologist "
+    "surgeon physician pharmacist lawyer engineer student students farmer driver pope pontiff broadcaster "
+    "vendor vet".split())
+#: Common nouns that never speak, even capitalised at the start of a sentence.
+_NOT_SPEAKERS = frozenset(
+    "people city town village area areas province region district neighbourhood neighborhood country countryside "
+    "ground information conflict war attack attacks strike strikes airstrikes bombing explosion site scene camp "
+    "border crossing base airport street road school video time governorate governorates".split())
+#: Nouns of documents: a speaker only when qualified ("media reports", not "the report").
+_DOCUMENT_NOUNS = frozenset({"report", "reports"})
+#: Words of tag lists scraped with the text ("Tags Idlib Russia Syria ..."): never in a speaker.
+_TAG_WORDS = frozenset({"tags"})
+#: Words before a phrase that make it a modifier of the noun before them:
+#: "a medical source in Aleppo", "residents contacted in the city".
+_MODIFIER_WORDS = frozenset({"in", "at", "inside", "near", "from", "on", "outside", "across", "around",
+                             "throughout", "within"})
+#: How far back a preposition is looked for past the phrase's own words ("in the rebel-held area").
+_MODIFIER_WINDOW = 5
+#: How far back a relative pronoun is looked for ("The Observatory which
+#: relies on a network of sources inside Syria for its information said").
+_RELATIVE_WINDOW = 24
+#: Tokens of an entity read to look it up in the gazetteer.
+_LONGEST_NAME = 12
+#: Phrases tried, one leading to the next, before a cue is said to name nobody.
+_SPEAKER_TRIES = 4
+
 _Range = tuple[int, int] | None  # tokens [i, j) of a speaker phrase
 
 
@@ -140,9 +187,9 @@ def _denial(view: SentenceView) -> tuple[_Range] | None:
             continue
         if (w in _DENIAL_VERBS and view.word(i + 1) not in _NOT_DENIED) or (
                 w in _CLAIM_DENIAL_VERBS and _near_claim_word(view, i)):
-            return (_speaker_of(view, i, invertible=False),)
+            return (_as_speaker(view, _speaker_of(view, i, invertible=False)),)
         if w in _DENIAL_NOUNS:
-            return (_denial_noun_speaker(view, i),)
+            return (_as_speaker(view, _denial_noun_speaker(view, i)),)
     if _has_phrase(view, _DENIAL_PHRASES):
         report = _attribution(view)
         return (report[0] if report else None,)
@@ -196,11 +243,11 @@ def _attribution(view: SentenceView) -> tuple[_Range] | None:
         if view.is_named(i):
             continue
         if w == "according" and view.word(i + 1) == "to":
-            speaker = _phrase_after(view, i + 2)
+            speaker = _as_speaker(view, _phrase_after(view, i + 2))
         elif w in ("quoting", "citing"):
-            speaker = _phrase_after(view, i + 1)
+            speaker = _as_speaker(view, _phrase_after(view, i + 1))
         elif _is_report_verb(view, i):
-            speaker = _speaker_of(view, i, invertible=w in _INVERTIBLE)
+            speaker = _as_speaker(view, _speaker_of(view, i, invertible=w in _INVERTIBLE))
         else:
             continue
         found = True
@@ -216,6 +263,8 @@ def _is_report_verb(view: SentenceView, i: int) -> bool:
     if w in _REPORT_VERBS:
         return view.word(i - 1) not in _ADJECTIVE_AFTER
     if w in _AMBIGUOUS_REPORT_VERBS:
+        if w == "states" and view.word(i - 1) == "united":
+            return False  # "Tags strike Syria United States Homs"
         if not view.word(i + 1)[:1].isalnum():
             return False  # last word: a noun ("... Local reports.")
         k = i - 1
@@ -245,13 +294,44 @@ def _speaker_of(view: SentenceView, v: int, invertible: bool) -> _Range:
     if view.word(k) == ",":
         return _appositive_subject(view, k)
     before = _phrase_before(view, k)
-    if invertible and not _has_name(view, before):
-        # Unpunctuated inversion (FA-KES): "killed 1102 people said the Observatory".
+    if invertible and (before is None or not (_has_name(view, before) and _is_speaker(view, before))):
+        # Unpunctuated inversion (FA-KES): "killed 1102 people said the Observatory", "within a few hundred
+        # metres of Tabaqa said observatory head Rami Abdel Rahman".
         after = _phrase_after(view, v + 1)
-        if after and _has_name(view, after) and _ends_clause(view, after[1]) and (
-                view.word(v + 1) in _DETERMINERS or _is_name(view, v + 1)):
+        if after and _has_name(view, after) and _ends_inversion(view, v, after) and _names_someone(view, after) and (
+                view.word(v + 1) in _DETERMINERS or _is_name(view, v + 1) or _person_or_role(view, after)):
             return after
     return before
+
+
+def _ends_inversion(view: SentenceView, v: int, after: tuple[int, int]) -> bool:
+    """The inverted subject ``after`` verb v ends where an inverted subject
+    does: the clause ends there, or an appositive begins after a name or a
+    subject with its determiner ("said Jama Nayef a vet from Fuaa", "said the
+    Observatory a British-based war monitoring group"; not "said Russian jets
+    struck the towns")."""
+    i, j = after
+    if _ends_clause(view, j):
+        return True
+    return view.word(j) in _DETERMINERS and (view.word(v + 1) in _DETERMINERS or any(
+        view.ent[k] in ("PERSON", "ORG") for k in range(i, j)))
+
+
+def _person_or_role(view: SentenceView, span: tuple[int, int]) -> bool:
+    """A person's name or a role noun as head: "said observatory head Rami
+    Abdel Rahman" may start in lower case, "said destroying IS structures" not."""
+    i, j = span
+    return view.words[_head(view, span)] in _SOURCE_NOUNS or any(view.ent[k] == "PERSON" for k in range(i, j))
+
+
+def _names_someone(view: SentenceView, span: tuple[int, int]) -> bool:
+    """Stricter than ``_is_speaker``, for a subject read after its verb:
+    a person, an organisation, an acronym or a role noun, not just a
+    capitalised word (headlines capitalise every word)."""
+    i, j = span
+    return _is_speaker(view, span) and (
+        view.words[_head(view, span)] in _SOURCE_NOUNS
+        or any(view.ent[k] in ("PERSON", "ORG") or _is_acronym(view, k) for k in range(i, j)))
 
 
 def _ends_clause(view: SentenceView, k: int) -> bool:
@@ -274,7 +354,8 @@ def _appositive_subject(view: SentenceView, comma: int) -> _Range:
 
 
 def _is_name(view: SentenceView, k: int) -> bool:
-    return view.is_named(k) or (0 <= k < view.n and view.tokens[k].text[:1].isupper())
+    return view.is_named(k) or (0 <= k < view.n and view.tokens[k].text[:1].isupper()
+                                and view.words[k] not in _TAG_WORDS)
 
 
 def _is_acronym(view: SentenceView, k: int) -> bool:
@@ -300,6 +381,8 @@ def _is_phrase_word(view: SentenceView, k: int) -> bool:
         return False
     if w in _PHRASE_GLUE:
         return True
+    if w in _TAG_WORDS:
+        return False
     if w in _PHRASE_STOP_WORDS or w in _CLAUSE_ADVERBS or w in _REPORT_VERBS or w in _DENIAL_VERBS or w in EVENTS:
         return False
     return w.replace("-", "").replace("'", "").isalpha()
@@ -334,11 +417,36 @@ def _phrase_before(view: SentenceView, end: int) -> _Range:
             break
         if k < end and view.ent[k] in _PLACE_LABELS and view.is_named(k + 1) and view.tokens[k + 1].ent_iob_ == "B":
             break
+        if _listed_place(view, k):
+            k = _entity_end(view, k) - 1  # "Tags Idlib Russia Syria Anti-government activists": the list ends here
+            break
         k -= 1
     start = _drop_lowercase_lead(view, k + 1, end + 1)
     if not any(_is_name(view, m) or _is_acronym(view, m) for m in range(start, end + 1)):
         start = max(start, end - 2)  # no name: the head and two words before it ("local sources")
     return _trim(view, start, end + 1)
+
+
+def _listed_place(view: SentenceView, k: int) -> bool:
+    """Token k starts a place at the end of a list of names with no word
+    between them: a tag list ("Tags Idlib Russia Syria Anti-government
+    activists say") or three names or more; not "France Britain say"."""
+    if not (view.ent[k] in _PLACE_LABELS and view.tokens[k].ent_iob_ == "B" and view.is_named(k - 1)):
+        return False
+    names, m = 1, k - 1
+    while m >= 0 and view.is_named(m) and view.tokens[m].whitespace_ and k - m < 24:
+        names += view.tokens[m].ent_iob_ == "B"
+        m -= 1
+    return names >= 3 or view.word(m) in _TAG_WORDS
+
+
+def _entity_end(view: SentenceView, k: int) -> int:
+    """Index after the named entity that starts at token k (at most
+    ``_LONGEST_NAME`` tokens read: no place name is longer)."""
+    j = k + 1
+    while j < view.n and view.tokens[j].ent_iob_ == "I" and j - k < _LONGEST_NAME:
+        j += 1
+    return j
 
 
 def _is_participle(view: SentenceView, k: int) -> bool:
@@ -431,3 +539,150 @@ def _speaker_text(view: SentenceView, span: _Range) -> str | None:
     start, end = view.char_span(*span)
     text = view.text[start:end]
     return " ".join(text.translate(FOLD_QUOTES).split())
+
+
+# --- who may speak --------------------------------------------------------------------
+
+
+def _as_speaker(view: SentenceView, span: _Range) -> _Range:
+    """``span`` if it names a person or an organisation; else the phrase it
+    modifies ("A medical source in Aleppo said" -> "medical source"; "The
+    Observatory which relies on ... for its information said" ->
+    "Observatory") or, after it, the phrase it is of ("a report in
+    al-Monitor"); None when none of them does. Tag lists, places (but a
+    country or a capital, which speak for their governments: "Damascus
+    denied") and nouns that are no source ("people", "the city", "held area")
+    never speak."""
+    for _ in range(_SPEAKER_TRIES):
+        if span is None or _is_speaker(view, span):
+            return span
+        span = _modified_phrase(view, span)
+    return None
+
+
+def _is_speaker(view: SentenceView, span: tuple[int, int]) -> bool:
+    """The phrase names a person or an organisation, judged by its head (last
+    word): a place there speaks only if it is a country or a capital; a
+    role noun ("monitor", "sources") or a name speaks; a place noun, a bare
+    document noun or another common noun does not."""
+    i, j = span
+    head = _head(view, span)
+    if any(view.words[k] in _TAG_WORDS for k in range(i, j)):
+        return False
+    if view.is_named(head) and view.ent[head] in _PLACE_LABELS:
+        k = head
+        while k > i and view.tokens[k].ent_iob_ == "I":
+            k -= 1
+        if k > i and view.words[k - 1] in _SOURCE_NOUNS:
+            return True  # "Lebanese TV channel Al-Mayadin": a place name given to an organisation
+        # "human rights in Syria has previously said": where, not who
+        return view.word(i - 1) not in _MODIFIER_WORDS and _place_speaks(view, k)
+    word = view.words[head]
+    if word in _SOURCE_NOUNS or (word in _DOCUMENT_NOUNS and j - i > 1):
+        return True
+    if word in _NOT_SPEAKERS or word in _DOCUMENT_NOUNS:
+        return False
+    if any(view.ent[k] in ("PERSON", "ORG") or _is_acronym(view, k) for k in range(i, j)):
+        return True
+    return view.ent[head] == "NORP" or view.tokens[head].text[:1].isupper()
+
+
+def _head(view: SentenceView, span: tuple[int, int]) -> int:
+    """The phrase's head: its last word, or the last before "of"/"for"
+    ("director for the Middle East", "resident of the Baramkeh neighbourhood")."""
+    i, j = span
+    for k in range(i + 1, j):
+        if view.words[k] in ("of", "for"):
+            return k - 1
+    return j - 1
+
+
+def _place_speaks(view: SentenceView, k: int) -> bool:
+    """A country or a capital speaks for its government ("Damascus denied");
+    a town, a region or a base of the gazetteer does not, nor a region the
+    model found."""
+    start, end = view.char_span(k, _entity_end(view, k))
+    place = place_in(view.text[start:end])
+    if place is not None:
+        return place.speaks
+    return view.ent[k] != "LOC"
+
+
+def _modified_phrase(view: SentenceView, span: tuple[int, int]) -> _Range:
+    """The phrase a rejected speaker phrase belongs to: its part after its
+    last place (FA-KES lost the comma between them), the person it stands
+    in apposition to ("Doctor Ibrahim al-Assad a neurologist"), the noun a
+    relative clause ending at it describes ("the monitor which relies on ...
+    information"), the noun it follows as a modifier (after "in"/"at"/... or
+    a participle: "residents contacted in the city"), or the name after it
+    ("a report in al-Monitor")."""
+    i, j = span
+    after_place = _after_last_place(view, span)
+    if after_place is not None and _is_speaker(view, after_place):
+        return after_place  # commas lost: "in the strategic town of Khan Touman rebels said"
+    k = i - 1
+    while k >= 0 and (view.words[k] in _DETERMINERS or view.words[k] in ("'s", "'", "its", "their", "his", "her")):
+        k -= 1
+    if k < i - 1 and view.words[k + 1] in _DETERMINERS and view.is_named(k) and view.ent[k] == "PERSON":
+        return _phrase_before(view, k)  # "Doctor Ibrahim al-Assad a neurologist in Saraqib said"
+    candidates = [c for c in (_relative_antecedent(view, i), _modified_noun(view, i)) if c is not None]
+    for good in (_names_someone, _is_speaker):  # a name first: "the Observatory which relies on a network
+        for candidate in candidates:           # of sources in the country said", not "network of sources"
+            if good(view, candidate):
+                return candidate
+    if candidates:
+        return candidates[0]  # not a speaker yet: the next try reads on from it
+    if view.word(j) in ("in", "by", "from", "of"):
+        return _phrase_after(view, j + 1)
+    return None
+
+
+def _relative_antecedent(view: SentenceView, i: int) -> _Range:
+    """The phrase before a "which"/"who" shortly before token i."""
+    for r in range(i - 1, max(i - _RELATIVE_WINDOW, 0) - 1, -1):
+        if view.words[r] in ("which", "who") and view.tokens[r].text.islower():
+            before = r - 1
+            while before >= 0 and view.words[before] in _DASHES:
+                before -= 1
+            return _phrase_before(view, before) if before >= 0 else None
+    return None
+
+
+def _modified_noun(view: SentenceView, i: int) -> _Range:
+    """The phrase before the preposition or participle tying the phrase at
+    token i to it ("residents contacted in the city")."""
+    k = _modifier_before(view, i) - 1
+    while k >= 0 and _is_modifier_participle(view, k):
+        k -= 1
+    return _phrase_before(view, k) if k >= 0 else None
+
+
+def _modifier_before(view: SentenceView, i: int) -> int:
+    """Index of the preposition or participle that ties the phrase starting
+    at token i to a noun before it, looking past the phrase's own
+    determiner and adjectives ("workers in the rebel-held area"), else -1."""
+    for k in range(i - 1, max(i - _MODIFIER_WINDOW, 0) - 1, -1):
+        w = view.words[k]
+        if w in _MODIFIER_WORDS or _is_modifier_participle(view, k):
+            return k
+        if not (w in _DETERMINERS or w in ("'s", "'", "-", "its", "their", "his", "her") or (
+                view.tokens[k].text.islower() and w.isalpha() and w not in _REPORT_VERBS)):
+            return -1
+    return -1
+
+
+def _after_last_place(view: SentenceView, span: tuple[int, int]) -> _Range:
+    """The words of the phrase after its last place, if any follow it."""
+    i, j = span
+    last = max((k for k in range(i, j) if view.ent[k] in _PLACE_LABELS), default=None)
+    if last is None or last == j - 1:
+        return None
+    return _trim(view, last + 1, j)
+
+
+def _is_modifier_participle(view: SentenceView, k: int) -> bool:
+    """"contacted", "based", "living", "monitoring": a lower-case participle
+    that ties the phrase after it to the noun before it."""
+    text = view.tokens[k].text
+    return text.islower() and (text.endswith("ing") or text.endswith("ed")) and len(text) > 4 and (
+        view.words[k] not in _REPORT_VERBS)
