@@ -85,15 +85,6 @@ POOL_SIZE = 5000
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    # A SIGTERM ends the run through ``finally`` blocks: the server is stopped.
-    previous = signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    try:
-        return run(args)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def run(args: argparse.Namespace) -> int:
     store_path = args.work_dir / f"news-{args.sentences}.db"
     prefix = read_prefix(args.data, args.sentences)
     print(f"prefix of {args.data.name} with {args.sentences:,} sentences: {prefix['articles']:,} articles, "
@@ -109,7 +100,14 @@ def run(args: argparse.Namespace) -> int:
           f"(database {_mb(result['store_size']['db_bytes'])}, wal {_mb(result['store_size']['wal_bytes'])})")
     if not args.index_only:
         pool = sentence_pool(args.data, args.sentences, args.seed)
-        result["serve"] = serve_and_measure(store_path, pool, args)
+        # A SIGTERM while serving ends the run through ``finally``: the server is
+        # stopped. (While indexing, the default applies: spaCy's workers, which
+        # get it too, could not be drained.)
+        previous = signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+        try:
+            result["serve"] = serve_and_measure(store_path, pool, args)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
     print(json.dumps(result))
     return 0 if result.get("serve", {}).get("errors", 0) == 0 else 1
 
@@ -220,7 +218,7 @@ def index(path: Path, sentences: int, store_path: Path, articles: int) -> dict[s
         print(f"already in the store: {before:,} of the prefix's {articles:,} articles"
               + (" (resuming)" if 0 < before < articles else ""), flush=True)
         cpu_before = cpu_seconds()
-        summary = ingest(store, prefix_items(path, sentences), on_progress=Progress(articles))
+        summary = ingest(store, prefix_items(path, sentences), on_progress=Progress(articles, before))
         cpu_used = cpu_seconds() - cpu_before
         after = store.count_articles()
     finally:
@@ -231,24 +229,28 @@ def index(path: Path, sentences: int, store_path: Path, articles: int) -> dict[s
 
 
 class Progress:
-    """A line every 5 % of the input or every 60 seconds, whichever is first."""
+    """A line every 5 % of the input or every 60 seconds, whichever is first.
+    The rate counts from the first article past the ``already`` stored ones
+    (those are the prefix's first articles, skipped in seconds)."""
 
-    def __init__(self, total: int, clock: Callable[[], float] = time.perf_counter) -> None:
-        self.total, self.done, self.clock = max(total, 1), 0, clock
-        self.started = self.last = clock()
+    def __init__(self, total: int, already: int = 0, clock: Callable[[], float] = time.perf_counter) -> None:
+        self.total, self.already, self.done, self.clock = max(total, 1), already, 0, clock
+        self.started = self.last = self.resumed = clock()
         self.next_share = 0.05
 
     def __call__(self, settled: int) -> None:
         self.done += settled
         now = self.clock()
+        if self.done <= self.already:
+            self.resumed = now
         if self.done / self.total < self.next_share and now - self.last < 60 and self.done < self.total:
             return
         self.last = now
         self.next_share = self.done / self.total + 0.05
-        rate = self.done / max(now - self.started, 1e-9)
-        eta = (self.total - self.done) / rate if rate else float("inf")
+        rate = max(self.done - self.already, 0) / max(now - self.resumed, 1e-9)
+        left = f"about {(self.total - self.done) / rate / 60:.0f} min left" if rate else "resuming"
         print(f"  {self.done:,}/{self.total:,} articles ({100 * self.done / self.total:.0f} %), "
-              f"{now - self.started:.0f} s, {rate:.1f} articles/s, about {eta / 60:.0f} min left", flush=True)
+              f"{now - self.started:.0f} s, {rate:.1f} articles/s, {left}", flush=True)
 
 
 def copy_store(source: Path, target: Path) -> None:
@@ -338,17 +340,7 @@ def serve_and_measure(store_path: Path, pool: Sequence[str], args: argparse.Name
         warm = random.Random(args.seed - 1)
         send_all(port, lookups(pool, 2 * args.workers, warm) + searches(pool, 4 * args.workers, warm),
                  clients=args.workers, max_seconds=120)
-        runs: dict[str, dict[int, list[dict[str, Any]]]] = {"lookup": {}, "search": {}}
-        for repetition in range(args.repeat):
-            for clients in args.clients:
-                rng = random.Random(f"{args.seed}/{repetition}/{clients}")
-                for kind, requests in (("lookup", lookups(pool, args.lookups, rng)),
-                                       ("search", searches(pool, args.searches, rng))):
-                    load_average = os.getloadavg()[0]
-                    figures = load_figures(send_all(port, requests, clients, args.max_seconds))
-                    figures["load_average"] = round(load_average, 2)
-                    runs[kind].setdefault(clients, []).append(figures)
-                    print(f"  {kind:6} clients {clients:2d} run {repetition + 1}: {_figures_line(figures)}", flush=True)
+        runs = measure(port, server.pid, pool, args)
         memory_loaded = server_memory(server.pid)
     finally:
         stop_server(server)
@@ -358,6 +350,23 @@ def serve_and_measure(store_path: Path, pool: Sequence[str], args: argparse.Name
     result["errors"] = sum(f.get("errors", 0) for kind in runs for c in args.clients for f in runs[kind][c])
     print_serving(result, args.clients)
     return result
+
+
+def measure(port: int, master: int, pool: Sequence[str], args: argparse.Namespace) -> dict[str, dict[int, list]]:
+    """Lookups, then searches, for each client count, ``--repeat`` times: the figures of each run."""
+    runs: dict[str, dict[int, list[dict[str, Any]]]] = {"lookup": {}, "search": {}}
+    for repetition in range(args.repeat):
+        for clients in args.clients:
+            rng = random.Random(f"{args.seed}/{repetition}/{clients}")  # new claims each time: the lookup caches
+            for kind, requests in (("lookup", lookups(pool, args.lookups, rng)),
+                                   ("search", searches(pool, args.searches, rng))):
+                load_average = os.getloadavg()[0]
+                figures = load_figures(send_all(port, requests, clients, args.max_seconds))
+                figures["load_average"] = round(load_average, 2)
+                figures["server_rss_mib"] = memory_summary(server_memory(master))["rss_total_mib"]
+                runs[kind].setdefault(clients, []).append(figures)
+                print(f"  {kind:6} clients {clients:2d} run {repetition + 1}: {_figures_line(figures)}", flush=True)
+    return runs
 
 
 def load_figures(load: Load) -> dict[str, Any]:
@@ -385,7 +394,8 @@ def median_figures(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
         for status, count in run["statuses"].items():
             statuses[status] = statuses.get(status, 0) + count
     merged["statuses"] = statuses
-    merged["runs"] = [{k: run.get(k) for k in ("p50_ms", "p99_ms", "requests_per_s", "load_average")} for run in runs]
+    merged["runs"] = [{k: run.get(k) for k in ("p50_ms", "p99_ms", "requests_per_s", "load_average", "server_rss_mib")}
+                      for run in runs]
     return merged
 
 
@@ -410,9 +420,10 @@ def _memory_line(processes: Sequence[dict[str, int]]) -> str:
 
 
 def _figures_line(f: dict[str, Any]) -> str:
-    load = f" (load average {f['load_average']} before)" if "load_average" in f else ""
+    load = f"; load average {f['load_average']} before" if "load_average" in f else ""
+    rss = f", server RSS {f['server_rss_mib']} MiB after" if "server_rss_mib" in f else ""
     return (f"p50 {f.get('p50_ms')} ms, p99 {f.get('p99_ms')} ms, {f['requests_per_s']} requests/s, "
-            f"statuses {f['statuses']}{load}")
+            f"statuses {f['statuses']}{load}{rss}")
 
 
 def print_serving(result: dict[str, Any], clients: Sequence[int]) -> None:
