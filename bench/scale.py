@@ -142,7 +142,10 @@ def _counts(value: str) -> list[int]:
 def code_version() -> dict[str, Any]:
     """The commit measured, and how many product files differ from it (a shared tree)."""
     def git(*command: str) -> str:
-        done = subprocess.run(["git", *command], cwd=ROOT, capture_output=True, text=True, check=False)
+        try:
+            done = subprocess.run(["git", *command], cwd=ROOT, capture_output=True, text=True, check=False)
+        except OSError:
+            return ""  # no git: a tarball, say
         return done.stdout.strip()
 
     changed = git("status", "--porcelain", "--", "claimlookup", "api", "indexer", "gunicorn.conf.py")
