@@ -9,6 +9,7 @@ outcome to an exit status.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -54,6 +55,14 @@ inputs:
            --id-prefix or the file's stem lower-cased, a final "-dataset"/
            "-data"/"-export"/"-dump"/"-corpus" dropped (FA-KES-Dataset.csv ->
            fa-kes:1914947530).
+
+approximate vector index (SQLite):
+  from 200,000 stored vectors the SQLite store answers vector queries from an
+  HNSW index in a file beside the database (<store>.ann), shared by every
+  server process through the page cache, instead of a float32 copy of every
+  vector in each. Every run (and --reindex) ends by building it when it is
+  missing or more than a tenth behind; --vector-index builds it now. Until
+  it is there, or when it is damaged or stale, search is exact.
 
 leftovers (Elasticsearch):
   a write that crashed leaves sentences no reader shows but that take kNN
@@ -105,6 +114,8 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
                         help="index the inputs into a fresh index and swap it in atomically when done: "
                              "articles not in the inputs disappear; on failure the old index stays")
     parser.add_argument("--delete", nargs="+", metavar="ID", help="delete these articles (no PATH allowed)")
+    parser.add_argument("--vector-index", action="store_true",
+                        help="build the SQLite store's approximate vector index now (no PATH; see below)")
     parser.add_argument("--sweep", action="store_true",
                         help="remove the leftover sentences of crashed writes (Elasticsearch; waits a grace for "
                              "writes in flight; no PATH allowed)")
@@ -160,6 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.sweep:
             return _sweep(store, quiet=args.quiet)
+        if args.vector_index:
+            return _vector_index(store)
         return _delete(store, args.delete) if args.delete else _index(store, args)
     except (StoreError, OSError) as e:
         print(f"claimlookup-index: store error: {e}", file=sys.stderr)
@@ -183,8 +196,10 @@ def _check_usage(args: argparse.Namespace, parser: argparse.ArgumentParser) -> N
         raise InputError("--delete takes ids only: no PATH and no --reindex")
     if args.sweep and (args.paths or args.reindex or args.delete):
         raise InputError("--sweep takes no PATH, --reindex or --delete")
-    if not args.delete and not args.paths and not args.sweep:
-        raise InputError("nothing to do: give a PATH (or - for stdin), --delete ID or --sweep")
+    if args.vector_index and (args.paths or args.reindex or args.delete or args.sweep):
+        raise InputError("--vector-index takes no PATH, --reindex, --delete or --sweep")
+    if not args.delete and not args.paths and not args.sweep and not args.vector_index:
+        raise InputError("nothing to do: give a PATH (or - for stdin), --delete ID, --sweep or --vector-index")
     if args.paths.count("-") > 1:
         raise InputError("stdin (-) can be read only once")
     check_paths(args.paths)
@@ -244,9 +259,54 @@ def _remove_leftovers(store: Sweepable, found: Mapping[str, set[str]], found_at:
     return store.remove_generations(found)
 
 
+@runtime_checkable
+class VectorIndexed(Protocol):
+    """A store with an approximate vector index to keep up (``SQLiteStore``);
+    not part of the Store protocol: Elasticsearch maintains its own HNSW."""
+
+    index_build_threads: int
+
+    def refresh_vector_index(self, *, force: bool = False) -> _Refresh: ...
+
+
+class _Refresh(Protocol):
+    @property
+    def action(self) -> str: ...
+
+    def describe(self) -> str: ...
+
+
+def _vector_index(store: Store) -> int:
+    """``--vector-index``: build the index now (below its size: remove it)."""
+    if not isinstance(store, VectorIndexed):
+        print("nothing to build: Elasticsearch keeps its own vector index")
+        return EXIT_OK
+    store.setup()
+    store.index_build_threads = os.cpu_count() or 1
+    print(f"vector index: {store.refresh_vector_index(force=True).describe()}")
+    return EXIT_OK
+
+
+def _refresh_vector_index(store: Store, *, quiet: bool) -> None:
+    """After a run: build the index if it is missing or stale (a failure is a
+    warning: the articles are written, and search is exact meanwhile)."""
+    if not isinstance(store, VectorIndexed):
+        return
+    try:
+        refresh = store.refresh_vector_index()
+    except (StoreError, OSError) as e:
+        print(f"claimlookup-index: warning: could not build the vector index (run claimlookup-index "
+              f"--vector-index later; search is exact meanwhile): {e}", file=sys.stderr)
+        return
+    if not quiet and refresh.action != "none":
+        print(f"vector index: {refresh.describe()}")
+
+
 def _index(store: Store, args: argparse.Namespace) -> int:
     options = _read_options(args)
     store.setup()
+    if isinstance(store, VectorIndexed):  # the index is built at the end, after spaCy's processes are gone
+        store.index_build_threads = os.cpu_count() or 1
     # Elasticsearch: note the leftovers of crashed writes now, remove them at the end (a rebuild leaves none).
     sweeper = store if isinstance(store, Sweepable) and not args.reindex else None
     found = _leftovers_at_start(sweeper) if sweeper is not None else {}
@@ -266,6 +326,7 @@ def _index(store: Store, args: argparse.Namespace) -> int:
         print_summary(summary, sys.stdout, reindexed=args.reindex, verbose=args.verbose)
     if sweeper is not None and found:
         _leftovers_at_end(sweeper, found, found_at, quiet=args.quiet)
+    _refresh_vector_index(store, quiet=args.quiet)
     return EXIT_SKIPPED if summary.skipped else EXIT_OK
 
 

@@ -50,10 +50,13 @@ class VectorSnapshot:
     size: int
     buffer: VectorRows  # capacity >= size
     live: np.ndarray  # bool, len == size; False = deleted since loaded
+    #: Rows with sentence ids up to ``floor`` are not held here (an
+    #: approximate index holds them; see ``claimlookup.store.ann``).
+    floor: int = 0
 
     @property
     def max_sentence_id(self) -> int:
-        return int(self.buffer.sentence_ids[self.size - 1]) if self.size else 0
+        return int(self.buffer.sentence_ids[self.size - 1]) if self.size else self.floor
 
     @property
     def live_count(self) -> int:
@@ -131,12 +134,12 @@ def empty_snapshot(token: tuple[str, int] = ("", -1)) -> VectorSnapshot:
     return VectorSnapshot(token, 0, VectorRows.empty(), np.zeros(0, bool))
 
 
-def load(token: tuple[str, int], rows: VectorRows) -> VectorSnapshot:
-    """A snapshot holding ``rows`` (sorted by sentence id), with spare
-    capacity so that the next few appends copy nothing."""
+def load(token: tuple[str, int], rows: VectorRows, floor: int = 0) -> VectorSnapshot:
+    """A snapshot holding ``rows`` (sorted by sentence id, all above
+    ``floor``), with spare capacity so that the next few appends copy nothing."""
     capacity = len(rows) + max(1024, len(rows) // 4)
     buffer = _grow(rows, len(rows), capacity, rows.matrix.shape[1])
-    return VectorSnapshot(token, len(rows), buffer, np.ones(len(rows), bool))
+    return VectorSnapshot(token, len(rows), buffer, np.ones(len(rows), bool), floor)
 
 
 def update(snapshot: VectorSnapshot, token: tuple[str, int], present_articles: np.ndarray,
@@ -156,7 +159,7 @@ def update(snapshot: VectorSnapshot, token: tuple[str, int], present_articles: n
         buffer = _append(buffer, size, new_rows)
         live = np.concatenate([live, np.ones(len(new_rows), bool)])
         size += len(new_rows)
-    return VectorSnapshot(token, size, buffer, live)
+    return VectorSnapshot(token, size, buffer, live, snapshot.floor)
 
 
 def _take(buffer: VectorRows, index: np.ndarray) -> VectorRows:

@@ -13,6 +13,9 @@ adapter; this package's modules each hold one concern:
                           entities, sources
 ``candidates``            claim-lookup candidates: BM25 over sentences, the
                           vector matrix kept in step, filter masks
+``neighbours``            the approximate vector index (from
+                          ``ann.ANN_MIN_VECTORS`` vectors): built from the
+                          table, searched with exact re-scoring and the tail
 ``read_cache``            the in-memory cache behind ``get_sentences``
 ``rows``                  filters as SQL, JSON-bound lists, rows -> domain
 ========================  ===================================================
@@ -38,6 +41,9 @@ Design (details and measurements in ``docs/store-sqlite.md``):
 * Vectors: each process mirrors the ``sentence_vectors`` table in a numpy
   matrix. A ``(epoch, generation)`` pair in ``meta`` changes with every write,
   so a reader notices writes made by other processes and syncs incrementally.
+  From ``ann.ANN_MIN_VECTORS`` vectors on, an HNSW index in ``<path>.ann``
+  (``claimlookup.store.ann``), mapped and so shared by every process, holds
+  the rows up to its build; the matrix holds only the rows written since.
 * ``get_sentences`` keeps decoded sentences and article facts in memory,
   keyed by article pk, which a rewrite never reuses: the same token tells it
   when its article id -> pk map is stale (see ``read_cache.ReadCache``).

@@ -9,12 +9,14 @@ articles carried across; see ``docs/store-sqlite.md``, "Rebuild").
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -32,10 +34,11 @@ from claimlookup.model import (
     StoredSentence,
     WriteOutcome,
 )
+from claimlookup.store import ann
 from claimlookup.store import vectors as vector_index
 from claimlookup.store.base import SPELLINGS_PER_ENTITY, ArticleNotFound, StoreCorrupt
 from claimlookup.store.common import parse_date, query_vectors, require_sentences, validate_search_request
-from claimlookup.store.sqlite import candidates, read_cache, rebuilds, rows
+from claimlookup.store.sqlite import candidates, neighbours, read_cache, rebuilds, rows
 from claimlookup.store.sqlite.connection import ConnectionPool, Token, create_schema, token, translated
 from claimlookup.store.sqlite.read_cache import ReadCache
 from claimlookup.store.sqlite.search import entity_counts, entity_spellings, search_page, source_counts
@@ -51,6 +54,34 @@ from claimlookup.store.sqlite.writes import (
 #: Longest time writes are refused while a rebuild swaps its index in (a
 #: killed rebuild's mark expires after it). The swap itself takes seconds.
 SWAP_WINDOW_S = 30.0
+#: ``refresh_vector_index`` rebuilds the approximate index once the rows
+#: written or deleted since its build exceed this share of it.
+INDEX_REBUILD_SHARE = 0.1
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class VectorIndexRefresh:
+    """What ``refresh_vector_index`` did: ``built``, ``kept`` (still fresh
+    enough), ``removed`` (the store fell below ``ann.ANN_MIN_VECTORS``) or
+    ``none`` (below it, and no index to remove)."""
+
+    action: str
+    vectors: int  # stored vectors now
+    indexed: int  # vectors in the index (0 without one)
+    written_since: int = 0  # rows the index lacks (searched exactly)
+    deleted_since: int = 0  # indexed rows deleted since the build
+    seconds: float = 0.0
+
+    def describe(self) -> str:
+        if self.action == "built":
+            return f"built: {self.indexed:,} vectors in {self.seconds:.0f} s"
+        if self.action == "kept":
+            return (f"kept: {self.indexed:,} vectors, {self.written_since:,} written and "
+                    f"{self.deleted_since:,} deleted since its build")
+        return (f"{'removed' if self.action == 'removed' else 'none'}: {self.vectors:,} vectors, below the "
+                f"{ann.ANN_MIN_VECTORS:,} of the approximate index (exact search)")
 
 
 class SQLiteStore:
@@ -67,11 +98,23 @@ class SQLiteStore:
         self._pool = ConnectionPool(self.path)
         self._vector_lock = threading.Lock()
         self._vectors = vector_index.empty_snapshot()
+        self._index_seen: ann.FileIdentity | None = None  # the sidecar file as last looked at
+        self._index_of_file: ann.NeighbourIndex | None = None  # that file, opened (None: missing or unusable)
+        self._index_in_use: ann.NeighbourIndex | None = None
+        #: OpenMP threads for building the approximate index. 1 unless the
+        #: caller forks nothing afterwards: a process whose OpenMP threads
+        #: ran hangs a forked child that uses them (the indexer sets more).
+        self.index_build_threads = 1
         self._cache_lock = threading.Lock()
         self._read_cache = ReadCache.empty()
 
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"
+
+    @property
+    def vector_index_path(self) -> Path:
+        """The approximate vector index, a derived sidecar file (``<path>.ann``)."""
+        return neighbours.sidecar_path(self.path)
 
     # --- connections (see connection.ConnectionPool) --------------------------
 
@@ -100,6 +143,8 @@ class SQLiteStore:
         create_schema(self._pool)
         with translated(self.path):
             rebuilds.remove_dead(self.path)
+            ann.remove_dead_builds(self.vector_index_path)
+            ann.remove_dead_builds(neighbours.sidecar_path(rebuilds.temp_pattern(self.path)))
         self._rekey_entities()
 
     def _rekey_entities(self) -> None:
@@ -116,6 +161,7 @@ class SQLiteStore:
         self._pool.close()
         with self._vector_lock:
             self._vectors = vector_index.empty_snapshot()
+            self._index_seen = self._index_of_file = self._index_in_use = None
         self._forget_read_cache()
 
     def ping(self) -> None:
@@ -161,7 +207,8 @@ class SQLiteStore:
     @contextmanager
     def rebuild(self) -> Iterator[SQLiteStore]:
         """Yield a store on a fresh temp file next to this one; on a clean exit
-        carry the posted articles over, then copy it over this store in one
+        carry the posted articles over, build its approximate vector index
+        when it is large enough, then copy it over this store in one
         transaction (readers switch from the old snapshot to the new one at
         its commit). On error, discard it. The temp file is locked as this
         process's (``rebuilds``): a killed rebuild's is removed by the next
@@ -169,18 +216,31 @@ class SQLiteStore:
         self.setup()
         with rebuilds.temp_database(self.path) as name:
             fresh = SQLiteStore(name)
+            fresh.index_build_threads = self.index_build_threads
             try:
                 fresh.setup()
                 carry = _PostedCarry(self, fresh)
                 yield fresh
                 carry.copy()
                 fresh.optimize()
+                fresh.refresh_vector_index()
                 with self._swap_window():
                     carry.copy()  # what was posted or deleted since the first pass
                     fresh.close()
+                    self._take_vector_index_of(fresh)
                     self._replace_with(fresh.path)
             finally:
                 fresh.close()
+
+    def _take_vector_index_of(self, fresh: SQLiteStore) -> None:
+        """Put the rebuild's index (or its absence) in place just before the
+        copy: readers keep the index they have mapped while it covers their
+        snapshot, and take up the new one when the copy commits (its epoch)."""
+        with translated(self.path):
+            if fresh.vector_index_path.exists():
+                os.replace(fresh.vector_index_path, self.vector_index_path)
+            else:
+                ann.remove(self.vector_index_path)
 
     @contextmanager
     def _swap_window(self) -> Iterator[None]:
@@ -258,26 +318,87 @@ class SQLiteStore:
         return candidates.lexical_candidates(found)
 
     def vector_candidates(self, vectors: np.ndarray, filters: Filters, limit: int) -> list[list[Candidate]]:
+        """Exact search of the in-memory vectors; from ``ann.ANN_MIN_VECTORS``
+        on, when a usable index file is there, the index's candidates
+        re-scored exactly plus an exact search of the rows written since its
+        build (``neighbours.search``)."""
         queries = query_vectors(vectors)
-        snapshot = self._vector_snapshot()
-        found = snapshot.search(queries, self._article_mask(filters), limit)
-        return [[Candidate(SentenceRef(a, p), s) for a, p, s in hits] for hits in found]
-
-    def _article_mask(self, filters: Filters) -> vector_index.ArticleMask:
-        """``filters`` as article pks (see ``candidates.article_mask``)."""
-        if filters == Filters():
-            return vector_index.ArticleMask()
         with self._read() as conn:
-            return candidates.article_mask(conn, filters)
+            snapshot, index = self._vector_state(conn)
+            mask = vector_index.ArticleMask() if filters == Filters() else candidates.article_mask(conn, filters)
+            if index is not None:
+                found = neighbours.search(conn, index, snapshot, queries, mask, limit)
+        if index is None:
+            found = snapshot.search(queries, mask, limit)
+        return [[Candidate(SentenceRef(a, p), s) for a, p, s in hits] for hits in found]
 
     def _vector_snapshot(self) -> vector_index.VectorSnapshot:
         """The in-memory vectors, synced first if any process wrote since."""
-        with self._vector_lock, self._read() as conn:
+        with self._read() as conn:
+            return self._vector_state(conn)[0]
+
+    def _vector_state(self, conn: sqlite3.Connection) -> tuple[vector_index.VectorSnapshot, ann.NeighbourIndex | None]:
+        """The in-memory vectors synced to the caller's transaction, and the
+        approximate index that serves it (None: exact search of every row)."""
+        with self._vector_lock:
             current_token = token(conn)
+            index = self._usable_index(current_token)
+            floor = index.info.max_sentence_id if index is not None else 0
             current = self._vectors
-            if current_token != current.token:
-                self._vectors = candidates.sync(conn, current, current_token)
-            return self._vectors
+            if current_token != current.token or current.floor != floor:
+                self._vectors = candidates.sync(conn, current, current_token, floor)
+            return self._vectors, index
+
+    def _usable_index(self, current_token: Token) -> ann.NeighbourIndex | None:
+        """The index for ``current_token`` (caller holds the vector lock).
+
+        One ``stat`` per call notices a new file (opened and checked once);
+        the index in use is kept while it covers the snapshot, so a rebuild
+        may put its file in place before its copy commits. A file that
+        cannot be used is logged once and ignored (exact search)."""
+        identity = ann.file_identity(self.vector_index_path)
+        if identity != self._index_seen:
+            self._index_seen, self._index_of_file = identity, None
+            if identity is not None:
+                try:
+                    self._index_of_file = ann.open_index(self.vector_index_path)
+                except ann.IndexUnusable as e:
+                    logger.warning("approximate vector index ignored, exact search meanwhile: %s", e)
+        for index in (self._index_of_file, self._index_in_use):
+            if neighbours.is_usable(index, current_token):
+                self._index_in_use = index
+                return index
+        self._index_in_use = None
+        return None
+
+    def refresh_vector_index(self, *, force: bool = False) -> VectorIndexRefresh:
+        """Build the approximate vector index when the store holds at least
+        ``ann.ANN_MIN_VECTORS`` vectors and the index is missing, unusable or
+        behind by more than ``INDEX_REBUILD_SHARE`` of it (``force``: build
+        anyway); remove it below that size. The indexer runs this after
+        every run; ``claimlookup-index --vector-index`` forces it."""
+        with self._read() as conn:
+            current_token, vectors = token(conn), neighbours.live_vectors(conn)
+            existing = self._index_covering(current_token)
+            written, deleted = neighbours.staleness(conn, existing) if existing else (0, 0)
+        indexed = existing.count if existing else 0
+        if vectors < ann.ANN_MIN_VECTORS:
+            action = "removed" if ann.remove(self.vector_index_path) else "none"
+            return VectorIndexRefresh(action, vectors, 0)
+        if existing is not None and not force and written + deleted <= INDEX_REBUILD_SHARE * indexed:
+            return VectorIndexRefresh("kept", vectors, indexed, written, deleted)
+        started = time.perf_counter()
+        with translated(self.path):
+            info = neighbours.build(self._read, self.vector_index_path, threads=self.index_build_threads)
+        return VectorIndexRefresh("built", vectors, info.count, seconds=time.perf_counter() - started)
+
+    def _index_covering(self, current_token: Token) -> ann.IndexInfo | None:
+        """What the index file says, if it is usable and covers ``current_token``."""
+        try:
+            _, info = ann.read_info(self.vector_index_path)
+        except ann.IndexUnusable:
+            return None
+        return info if info.covers(current_token) else None
 
     def get_sentences(self, refs: Sequence[SentenceRef]) -> list[StoredSentence]:
         """Served from the read cache where it can be (see ``ReadCache``):
@@ -321,7 +442,7 @@ class SQLiteStore:
                 return current
             if current.size == 0 or current.token[0] != current_token[0] or current.token[1] > current_token[1]:
                 return None
-            self._vectors = candidates.sync(conn, current, current_token)
+            self._vectors = candidates.sync(conn, current, current_token, current.floor)
             return self._vectors
 
 

@@ -60,27 +60,37 @@ def article_mask(conn: sqlite3.Connection, filters: Filters) -> vector_index.Art
     return vector_index.ArticleMask(allowed, excluded)
 
 
-def sync(conn: sqlite3.Connection, current: vector_index.VectorSnapshot, token: Token) -> vector_index.VectorSnapshot:
-    """Bring the in-memory vectors up to date with the database.
+def sync(conn: sqlite3.Connection, current: vector_index.VectorSnapshot, token: Token,
+         floor: int = 0) -> vector_index.VectorSnapshot:
+    """Bring the in-memory vectors up to date with the database, holding the
+    rows with sentence ids above ``floor`` (0: all of them; an approximate
+    index holds the rest).
 
-    Same epoch: drop rows of articles that are gone, append sentences with
-    ids above the highest loaded one (ids are never reused). New epoch (a
-    fresh or rebuilt file) or an older generation (a restored copy): load
-    everything."""
-    if current.token[0] != token[0] or token[1] < current.token[1] or current.size == 0:
-        return vector_index.load(token, vector_rows(conn, after=0))
+    Same epoch and floor: drop rows of articles that are gone, append
+    sentences with ids above the highest loaded one (ids are never reused).
+    New epoch (a fresh or rebuilt file), an older generation (a restored
+    copy) or another floor: load every row above the floor."""
+    if (current.token[0] != token[0] or token[1] < current.token[1] or current.floor != floor
+            or current.size == 0):
+        return vector_index.load(token, vector_rows(conn, after=floor), floor)
     present = pks(conn, "1", [])
     return vector_index.update(current, token, present, vector_rows(conn, after=current.max_sentence_id))
 
 
 def vector_rows(conn: sqlite3.Connection, after: int) -> vector_index.VectorRows:
     """Vectors of sentences with ids above ``after``, in id order."""
+    return select_vector_rows(conn, "v.sentence > ? ORDER BY v.sentence", [after])
+
+
+def select_vector_rows(conn: sqlite3.Connection, condition: str, params: Sequence[Any]) -> vector_index.VectorRows:
+    """The vector rows ``WHERE condition`` (over ``sentence_vectors v``,
+    ``sentences s``, ``articles a``; it may end with ORDER BY / LIMIT)."""
     cursor = conn.cursor()
     cursor.row_factory = None  # plain tuples: this reads every vector on a full load
     rows = cursor.execute(
         "SELECT s.id, s.article, a.id, s.position, v.vector FROM sentence_vectors v "
         "JOIN sentences s ON s.id = v.sentence JOIN articles a ON a.pk = s.article "
-        "WHERE v.sentence > ? ORDER BY v.sentence", (after,)).fetchall()
+        f"WHERE {condition}", list(params)).fetchall()
     if not rows:
         return vector_index.VectorRows.empty()
     ids, article_pks, article_ids, positions, blobs = zip(*rows, strict=True)

@@ -25,7 +25,8 @@ from pathlib import Path
 #: A rebuild file without a lock file (written before lock files existed) is
 #: removed once untouched for this long.
 ORPHAN_AGE_S = 3600.0
-_DATABASE_SUFFIXES = ("", "-wal", "-shm", "-journal")
+#: The database, SQLite's files beside it, and its approximate vector index.
+_DATABASE_SUFFIXES = ("", "-wal", "-shm", "-journal", ".ann")
 
 
 @contextmanager
@@ -40,6 +41,11 @@ def temp_database(live: Path) -> Iterator[Path]:
         _remove_database(database)
         Path(lock).unlink(missing_ok=True)
         os.close(fd)
+
+
+def temp_pattern(live: Path) -> Path:
+    """The temp databases of rebuilds of ``live``, as a glob pattern."""
+    return live.parent / f".{live.name}.rebuild-*.db"
 
 
 def remove_dead(live: Path) -> list[Path]:
