@@ -214,8 +214,7 @@ def _check_encodable(record: ArticleRecord) -> None:
         value = getattr(record, name)
         found = lone_surrogate(value) if isinstance(value, str) else None
         if found:
-            field = "article_id" if name == "id" else name  # the record's field as callers spell it
-            raise InvalidArticle(f"field {field!r} contains a lone surrogate (U+{ord(found.group()):04X}) "
+            raise InvalidArticle(f"field {name!r} contains a lone surrogate (U+{ord(found.group()):04X}) "
                                  f"at character {found.start()}: not text")
 
 
