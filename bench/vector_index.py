@@ -2,10 +2,10 @@
 store's index against exact search. Figures, not assertions: results go to
 docs/benchmarks.md, "Vector search at scale".
 
-    nice -n 15 .venv/bin/python -m bench.vector_index compare --store work/ann/news.db --rows 100000
+    nice -n 15 .venv/bin/python -m bench.vector_index compare --store work/ann/news.db --rows 200000
     nice -n 15 .venv/bin/python -m bench.vector_index store --store work/ann/news.db
     nice -n 15 .venv/bin/python -m bench.vector_index memory --store work/ann/news.db
-    nice -n 15 .venv/bin/python -m bench.vector_index scale --store work/ann/news.db --copies 10
+    nice -n 15 .venv/bin/python -m bench.vector_index scale --store work/ann/news.db --copies 9
 
 ``compare``: the first ``--rows`` stored sentence vectors, less ``--queries``
 held-out rows drawn with a fixed seed, which are the queries (real sentences
@@ -13,9 +13,10 @@ of the same corpus), plus the CheckThat! 2020 dev tweets embedded by the
 product's embedder (claims of another time and topic). For each library
 setting: build time (one thread), file size, single-query search time (one
 thread), recall@10 of its own top 10 against exact search, and recall@10
-after what the store does (``OVERSAMPLE`` x 10 candidates re-scored exactly).
-faiss is measured when it is importable (it is not a dependency:
-``pip install --target /tmp/faiss faiss-cpu==1.15.1`` and ``--faiss-path /tmp/faiss``).
+after what the store does (``OVERSAMPLE`` x 10 candidates re-scored exactly),
+also counting a row that ties with the exact 10th score as found. usearch is
+measured when it is importable (it is not a dependency:
+``.venv/bin/pip install usearch==2.26.6``).
 
 ``store``: a store file (copied by the caller: this builds its ``.ann`` beside
 it) with the threshold lowered to its size: the product's index build
@@ -65,8 +66,6 @@ SEED = 20240611
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.faiss_path:
-        sys.path.insert(0, args.faiss_path)
     result = {"compare": compare, "store": store_figures, "memory": memory, "scale": scale,
               "child": child}[args.command](args)
     print(json.dumps(result))
@@ -79,7 +78,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--store", type=Path, required=True, help="a SQLite store file")
     parser.add_argument("--rows", type=int, default=100_000, help="compare: stored vectors to use")
     parser.add_argument("--queries", type=int, default=1000, help="held-out sentences used as queries")
-    parser.add_argument("--faiss-path", help="a folder with faiss-cpu installed (--target)")
     parser.add_argument("--copies", type=int, default=10, help="scale: jittered copies of the vectors")
     parser.add_argument("--noise", type=float, default=0.35, help="scale: jitter, relative to a unit vector")
     parser.add_argument("--mode", choices=["index", "exact"], default="index", help="(child)")
@@ -370,11 +368,18 @@ def memory(args: argparse.Namespace) -> dict[str, Any]:
 
 def child(args: argparse.Namespace) -> dict[str, Any]:
     """One reader: 300 queries, then "ready" and wait for the parent's line."""
-    total = len(stored_vectors(args.store, 10**9)[0])
+    conn = sqlite3.connect(f"file:{args.store}?mode=ro", uri=True)
+    try:  # only the query rows: the process's memory should be the store's
+        total = conn.execute("SELECT count(*) FROM sentence_vectors").fetchone()[0]
+        ids = [row[0] for row in conn.execute("SELECT sentence FROM sentence_vectors ORDER BY sentence")]
+        wanted = [ids[i] for i in held_out(300, total)]
+        del ids
+        blobs = [conn.execute("SELECT vector FROM sentence_vectors WHERE sentence = ?", (i,)).fetchone()[0]
+                 for i in wanted]
+    finally:
+        conn.close()
+    queries = np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(blobs), -1)
     ann.ANN_MIN_VECTORS = min(200_000, total) if args.mode == "index" else 10**12
-    _, sample = stored_vectors(args.store, total)
-    queries = sample[held_out(300, len(sample))]
-    del sample
     store = SQLiteStore(args.store)
     for query in queries:
         store.vector_candidates(query[None, :], Filters(), VECTOR_CANDIDATES)
@@ -384,13 +389,21 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def process_memory(pid: int) -> dict[str, float]:
-    """MiB: RSS and PSS of the process, and the part of each that is file
-    mappings shared with others (the index)."""
+    """MiB: RSS and PSS of the process (``smaps_rollup``), their anonymous and
+    file parts, and the RSS and PSS of its mapping of the index file
+    (``smaps``, the ``.ann`` entry)."""
     fields = {}
     for line in (Path("/proc") / str(pid) / "smaps_rollup").read_text().splitlines():
         key, _, value = line.partition(":")
-        if key in ("Rss", "Pss", "Pss_File", "Pss_Anon", "Shared_Clean"):
+        if key in ("Rss", "Pss", "Pss_File", "Pss_Anon"):
             fields[key.lower()] = round(int(value.split()[0]) / 1024, 1)
+    in_index = False
+    for line in (Path("/proc") / str(pid) / "smaps").read_text().splitlines():
+        if not line.split(" ", 1)[0].endswith(":"):  # a mapping's header line
+            in_index = line.rstrip().endswith(".ann")
+        elif in_index and line.startswith(("Rss:", "Pss:")):
+            key = "index_" + line.split(":")[0].lower()
+            fields[key] = round(fields.get(key, 0.0) + int(line.split()[1]) / 1024, 1)
     return fields
 
 

@@ -137,6 +137,7 @@ def test_widening_and_the_exact_fallback_agree_with_exact_search(store: SQLiteSt
     monkeypatch.setattr(neighbours, "OVERSAMPLE", 1)
     monkeypatch.setattr(neighbours, "MAX_INDEX_CANDIDATES", 16)  # then the fallback reads rows from SQL
     monkeypatch.setattr(neighbours, "BUILD_BATCH_ROWS", 50)  # ... in several batches
+    monkeypatch.setattr(neighbours, "FILTERED_ARTICLES_PER_BATCH", 7)
     filters = Filters(sources=("odd",), exclude_articles=tuple(f"a{i}" for i in range(1, 60, 2)))
     assert plain(store.vector_candidates(QUERIES, filters, 12)) == exact(store.path, QUERIES, filters, 12)
 

@@ -21,7 +21,6 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -38,8 +37,11 @@ MAX_INDEX_CANDIDATES = 4096
 #: A positive filter expected to leave at most this many indexed rows is
 #: answered exactly from SQL, without the index.
 FILTERED_EXACT_ROWS = 20_000
-#: Rows read per transaction while building.
+#: Rows read per transaction while building (and per batch of an exact
+#: search from SQL without a positive filter).
 BUILD_BATCH_ROWS = 20_000
+#: Articles per batch of an exact search from SQL with a positive filter.
+FILTERED_ARTICLES_PER_BATCH = 100
 
 #: A hit: (score, sentence id, article id, position).
 Hit = tuple[float, int, str, int]
@@ -144,7 +146,7 @@ def _indexed_hits(conn: sqlite3.Connection, index: ann.NeighbourIndex, queries: 
                 found[query] = hits[:limit]
             else:
                 short.append(query)
-        if short and wanted >= MAX_INDEX_CANDIDATES:
+        if short and wanted >= min(index.info.count, MAX_INDEX_CANDIDATES):  # asked for all it may give
             exact = _exact_hits(conn, index.info.max_sentence_id, queries[short], articles, limit)
             for query, hits in zip(short, exact, strict=True):
                 found[query] = hits
@@ -207,25 +209,37 @@ def _exact_hits(conn: sqlite3.Connection, up_to: int, queries: np.ndarray, artic
     """Exact search over the stored rows with ids up to ``up_to`` passing
     ``articles``, reading their vectors from SQL a batch at a time
     (restrictive filters, and the rare query the index cannot serve)."""
-    condition = "v.sentence > ? AND v.sentence <= ?"  # the first parameter: the last row read
-    params: list[Any] = [up_to]
-    if articles.allowed is not None:
-        condition += " AND s.article IN (SELECT value FROM json_each(?))"
-        params.append(json.dumps(articles.allowed.tolist()))
     best: list[list[Hit]] = [[] for _ in range(len(queries))]
+    for rows in _stored_rows(conn, up_to, articles.allowed):
+        keep = _passes(rows.article_pks, articles)
+        if not keep.any():
+            continue
+        scores = vector_index.cosines(queries, rows.matrix[keep])
+        for query, row in enumerate(scores):
+            found = _ranked(row, rows.sentence_ids[keep], rows.article_ids[keep], rows.positions[keep], limit)
+            best[query] = sorted(best[query] + found, key=lambda hit: (-hit[0], hit[1]))[:limit]
+    return best
+
+
+def _stored_rows(conn: sqlite3.Connection, up_to: int,
+                 allowed: np.ndarray | None) -> Iterator[vector_index.VectorRows]:
+    """The rows with ids up to ``up_to`` (of the ``allowed`` article pks),
+    in batches: by id range, or by ``FILTERED_ARTICLES_PER_BATCH`` articles
+    (the planner then starts from the articles' sentences)."""
+    if allowed is not None:
+        for begin in range(0, len(allowed), FILTERED_ARTICLES_PER_BATCH):
+            chunk = json.dumps(allowed[begin:begin + FILTERED_ARTICLES_PER_BATCH].tolist())
+            yield select_vector_rows(conn, "s.article IN (SELECT value FROM json_each(?)) AND v.sentence <= ?",
+                                     [chunk, up_to])
+        return
     after = 0
     while True:
-        rows = select_vector_rows(conn, condition + " ORDER BY v.sentence LIMIT ?",
-                                  [after, *params, BUILD_BATCH_ROWS])
+        rows = select_vector_rows(conn, "v.sentence > ? AND v.sentence <= ? ORDER BY v.sentence LIMIT ?",
+                                  [after, up_to, BUILD_BATCH_ROWS])
         if not len(rows):
-            return best
+            return
+        yield rows
         after = int(rows.sentence_ids[-1])
-        keep = _passes(rows.article_pks, articles)
-        if keep.any():
-            scores = vector_index.cosines(queries, rows.matrix[keep])
-            for query, row in enumerate(scores):
-                found = _ranked(row, rows.sentence_ids[keep], rows.article_ids[keep], rows.positions[keep], limit)
-                best[query] = sorted(best[query] + found, key=lambda hit: (-hit[0], hit[1]))[:limit]
 
 
 def is_usable(index: ann.NeighbourIndex | None, current: Token) -> bool:
