@@ -125,6 +125,10 @@ def test_one_query_at_a_time_too(store: SQLiteStore) -> None:
                                                                                       limit=40)
 
 
+def test_the_index_file_is_as_readable_as_the_database(store: SQLiteStore) -> None:
+    assert store.vector_index_path.stat().st_mode & 0o777 == store.path.stat().st_mode & 0o777
+
+
 def test_the_process_holds_no_indexed_vectors(store: SQLiteStore) -> None:
     store.vector_candidates(QUERIES[:1], Filters(), 10)
     snapshot = store._vector_snapshot()

@@ -188,14 +188,16 @@ def _crc32(mapped: mmap.mmap, size: int) -> int:
 
 
 def build(path: Path, token: tuple[str, int], training: np.ndarray,
-          batches: Iterable[tuple[np.ndarray, np.ndarray]], threads: int = 1) -> IndexInfo:
+          batches: Iterable[tuple[np.ndarray, np.ndarray]], threads: int = 1, mode: int = 0o644) -> IndexInfo:
     """Index ``batches`` of (sentence ids, float32 vectors) in increasing id
     order into a temp file next to ``path``, then rename it over ``path``
     (atomic: a kill leaves the previous file or none). ``token`` is the
     store's state the batches were read at; ``training``, a sample of the
-    vectors for the quantiser; ``threads``, OpenMP threads while building."""
+    vectors for the quantiser; ``threads``, OpenMP threads while building;
+    ``mode``, the file's permissions (the store passes its database's)."""
     fd, temp = _locked_temp(path)
     try:
+        os.fchmod(fd, mode)  # mkstemp made it 0600
         faiss.omp_set_num_threads(threads)
         try:
             index, max_id = _fill(training, batches)

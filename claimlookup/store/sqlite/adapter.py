@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import sqlite3
+import stat
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -389,7 +390,8 @@ class SQLiteStore:
             return VectorIndexRefresh("kept", vectors, indexed, written, deleted)
         started = time.perf_counter()
         with translated(self.path):
-            info = neighbours.build(self._read, self.vector_index_path, threads=self.index_build_threads)
+            mode = stat.S_IMODE(os.stat(self.path).st_mode)  # readable by whoever reads the database
+            info = neighbours.build(self._read, self.vector_index_path, threads=self.index_build_threads, mode=mode)
         return VectorIndexRefresh("built", vectors, info.count, seconds=time.perf_counter() - started)
 
     def _index_covering(self, current_token: Token) -> ann.IndexInfo | None:

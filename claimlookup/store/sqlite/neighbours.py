@@ -56,10 +56,11 @@ def sidecar_path(database: Path) -> Path:
 
 
 def build(read: Callable[[], AbstractContextManager[sqlite3.Connection]], path: Path,
-          threads: int = 1) -> ann.IndexInfo:
+          threads: int = 1, mode: int = 0o644) -> ann.IndexInfo:
     """Build the index of every stored vector into ``path`` (atomically),
-    with ``threads`` OpenMP threads. The quantiser learns from up to
-    ``ann.TRAINING_VECTORS`` vectors spread evenly over the sentence ids.
+    with ``threads`` OpenMP threads and permissions ``mode``. The quantiser
+    learns from up to ``ann.TRAINING_VECTORS`` vectors spread evenly over
+    the sentence ids.
 
     The token and the highest sentence id are read first; the rows up to
     that id are then read in batches, each in its own short transaction (a
@@ -72,7 +73,7 @@ def build(read: Callable[[], AbstractContextManager[sqlite3.Connection]], path: 
         sample = np.unique(np.linspace(1, top, num=ann.TRAINING_VECTORS, dtype=np.int64))
         training = select_vector_rows(conn, "v.sentence IN (SELECT value FROM json_each(?))",
                                       [json.dumps(sample.tolist())]).matrix
-    return ann.build(path, built_at, training, _batches(read, top), threads=threads)
+    return ann.build(path, built_at, training, _batches(read, top), threads=threads, mode=mode)
 
 
 def _batches(read: Callable[[], AbstractContextManager[sqlite3.Connection]],
