@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import json
 import os
 import resource
@@ -118,13 +119,13 @@ def exact_top(queries: np.ndarray, matrix: np.ndarray, k: int) -> np.ndarray:
     return np.take_along_axis(top, np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1), axis=1)
 
 
-def recall(found: Sequence[Sequence[int]], truth: np.ndarray, k: int = 10) -> float:
+def recall(found: Sequence[Sequence[int] | np.ndarray], truth: np.ndarray, k: int = 10) -> float:
     """Share of the exact top k among the k found (by row)."""
     return float(np.mean([len(set(f[:k]) & set(t[:k].tolist())) / k for f, t in zip(found, truth, strict=True)]))
 
 
-def tie_aware_recall(found: Sequence[Sequence[int]], queries: np.ndarray, matrix: np.ndarray, truth: np.ndarray,
-                     k: int = 10) -> float:
+def tie_aware_recall(found: Sequence[Sequence[int] | np.ndarray], queries: np.ndarray, matrix: np.ndarray,
+                     truth: np.ndarray, k: int = 10) -> float:
     """Share of the k found whose exact score reaches the exact k-th best:
     a row that ties with the k-th (the corpus repeats sentences: 5% of its
     vectors are duplicates) counts as found, whichever of the tied rows the
@@ -132,8 +133,8 @@ def tie_aware_recall(found: Sequence[Sequence[int]], queries: np.ndarray, matrix
     shares = []
     for rows, query, best in zip(found, queries, truth, strict=True):
         kth = float(np.min(matrix[best[:k]] @ query))
-        rows = np.asarray(rows[:k], dtype=np.int64)
-        shares.append(float(np.sum(matrix[rows] @ query >= kth - 1e-6)) / k)
+        picked = np.asarray(rows[:k], dtype=np.int64)
+        shares.append(float(np.sum(matrix[picked] @ query >= kth - 1e-6)) / k)
     return float(np.mean(shares))
 
 
@@ -206,7 +207,8 @@ def settings() -> list[dict[str, Any]]:
                     for scalar in ("f32", "f16", "i8")]
 
 
-_BUILT: dict[tuple[Any, ...], tuple[dict[str, Any], Callable[[np.ndarray, int], np.ndarray]]] = {}
+Search = Callable[[np.ndarray, int, int], np.ndarray]
+_BUILT: dict[tuple[Any, ...], tuple[dict[str, Any], Search]] = {}
 
 
 def measure(setting: dict[str, Any], matrix: np.ndarray, query_sets: dict[str, np.ndarray],
@@ -228,7 +230,7 @@ def measure(setting: dict[str, Any], matrix: np.ndarray, query_sets: dict[str, n
     for name, queries in query_sets.items():
         own = [search(q, 10, ef) for q in queries]
         wide = [rescored(q, search(q, wide_k, ef), matrix, 10) for q in queries]
-        times = [t for q in queries[:300] for t in milliseconds(lambda q=q: search(q, wide_k, ef), 1)]
+        times = [t for q in queries[:300] for t in milliseconds(functools.partial(search, q, wide_k, ef), 1)]
         figures[name] = {"recall@10": round(recall(own, truth[name]), 4),
                          "recall@10_rescored": round(recall(wide, truth[name]), 4),
                          "tie_aware_recall@10_rescored": round(tie_aware_recall(wide, queries, matrix, truth[name]), 4),
@@ -236,7 +238,6 @@ def measure(setting: dict[str, Any], matrix: np.ndarray, query_sets: dict[str, n
     return figures
 
 
-Search = Callable[[np.ndarray, int, int], np.ndarray]
 
 
 def _usearch(setting: dict[str, Any]) -> tuple[Callable[[np.ndarray], int], Search]:
@@ -270,10 +271,12 @@ def _faiss(setting: dict[str, Any]) -> tuple[Callable[[np.ndarray], int], Search
 
     def build(matrix: np.ndarray) -> int:
         # Unit vectors: inner product is the cosine.
+        index: Any
         if setting["scalar"] == "f32":
             index = faiss.IndexHNSWFlat(matrix.shape[1], setting["connectivity"], faiss.METRIC_INNER_PRODUCT)
         else:
-            index = faiss.IndexHNSWSQ(matrix.shape[1], faiss.ScalarQuantizer.QT_8bit, setting["connectivity"],
+            index = faiss.IndexHNSWSQ(matrix.shape[1], faiss.ScalarQuantizer.QT_8bit,  # type: ignore[arg-type]
+                                      setting["connectivity"],
                                       faiss.METRIC_INNER_PRODUCT)
             index.train(matrix)
         index.hnsw.efConstruction = setting["expansion_add"]
@@ -308,19 +311,20 @@ def store_figures(args: argparse.Namespace) -> dict[str, Any]:
     queries = tweet_vectors()[:100]
     _, sample = stored_vectors(args.store, total)
     queries = np.concatenate([queries, sample[held_out(100, len(sample))]])
-    figures = {"build": build, "queries": len(queries)}
+    figures: dict[str, Any] = {"build": build, "queries": len(queries)}
     found = {}
     for mode in ("index", "exact"):
         ann.ANN_MIN_VECTORS = min(200_000, total) if mode == "index" else 10**12
         reader = SQLiteStore(args.store)
-        first = milliseconds(lambda r=reader: r.vector_candidates(queries[:1], Filters(), VECTOR_CANDIDATES), 1)[0]
+        one_query = functools.partial(reader.vector_candidates, queries[:1], Filters(), VECTOR_CANDIDATES)
+        first = milliseconds(one_query, 1)[0]
         answers, times = [], []
         for query in queries:
             started = time.perf_counter()
             answers.append(reader.vector_candidates(query[None, :], Filters(), VECTOR_CANDIDATES)[0])
             times.append((time.perf_counter() - started) * 1000)
-        filtered = milliseconds(lambda r=reader: r.vector_candidates(
-            queries[:1], Filters(exclude_articles=("nothing",)), VECTOR_CANDIDATES), 20)
+        filtered = milliseconds(functools.partial(
+            reader.vector_candidates, queries[:1], Filters(exclude_articles=("nothing",)), VECTOR_CANDIDATES), 20)
         found[mode] = answers
         figures[mode] = {"first_query_ms": round(first, 1), "p50_ms": round(statistics.median(times), 2),
                          "p99_ms": round(float(np.percentile(times, 99)), 2),
@@ -350,7 +354,7 @@ def agreement(approximate: list[list[Any]], exact: list[list[Any]]) -> dict[str,
 
 
 def memory(args: argparse.Namespace) -> dict[str, Any]:
-    figures = {}
+    figures: dict[str, Any] = {}
     for mode in ("index", "exact"):
         command = [sys.executable, "-m", "bench.vector_index", "child", "--store", str(args.store), "--mode", mode]
         children = [subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT)
@@ -435,7 +439,7 @@ def scale(args: argparse.Namespace) -> dict[str, Any]:
         opened = time.perf_counter()
         index = ann.open_index(path)
         open_ms = (time.perf_counter() - opened) * 1000
-        times = [t for q in queries for t in milliseconds(lambda q=q: index.search(q[None, :], 160), 1)]
+        times = [t for q in queries for t in milliseconds(functools.partial(index.search, q[None, :], 160), 1)]
         truth = exact_top(queries, matrix, 10)
         keys = [index.search(q[None, :], 160)[0] - 1 for q in queries]
     return {"vectors": len(matrix), "build": build, "open_ms": round(open_ms, 1),
