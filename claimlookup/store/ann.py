@@ -35,7 +35,6 @@ import fcntl
 import json
 import mmap
 import os
-import tempfile
 import zlib
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
@@ -43,6 +42,8 @@ from pathlib import Path
 
 import faiss
 import numpy as np
+
+from claimlookup.store.lockfiles import locked_temp, names_open_file
 
 faiss.omp_set_num_threads(1)
 
@@ -247,15 +248,8 @@ def _append_trailer(fd: int, token: tuple[str, int], max_id: int, index: faiss.I
 
 
 def _locked_temp(path: Path) -> tuple[int, str]:
-    """Create and lock a temp file next to ``path``. Between its creation and
-    the lock, ``remove_dead_builds`` elsewhere may take and delete it: then
-    try again."""
-    while True:
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}-build-", suffix=".tmp", dir=path.parent)
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        if _names(fd, name):
-            return fd, name
-        os.close(fd)
+    """A new temp file next to ``path``, locked for the build's whole life."""
+    return locked_temp(path.parent, f".{path.name}-build-", ".tmp")
 
 
 def remove_dead_builds(path: Path) -> list[Path]:
@@ -270,7 +264,7 @@ def remove_dead_builds(path: Path) -> list[Path]:
             continue
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            if _names(fd, str(temp)):
+            if names_open_file(fd, str(temp)):
                 temp.unlink(missing_ok=True)
                 removed.append(temp)
         except BlockingIOError:
@@ -288,16 +282,6 @@ def remove(path: Path) -> bool:
         return False
     _sync_directory(path.parent)
     return True
-
-
-def _names(fd: int, name: str) -> bool:
-    """Whether ``name`` still names the file open as ``fd``."""
-    try:
-        current = os.stat(name)
-    except FileNotFoundError:
-        return False
-    opened = os.fstat(fd)
-    return (current.st_dev, current.st_ino) == (opened.st_dev, opened.st_ino)
 
 
 def _sync_directory(directory: Path) -> None:

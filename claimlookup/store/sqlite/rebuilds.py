@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import fcntl
 import os
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from claimlookup.store.lockfiles import locked_temp, names_open_file
 
 #: A rebuild file without a lock file (written before lock files existed) is
 #: removed once untouched for this long.
@@ -65,14 +66,8 @@ def remove_dead(live: Path) -> list[Path]:
 
 
 def _locked_lock_file(live: Path) -> tuple[int, str]:
-    """Create and lock a new lock file. Between its creation and the lock,
-    ``remove_dead`` in another process may take and delete it: then try again."""
-    while True:
-        fd, name = tempfile.mkstemp(prefix=f".{live.name}.rebuild-", suffix=".lock", dir=live.parent)
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        if _is_file(fd, name):
-            return fd, name
-        os.close(fd)
+    """A new lock file, locked for the rebuild's whole life."""
+    return locked_temp(live.parent, f".{live.name}.rebuild-", ".lock")
 
 
 def _remove_if_dead(lock: Path, database: Path) -> bool:
@@ -85,7 +80,7 @@ def _remove_if_dead(lock: Path, database: Path) -> bool:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             return False  # a live rebuild
-        if not _is_file(fd, str(lock)):
+        if not names_open_file(fd, str(lock)):
             return False  # removed and recreated meanwhile
         _remove_database(database)
         lock.unlink(missing_ok=True)
@@ -97,16 +92,6 @@ def _remove_if_dead(lock: Path, database: Path) -> bool:
 def _remove_database(database: Path) -> None:
     for suffix in _DATABASE_SUFFIXES:
         Path(str(database) + suffix).unlink(missing_ok=True)
-
-
-def _is_file(fd: int, name: str) -> bool:
-    """Whether ``name`` still names the file open as ``fd``."""
-    try:
-        current = os.stat(name)
-    except FileNotFoundError:
-        return False
-    opened = os.fstat(fd)
-    return (current.st_dev, current.st_ino) == (opened.st_dev, opened.st_ino)
 
 
 def _untouched_for(database: Path, seconds: float) -> bool:
