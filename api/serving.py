@@ -145,6 +145,7 @@ def warm_up(app: Any) -> float:
     Called by gunicorn's ``post_worker_init`` hook (``gunicorn.conf.py``):
     a worker takes no request before it returns. A store that fails here is
     logged, not fatal: ``/readyz`` reports it. Returns the seconds taken."""
+    from api.gcpolicy import release_free_heap
     from api.observability import MODEL_LOAD
     from api.state import get_store
     from claimlookup.embed import get_embedder
@@ -164,6 +165,9 @@ def warm_up(app: Any) -> float:
             scan(store, text=WARM_UP_CLAIM)
         except StoreError as e:
             app.logger.warning("warm-up: the store failed (%s); /readyz will say so", e)
+    # Loading the store's vectors and the models leaves freed heap behind
+    # (hundreds of MiB over a large store): give it back before serving.
+    release_free_heap()
     seconds = time.monotonic() - started
     MODEL_LOAD.set(seconds)
     app.logger.info("warm-up: models loaded and one lookup run in %.1f s", seconds)

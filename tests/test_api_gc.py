@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from api import create_app
+from api import create_app, gcpolicy
 
 
 class _Node:
@@ -63,3 +63,41 @@ def test_the_policy_can_be_turned_off(tmp_path, unfrozen: None) -> None:
     app = create_app({"STORE_URL": f"sqlite:///{tmp_path / 'store.db'}", "GC_FULL_EVERY": 0, "TESTING": True})
     assert served(app.test_client()) == 200
     assert gc.get_freeze_count() == 0
+
+
+def test_the_heap_is_trimmed_every_trim_every_requests(tmp_path, unfrozen: None, monkeypatch) -> None:
+    calls: list[int] = []
+    monkeypatch.setattr(gcpolicy, "_TRIM", lambda pad: calls.append(pad))
+    monkeypatch.setattr(gcpolicy, "TRIM_EVERY", 4)
+    app = create_app({"STORE_URL": f"sqlite:///{tmp_path / 'store.db'}", "GC_FULL_EVERY": 1000, "TESTING": True})
+    client = app.test_client()
+    for _ in range(3):
+        assert served(client) == 200
+    assert calls == []
+    assert served(client) == 200  # the 4th request
+    assert calls == [0]
+    for _ in range(4):
+        assert served(client) == 200
+    assert calls == [0, 0]
+
+
+def _rss_mib() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096 / 2**20
+
+
+@pytest.mark.skipif(gcpolicy._TRIM is None,
+                    reason="the C library has no malloc_trim (not glibc): release_free_heap is a no-op there")
+def test_release_free_heap_gives_freed_pages_back() -> None:
+    release_free_heap = gcpolicy.release_free_heap
+    release_free_heap()
+    keep, junk = [], []
+    for i in range(100_000):  # ~200 MiB of small blocks, with survivors among them so the heap cannot shrink by itself
+        junk.append(bytes(2000))
+        if i % 16 == 0:
+            keep.append(bytes(64))
+    del junk
+    held = _rss_mib()
+    assert release_free_heap() is True
+    assert held - _rss_mib() > 100, "malloc_trim gave back less than half of the freed 200 MiB"
+    assert keep  # the survivors stay alive through the trim
