@@ -3,7 +3,7 @@ worker (the real Flask app over a SQLite store), measured step by step.
 
     .venv/bin/python -m bench.memory --store work/scale/news-300000.db --lookups 300
 
-Steps, each with the process's RSS and PSS (``/proc/self/smaps_rollup``) and
+Steps, each with the process's RSS, PSS (``/proc/self/smaps_rollup``), peak RSS and
 the change from the step before: the interpreter with the API imported;
 spaCy loaded; the sentence embedder; the relation model; the store opened
 (its in-memory vectors, or the approximate index's mapped file); one
@@ -49,10 +49,13 @@ def memory_mib() -> dict[str, float]:
                 if parts and parts[0] in ("Rss:", "Pss:", "Pss_Anon:", "Pss_File:", "Anonymous:"):
                     fields[parts[0].rstrip(":").lower()] = round(int(parts[1]) / 1024, 1)
     except OSError:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    fields["rss"] = round(int(line.split()[1]) / 1024, 1)
+        pass
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:") and "rss" not in fields:
+                fields["rss"] = round(int(line.split()[1]) / 1024, 1)
+            elif line.startswith("VmHWM:"):
+                fields["peak_rss"] = round(int(line.split()[1]) / 1024, 1)
     return fields
 
 
@@ -69,7 +72,7 @@ class Steps:
         self.last = now
         more = "".join(f", {k} {v}" for k, v in extra.items())
         print(f"{name:<44} RSS {now.get('rss', 0):>8.1f} MiB ({row['delta_rss']:+8.1f}), "
-              f"PSS {now.get('pss', 0):>8.1f} MiB, anonymous {now.get('anonymous', 0):>8.1f} MiB{more}", flush=True)
+              f"PSS {now.get('pss', 0):>8.1f} MiB, peak RSS {now.get('peak_rss', 0):>8.1f} MiB{more}", flush=True)
 
 
 def deep_size(root: object, limit: int = 5_000_000) -> int:

@@ -14,7 +14,7 @@ the old snapshot never look at.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -140,6 +140,28 @@ def load(token: tuple[str, int], rows: VectorRows, floor: int = 0) -> VectorSnap
     capacity = len(rows) + max(1024, len(rows) // 4)
     buffer = _grow(rows, len(rows), capacity, rows.matrix.shape[1])
     return VectorSnapshot(token, len(rows), buffer, np.ones(len(rows), bool), floor)
+
+
+def load_batches(token: tuple[str, int], expected: int, batches: Iterable[VectorRows],
+                 floor: int = 0) -> VectorSnapshot:
+    """``load`` of the concatenated ``batches`` (in sentence id order, all
+    above ``floor``), written into arrays allocated once for ``expected``
+    rows and the same spare capacity, so that the rows are never held twice.
+    More rows than expected still load (the arrays grow); the snapshot is
+    the same as ``load`` gives."""
+    capacity = expected + max(1024, expected // 4)
+    buffer: VectorRows | None = None
+    size = 0
+    for rows in batches:
+        if not len(rows):
+            continue
+        if buffer is None:
+            buffer = _grow(rows, 0, max(capacity, len(rows)), rows.matrix.shape[1])
+        buffer = _append(buffer, size, rows)
+        size += len(rows)
+    if buffer is None:
+        return load(token, VectorRows.empty(), floor)
+    return VectorSnapshot(token, size, buffer, np.ones(size, bool), floor)
 
 
 def update(snapshot: VectorSnapshot, token: tuple[str, int], present_articles: np.ndarray,

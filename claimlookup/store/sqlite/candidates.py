@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -72,27 +72,59 @@ def sync(conn: sqlite3.Connection, current: vector_index.VectorSnapshot, token: 
     copy) or another floor: load every row above the floor."""
     if (current.token[0] != token[0] or token[1] < current.token[1] or current.floor != floor
             or current.size == 0):
-        return vector_index.load(token, vector_rows(conn, after=floor), floor)
+        return load_vectors(conn, token, floor)
     present = pks(conn, "1", [])
     return vector_index.update(current, token, present, vector_rows(conn, after=current.max_sentence_id))
 
 
+#: Rows decoded per step of a full load (~30 MB of vectors).
+LOAD_BATCH_ROWS = 20_000
+_AFTER = "v.sentence > ? ORDER BY v.sentence"
+
+
+def load_vectors(conn: sqlite3.Connection, token: Token, floor: int) -> vector_index.VectorSnapshot:
+    """Every vector above ``floor``, written batch by batch into the
+    snapshot's arrays, sized first from a count in the caller's transaction.
+    Reading them all and then copying (as appends do) held each vector three
+    times at the peak (its bytes, the joined bytes, the matrix): at 300k
+    vectors a worker touched 1.4 GiB to keep 0.6 (docs/benchmarks.md,
+    "Memory of a worker")."""
+    count = conn.execute("SELECT count(*) FROM sentence_vectors WHERE sentence > ?", [floor]).fetchone()[0]
+    batches = select_vector_batches(conn, _AFTER, [floor], LOAD_BATCH_ROWS)
+    return vector_index.load_batches(token, int(count), batches, floor)
+
+
 def vector_rows(conn: sqlite3.Connection, after: int) -> vector_index.VectorRows:
     """Vectors of sentences with ids above ``after``, in id order."""
-    return select_vector_rows(conn, "v.sentence > ? ORDER BY v.sentence", [after])
+    return select_vector_rows(conn, _AFTER, [after])
+
+
+_VECTOR_SELECT = ("SELECT s.id, s.article, a.id, s.position, v.vector FROM sentence_vectors v "
+                  "JOIN sentences s ON s.id = v.sentence JOIN articles a ON a.pk = s.article ")
+
+
+def select_vector_batches(conn: sqlite3.Connection, condition: str, params: Sequence[Any],
+                          size: int) -> Iterator[vector_index.VectorRows]:
+    """The vector rows ``WHERE condition``, ``size`` rows at a time."""
+    cursor = conn.cursor()
+    cursor.row_factory = None  # plain tuples
+    cursor.execute(_VECTOR_SELECT + f"WHERE {condition}", list(params))
+    while rows := cursor.fetchmany(size):
+        yield _vector_rows(rows)
 
 
 def select_vector_rows(conn: sqlite3.Connection, condition: str, params: Sequence[Any]) -> vector_index.VectorRows:
     """The vector rows ``WHERE condition`` (over ``sentence_vectors v``,
     ``sentences s``, ``articles a``; it may end with ORDER BY / LIMIT)."""
     cursor = conn.cursor()
-    cursor.row_factory = None  # plain tuples: this reads every vector on a full load
-    rows = cursor.execute(
-        "SELECT s.id, s.article, a.id, s.position, v.vector FROM sentence_vectors v "
-        "JOIN sentences s ON s.id = v.sentence JOIN articles a ON a.pk = s.article "
-        f"WHERE {condition}", list(params)).fetchall()
+    cursor.row_factory = None  # plain tuples
+    rows = cursor.execute(_VECTOR_SELECT + f"WHERE {condition}", list(params)).fetchall()
     if not rows:
         return vector_index.VectorRows.empty()
+    return _vector_rows(rows)
+
+
+def _vector_rows(rows: Sequence[tuple]) -> vector_index.VectorRows:
     ids, article_pks, article_ids, positions, blobs = zip(*rows, strict=True)
     matrix = np.frombuffer(b"".join(blobs), dtype="<f4").reshape(len(rows), len(blobs[0]) // 4)
     return vector_index.VectorRows(
