@@ -46,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
                      help="continue from a shipped relation model (its int8 ONNX file) instead of the base encoder")
     rel.add_argument("--max-steps", type=int, default=None, help="stop after this many steps (a smoke run)")
     rel.add_argument("--out", type=Path, default=None, help="where to write the model (default claimlookup/data)")
+    rel.add_argument("--device", default="cpu",
+                     help="torch device to train on (default cpu; cuda where a GPU is lent: same batches and order)")
     cal = sub.add_parser("calibrate", help="fit the report score's calibration (needs no torch)")
     cal.add_argument("--data", type=Path, default=DEFAULT_DATA)
     cal.add_argument("--news-store", type=Path, default=Path("data/claimlookup.db"),

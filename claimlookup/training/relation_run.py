@@ -107,7 +107,8 @@ def run(args: argparse.Namespace) -> int:
     log(f"train pairs {len(train_pairs)}: {dict(Counter(LABELS[p.label] for p in train_pairs))}")
     started = time.time()
     model = rt.train(train_pairs, work, epochs=args.epochs, seed=args.seed, threads=args.threads,
-                     log=log, max_steps=args.max_steps, init=args.init, lr=args.lr)
+                     log=log, max_steps=args.max_steps, init=args.init, lr=args.lr,
+                     device=args.device)
     train_seconds = time.time() - started
     out = args.out or Path(__file__).resolve().parents[1] / "data"
     with tempfile.TemporaryDirectory() as tmp:

@@ -155,9 +155,12 @@ def total_steps(pairs: list[Pair], epochs: float, batch_size: int = 32) -> int:
 def train(pairs: list[Pair], work: Path, *, epochs: float = 1.0, batch_size: int = 32, lr: float = 4e-5,
           seed: int = 13, class_weights: tuple[float, ...] = (1.0, 1.0, 1.2, 2.0),
           checkpoint_every: int = 50, threads: int | None = None, log=print,
-          max_steps: int | None = None, init: Path | None = None) -> CrossEncoder:
-    """Train (or resume) and return the model in eval mode. ``init``: start
-    from a shipped ONNX relation model instead of the base encoder."""
+          max_steps: int | None = None, init: Path | None = None, device: str = "cpu") -> CrossEncoder:
+    """Train (or resume) and return the model in eval mode, on the CPU.
+    ``init``: start from a shipped ONNX relation model instead of the base
+    encoder. ``device``: a torch device to train on ("cpu", the default and
+    what the shipped models were trained on; "cuda" where one is lent): the
+    batches, their order and the checkpoints are the same on every device."""
     torch.manual_seed(seed)
     if threads:
         torch.set_num_threads(threads)
@@ -167,6 +170,7 @@ def train(pairs: list[Pair], work: Path, *, epochs: float = 1.0, batch_size: int
         load_onnx(model, init)
     else:
         load_base(model)
+    model.to(device)
     plan = batches(pairs, encoder, batch_size, seed)
     total = int(len(plan) * epochs)
     plan = (plan * math.ceil(epochs))[:total]
@@ -180,22 +184,22 @@ def train(pairs: list[Pair], work: Path, *, epochs: float = 1.0, batch_size: int
     step = 0
     checkpoint = work / "checkpoint.pt"
     if checkpoint.exists():
-        saved = torch.load(checkpoint, weights_only=False)
+        saved = torch.load(checkpoint, weights_only=False, map_location=device)
         model.load_state_dict(saved["model"])
         optimiser.load_state_dict(saved["optimiser"])
         schedule.load_state_dict(saved["schedule"])
         step = saved["step"]
-        torch.set_rng_state(saved["rng"])
+        torch.set_rng_state(saved["rng"].cpu())
         log(f"resumed at step {step}/{total}")
-    loss_fn = nn.CrossEntropyLoss(weight=torch.tensor(class_weights))
+    loss_fn = nn.CrossEntropyLoss(weight=torch.tensor(class_weights, device=device))
     model.train()
     started, running = time.time(), 0.0
     stop = min(total, max_steps) if max_steps else total
     while step < stop:
         idx = plan[step]
-        inputs = {k: torch.from_numpy(v) for k, v in pad(encoder.encode(
+        inputs = {k: torch.from_numpy(v).to(device) for k, v in pad(encoder.encode(
             [pairs[i].claim for i in idx], [pairs[i].passage for i in idx])).items()}
-        loss = loss_fn(model(**inputs), torch.tensor([pairs[i].label for i in idx]))
+        loss = loss_fn(model(**inputs), torch.tensor([pairs[i].label for i in idx], device=device))
         optimiser.zero_grad()
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -209,7 +213,7 @@ def train(pairs: list[Pair], work: Path, *, epochs: float = 1.0, batch_size: int
             rate = (time.time() - started) / max(1, step % (total + 1))
             log(f"step {step}/{total} loss {running:.3f} ({rate:.2f} s/step since start of this run)")
     model.eval()
-    return model
+    return model.to("cpu")
 
 
 def _save(path: Path, state: dict) -> None:
