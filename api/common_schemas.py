@@ -134,6 +134,7 @@ class FacetsSchema(Schema):
     sources = fields.List(fields.Nested(FacetCountSchema))
     entities = fields.List(fields.Nested(EntityFacetSchema))
     months = fields.List(fields.Nested(FacetCountSchema))
+    entities_sample = fields.Integer(allow_none=True)
 
 
 class PageSchema(Schema):

@@ -247,6 +247,10 @@ class Facets:
     sources: list[FacetCount] = field(default_factory=list)
     entities: list[FacetCount] = field(default_factory=list)
     months: list[FacetCount] = field(default_factory=list)  # value "YYYY-MM"
+    #: None: ``entities`` counts every matching article; a number: it counts
+    #: that many, the articles of the best-ranked hits (the SQLite store
+    #: samples when many match; Elasticsearch counts all).
+    entities_sample: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,7 +64,7 @@ def test_or_and_exclusion(client) -> None:
 def test_no_match_is_an_empty_page(client) -> None:
     page = search(client, q="zyzzyva")
     assert page["total"] == 0 and page["hits"] == []
-    assert page["facets"] == {"sources": [], "entities": [], "months": []}
+    assert page["facets"] == {"sources": [], "entities": [], "months": [], "entities_sample": None}
 
 
 @pytest.mark.parametrize("q", ['"unbalanced quote', "NEAR(idlib aleppo)", "idlib*", "col:umn", "a AND b",
@@ -109,6 +109,46 @@ def test_facets_count_all_matches(client) -> None:
     assert helmets["count"] >= 5 and helmets["label"] == "ORG" and helmets["name"] == "White Helmets"
 
 
+def test_facets_say_they_count_every_match_when_few_match(client) -> None:
+    assert search(client, q=WHITE_HELMETS, size=1)["facets"]["entities_sample"] is None
+
+
+def test_entity_facet_counts_the_best_hits_when_many_match(client, monkeypatch) -> None:
+    """Over the sample size, the entity facet counts the articles of the
+    best-ranked hits (whatever the page's sort) and says how many; sources
+    and months still count every match."""
+    from claimlookup.store.sqlite import search as sqlite_search
+
+    everything = search(client, q="Syria", size=50)
+    assert everything["facets"]["entities_sample"] is None and everything["total"] > 3
+    monkeypatch.setattr(sqlite_search, "ENTITY_FACET_SAMPLE", 3)
+    for sort in ("relevance", "date"):
+        sampled = search(client, q="Syria", size=50, sort=sort)
+        assert sampled["facets"]["entities_sample"] == 3
+        assert sampled["facets"]["sources"] == everything["facets"]["sources"]
+        assert sampled["facets"]["months"] == everything["facets"]["months"]
+    best = [hit["article_id"] for hit in everything["hits"][:3]]
+    expected: dict[str, int] = {}
+    for article_id in best:
+        for key in {e["key"] for e in client.get(f"/v1/articles/{article_id}").get_json()["entities"]}:
+            expected[key] = expected.get(key, 0) + 1
+    counted = {f["value"]: f["count"] for f in sampled["facets"]["entities"]}
+    assert counted and all(counted[key] == expected[key] for key in counted)
+    assert max(counted.values()) <= 3
+
+
+def test_a_listing_samples_the_newest_articles(client, monkeypatch) -> None:
+    from claimlookup.store.sqlite import search as sqlite_search
+
+    monkeypatch.setattr(sqlite_search, "ENTITY_FACET_SAMPLE", 2)
+    listing = client.get("/v1/articles", query_string={"size": 2}).get_json()
+    assert listing["total"] > 2 and listing["facets"]["entities_sample"] == 2
+    newest = [a["article_id"] for a in listing["articles"]]
+    keys = [{e["key"] for e in client.get(f"/v1/articles/{a}").get_json()["entities"]} for a in newest]
+    counted = {f["value"]: f["count"] for f in listing["facets"]["entities"]}
+    assert all(counted[key] == sum(key in k for k in keys) for key in counted)
+
+
 def test_paging_covers_every_hit_once(client) -> None:
     total = search(client, q="Syria")["total"]
     seen = []
@@ -140,7 +180,7 @@ def test_listing_without_query_newest_first(client) -> None:
     assert [a["article_id"] for a in page["articles"][:3]] == ["fa-kes:1923102973", "fa-kes:1919191767",
                                                        "fa-kes:1923848146"]
     assert {a["article_id"] for a in page["articles"][3:]} == {f"seed:00{i}" for i in range(5)}
-    assert {"sources", "entities", "months"} == set(page["facets"])
+    assert {"sources", "entities", "months", "entities_sample"} == set(page["facets"])
 
 
 def test_listing_filters_and_paging(client) -> None:
