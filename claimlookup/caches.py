@@ -52,7 +52,7 @@ class Cache:
 # --- memos of pure functions ----------------------------------------------------
 STEM = "claimlookup.fusion:stem"
 TEXT_TERMS = "claimlookup.lookup.features:_terms"
-KEY_WORDS = "claimlookup.lookup.features:_key_words"
+KEY_WORDS = "claimlookup.lookup.features:_key_word"
 NORMALISED_TEXT = "claimlookup.lookup.grouping:_normalised_text"
 PLACE_WORD = "claimlookup.nlp.places:word_key"
 PLACE_IN = "claimlookup.nlp.places:place_in"
@@ -78,7 +78,7 @@ CACHES: dict[str, Cache] = {c.name: c for c in (
     Cache(TEXT_TERMS, "memo", 100_000, "sentence text -> its stems, words, counts and IDF weight",
           "a candidate sentence is analysed by the features, the article features and the entity "
           "checks of every claim it is a candidate for"),
-    Cache(KEY_WORDS, "memo", 100_000, "tuple of entity keys -> the words of each key",
+    Cache(KEY_WORDS, "memo", 100_000, "entity key -> its words",
           "entity matching splits the same sentences' keys for every claim entity"),
     Cache(NORMALISED_TEXT, "memo", 50_000, "title or sentence text -> lower-cased words joined",
           "copy folding compares every candidate article's title and best sentence"),
