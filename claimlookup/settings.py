@@ -89,6 +89,10 @@ class Settings:
     embed_threads: int = 1
     """onnxruntime intra-op threads per process for sentence embeddings and the claim-relation model."""
 
+    relation_threads: int = 2
+    """Threads one call of the claim-relation model spreads its pairs over (the calling one
+    and helpers; each run single-threaded): a lookup uses the cores other requests leave idle. 1: off."""
+
     gc_full_every: int = 1000
     """API workers: one full cycle collection every N requests (survivors frozen in between); 0: off."""
 
