@@ -71,7 +71,8 @@ NAME_TOKENIZER = "claimlookup.nlp.places:_tokenizer"
 # --- per-instance memos and per-process pools -------------------------------------
 ENTITIES_FOUND = "claimlookup.lookup.features:CandidateSet.entities_found"
 CLAIM_ANALYSIS = "claimlookup.lookup.claim:_analysis_thread"
-RELATION_HELPERS = "claimlookup.relation:_helpers"
+RELATION_HELPERS = "claimlookup.relation:RelationModel.logits"
+SCAN_HELPERS = "claimlookup.lookup.service:scan"
 
 CACHES: dict[str, Cache] = {c.name: c for c in (
     Cache(STEM, "memo", 100_000, "word -> its stem",
@@ -111,8 +112,11 @@ CACHES: dict[str, Cache] = {c.name: c for c in (
     Cache(CLAIM_ANALYSIS, "pool", 1, "one thread per process running spaCy (recreated in a forked child)",
           "lookups never run the pipeline concurrently, and it overlaps with the embedding"),
     Cache(RELATION_HELPERS, "pool", None,
-          "helper threads of the claim-relation model, relation_threads - 1 per process (recreated in a forked child)",
+          "helper threads of the claim-relation model, relation_threads - 1 per process (claimlookup.parallel)",
           "one lookup's pairs are scored on the cores other requests leave idle; a call never waits for a busy helper"),
+    Cache(SCAN_HELPERS, "pool", None,
+          "helper threads of a scan, relation_threads - 1 per process (claimlookup.parallel)",
+          "a scan judges its claims' reports on the cores other requests leave idle"),
 )}
 
 _LRU_KINDS = ("memo", "data", "model")

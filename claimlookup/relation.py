@@ -17,15 +17,13 @@ and by the lookup, so the model sees at run time what it was trained on.
 from __future__ import annotations
 
 import json
-import os
-import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from claimlookup import caches, parallel
 from claimlookup.embed import file_sha256, onnx_session
 from claimlookup.settings import Settings
 
@@ -125,51 +123,26 @@ class RelationModel:
         """Raw (n, 4) logits. One pair per run by default: with per-token
         quantisation, padding costs more than batching saves (93-token
         passages on one core: 12.3 ms each alone, 18.6 ms in batches of 16).
-        The runs of one call are dealt, longest first, to ``parallel``
-        threads (onnxruntime releases the GIL while it runs), so one request
-        uses the cores that are idle; the results are the same."""
+        The runs of one call, longest first, are shared by ``parallel``
+        threads (``claimlookup.parallel``: the caller and idle helpers), so
+        one request uses the cores other requests leave idle; the results are
+        the same."""
         out = np.zeros((len(claims), len(LABELS)), dtype=np.float32)
         if not len(claims):
             return out
         pairs = self._encoder.encode(claims, passages)
         order = sorted(range(len(pairs)), key=lambda i: -len(pairs[i][0]))
-        runs = iter([order[begin:begin + batch_size] for begin in range(0, len(order), batch_size)])
-        lock = threading.Lock()
+        runs = [order[begin:begin + batch_size] for begin in range(0, len(order), batch_size)]
 
-        def work() -> None:
-            while True:
-                with lock:
-                    idx = next(runs, None)
-                if idx is None:
-                    return
-                out[idx] = self._session.run(None, pad([pairs[i] for i in idx]))[0]
+        def run(idx: list[int]) -> None:
+            out[idx] = self._session.run(None, pad([pairs[i] for i in idx]))[0]
 
-        helpers = [_helpers(self.parallel - 1).submit(work) for _ in range(self.parallel - 1)
-                   if len(order) > batch_size]
-        work()  # this thread takes runs too, and all of them if no helper is free
-        for helper in helpers:
-            if not helper.cancel():  # started: it is finishing its last run
-                helper.result()
+        parallel.shared(runs, run, self.parallel, caches.RELATION_HELPERS)
         return out
 
     def probabilities(self, claims: Sequence[str], passages: Sequence[str]) -> np.ndarray:
         """(n, 4) probabilities in :data:`LABELS` order."""
         return softmax(self.logits(claims, passages))
-
-
-#: caches.RELATION_HELPERS: (process id, its pool), created on first use.
-_HELPERS: tuple[int, ThreadPoolExecutor] | None = None
-_HELPERS_LOCK = threading.Lock()
-
-
-def _helpers(count: int) -> ThreadPoolExecutor:
-    """The process's helper threads for :meth:`RelationModel.logits` (at
-    least ``count``), created on first use and again in a forked child."""
-    global _HELPERS
-    with _HELPERS_LOCK:
-        if _HELPERS is None or _HELPERS[0] != os.getpid() or _HELPERS[1]._max_workers < count:
-            _HELPERS = (os.getpid(), ThreadPoolExecutor(max_workers=count, thread_name_prefix="relation"))
-        return _HELPERS[1]
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

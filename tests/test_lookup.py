@@ -211,6 +211,23 @@ def test_scan_of_an_indexed_pages_text_never_reports_the_page(store: Store) -> N
     assert any(r.article_id in (MARKET, COPY) for s in other.sentences for r in s.reports)
 
 
+def test_a_scan_shared_over_threads_answers_as_one_thread_does(store: Store,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scan's claims (and each call's relation pairs) are judged by the
+    calling thread and idle helpers (claimlookup.parallel): same answer."""
+    from claimlookup.lookup.judging import get_relation_model
+
+    text = (SEEDS / "000_358fc2682760c67c.txt").read_text(encoding="utf-8")
+    model = get_relation_model()
+    monkeypatch.setenv("CLAIMLOOKUP_RELATION_THREADS", "1")
+    monkeypatch.setattr(model, "parallel", 1)
+    alone = scan(store, text=text, min_score=0.0)
+    monkeypatch.setenv("CLAIMLOOKUP_RELATION_THREADS", "3")
+    monkeypatch.setattr(model, "parallel", 3)
+    shared = scan(store, text=text, min_score=0.0)
+    assert len(alone.sentences) > 3 and shared == alone
+
+
 def test_a_short_denial_is_check_worthy(store: Store) -> None:
     """The README's example, 7 words, was never scanned under the 8-word rule."""
     result = scan(store, text="Russia denied its planes had bombed Idlib.")

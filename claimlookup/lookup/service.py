@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from claimlookup import caches, parallel
 from claimlookup.lookup import claim as _claim
 from claimlookup.lookup.claim import PreparedClaim, _prepared, prepare_claims
 from claimlookup.lookup.features import CandidateSet, _candidate_set, candidate_sets
@@ -35,6 +36,7 @@ from claimlookup.lookup.results import (
 )
 from claimlookup.lookup.scoring import ScoredCandidates, news_applies, score
 from claimlookup.model import Article, EntityMention, Filters, Sentence, SentenceRef, StoredSentence
+from claimlookup.settings import Settings
 from claimlookup.store.base import Store
 
 # --- entry points -----------------------------------------------------------
@@ -159,12 +161,13 @@ def scan(store: Store, text: str | None = None, article_id: str | None = None,
     if own:  # look again without them, as for an indexed article's own id
         filters = replace(filters, exclude_articles=tuple(dict.fromkeys((*filters.exclude_articles, *sorted(own)))))
         sets = _scan_candidates(store, claims, filters)
+    # The claims are judged on the cores other requests leave idle (claimlookup.parallel).
+    reports = parallel.shared(sets, lambda c: reports_for(score(c), limit_per_claim, min_score, exclude=exclusion,
+                                                          ranking_floor=SCAN_RANKING_FLOOR, sentences=SCAN_SENTENCES),
+                              Settings.from_env().relation_threads, caches.SCAN_HELPERS)
     return ScanResult([
-        ScannedSentence(s.position, s.text, reason,
-                        reports_for(score(c), limit_per_claim, min_score, exclude=exclusion,
-                                    ranking_floor=SCAN_RANKING_FLOOR, sentences=SCAN_SENTENCES),
-                        [e.text for e in context])
-        for (s, reason), context, c in zip(choice.worthy, contexts, sets, strict=True)],
+        ScannedSentence(s.position, s.text, reason, found, [e.text for e in context])
+        for (s, reason), context, found in zip(choice.worthy, contexts, reports, strict=True)],
         choice.over_the_cap, choice.skipped)
 
 
