@@ -23,8 +23,9 @@ from typing import TypeVar
 T = TypeVar("T")
 R = TypeVar("R")
 
-#: Pool name -> (process id, its pool): created on first use, again in a forked child.
-_POOLS: dict[str, tuple[int, ThreadPoolExecutor]] = {}
+#: Pool name -> (process id, its thread count, its pool): created on first use,
+#: again in a forked child or when more threads are asked for.
+_POOLS: dict[str, tuple[int, int, ThreadPoolExecutor]] = {}
 _POOLS_LOCK = threading.Lock()
 
 
@@ -33,10 +34,10 @@ def helpers(name: str, count: int) -> ThreadPoolExecutor:
     least ``count`` threads."""
     with _POOLS_LOCK:
         found = _POOLS.get(name)
-        if found is None or found[0] != os.getpid() or found[1]._max_workers < count:
-            found = (os.getpid(), ThreadPoolExecutor(max_workers=count, thread_name_prefix=name.rsplit(":", 1)[-1]))
-            _POOLS[name] = found
-        return found[1]
+        if found is None or found[0] != os.getpid() or found[1] < count:
+            pool = ThreadPoolExecutor(max_workers=count, thread_name_prefix=name.rsplit(":", 1)[-1])
+            found = _POOLS[name] = (os.getpid(), count, pool)
+        return found[2]
 
 
 def shared(items: Sequence[T], do: Callable[[T], R], threads: int, pool: str) -> list[R]:
@@ -65,10 +66,9 @@ def shared(items: Sequence[T], do: Callable[[T], R], threads: int, pool: str) ->
     try:
         work()  # the caller works too, and does everything if no helper is free
     finally:
-        for task in tasks:
-            if not task.cancel():  # started: it is finishing the piece it holds
-                task.exception()
-    for task in tasks:
-        if not task.cancelled() and (error := task.exception()) is not None:
-            raise error
+        # A helper not started yet is dropped; a started one finishes its piece.
+        started = [task for task in tasks if not task.cancel()]
+        errors = [error for task in started if (error := task.exception()) is not None]
+    if errors:
+        raise errors[0]
     return [results[k] for k in range(len(items))]
