@@ -211,6 +211,35 @@ def test_scan_of_an_indexed_pages_text_never_reports_the_page(store: Store) -> N
     assert any(r.article_id in (MARKET, COPY) for s in other.sentences for r in s.reports)
 
 
+@pytest.mark.parametrize("limit, margin", [(20, 20), (4, 3), (4, 0)])
+def test_a_pages_candidates_without_its_own_articles_in_one_search(store: Store, limit: int, margin: int) -> None:
+    """A scanned page's candidates are searched once, with a margin, and the
+    page's own indexed articles dropped from that answer: the same candidate
+    sets, features included, as searching, finding them, and searching again
+    without them (the scan before). With no margin (4, 0) every full list that
+    loses a hit falls back to the second search; the answer is the same."""
+    from dataclasses import replace
+
+    from claimlookup.lookup import features, service
+    from claimlookup.lookup.page import choose_sentences, read_page, sentence_context
+
+    page = read_page((SEEDS / "000_358fc2682760c67c.txt").read_text(encoding="utf-8"))
+    worthy = choose_sentences(page, service.MAX_SCAN_CLAIMS).worthy
+    claims = service._scan_claims(worthy, [sentence_context(s, page) for s, _ in worthy], page.title)
+    first = features.candidate_sets(store, claims, Filters(), limit=limit)
+    own = service._page_articles((s for c in first for s in c.sentences), page)
+    assert MARKET in own
+    again = features.candidate_sets(store, claims, replace(Filters(), exclude_articles=tuple(sorted(own))), limit=limit)
+    once, dropped = features.candidate_sets_without(store, claims, Filters(), limit,
+                                                    lambda found: service._page_articles(found, page), margin)
+    assert dropped == own
+    assert len(once) == len(again) == len(claims)
+    for a, b in zip(again, once, strict=True):
+        assert [s.ref for s in a.sentences] == [s.ref for s in b.sentences]
+        assert np.array_equal(a.features, b.features)
+        assert not {s.ref.article_id for s in b.sentences} & own
+
+
 def test_a_scan_shared_over_threads_answers_as_one_thread_does(store: Store,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """The scan's claims (and each call's relation pairs) are judged by the

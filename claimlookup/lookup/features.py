@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -11,7 +11,7 @@ from claimlookup import caches, fusion
 from claimlookup.lookup.claim import PreparedClaim
 from claimlookup.lookup.reads import find_candidates
 from claimlookup.model import TITLE_POSITION, Filters, ParsedQuery, Sentence, SentenceRef, StoredSentence, Term
-from claimlookup.store.base import Store
+from claimlookup.store.base import FoundCandidates, Store
 
 #: Sentences proposed by BM25 and by the vectors, per claim (the union is scored).
 LEXICAL_CANDIDATES = 40
@@ -110,9 +110,50 @@ def candidate_sets(store: Store, claims: Sequence[PreparedClaim], filters: Filte
     store with ``BatchedCandidates``, all of them in one request: ``reads``),
     and one ``get_sentences`` call. ``limit``: candidates per source and
     claim (default LEXICAL_CANDIDATES / VECTOR_CANDIDATES)."""
+    found = _find(store, claims, filters, limit or LEXICAL_CANDIDATES, limit or VECTOR_CANDIDATES)
+    per_claim = _refs_per_claim(claims, found)
+    stored = _stored(store, per_claim)
+    return [_candidate_set_of(claim, refs, stored) for claim, refs in zip(claims, per_claim, strict=True)]
+
+
+def candidate_sets_without(store: Store, claims: Sequence[PreparedClaim], filters: Filters, limit: int,
+                           unwanted: Callable[[Iterable[StoredSentence]], set[str]], margin: int,
+                           ) -> tuple[list[CandidateSet], set[str]]:
+    """``candidate_sets(store, claims, filters', limit)`` where ``filters'``
+    also excludes the articles ``unwanted`` picks among the candidates (a
+    scanned page's own indexed articles), and those articles, in one search
+    instead of two: each source is asked for ``limit + margin`` candidates,
+    ``unwanted`` sees every sentence found (with the titles of their
+    articles), and each source's list without its articles is cut to
+    ``limit``. That is what the store answers to the excluding search
+    whenever at least ``limit`` remain (a source ranks each sentence on its
+    own: exactly for BM25 and exact vector search, up to the approximate
+    index's own misses otherwise); when a full list keeps fewer, the
+    excluding search is run after all."""
+    found = _find(store, claims, filters, limit + margin, limit + margin)
+    stored = _stored(store, _refs_per_claim(claims, found))
+    dropped = unwanted(stored.values())
+    lists = [*found.lexical, *found.vector]
+    kept = [[c for c in hits if c.ref.article_id not in dropped] for hits in lists]
+    if any(len(hits) == limit + margin and len(left) < limit for hits, left in zip(lists, kept, strict=True)):
+        excluding = replace(filters, exclude_articles=tuple(dict.fromkeys((*filters.exclude_articles,
+                                                                           *sorted(dropped)))))
+        return candidate_sets(store, claims, excluding, limit), dropped
+    cut = [left[:limit] for left in kept]
+    per_claim = _refs_per_claim(claims, FoundCandidates(cut[:len(found.lexical)], cut[len(found.lexical):]))
+    return [_candidate_set_of(claim, refs, stored) for claim, refs in zip(claims, per_claim, strict=True)], dropped
+
+
+def _find(store: Store, claims: Sequence[PreparedClaim], filters: Filters, lexical: int, vector: int
+          ) -> FoundCandidates:
     matrix = np.vstack([c.vectors for c in claims]) if claims else np.zeros((0, 1), np.float32)
-    found = find_candidates(store, [lexical_query(claim, PROPOSING_TERMS) for claim in claims], matrix, filters,
-                            lexical_limit=limit or LEXICAL_CANDIDATES, vector_limit=limit or VECTOR_CANDIDATES)
+    return find_candidates(store, [lexical_query(claim, PROPOSING_TERMS) for claim in claims], matrix, filters,
+                           lexical_limit=lexical, vector_limit=vector)
+
+
+def _refs_per_claim(claims: Sequence[PreparedClaim], found: FoundCandidates) -> list[list[SentenceRef]]:
+    """Each claim's candidate refs: its lexical hits, then its vector rows'
+    hits, then the titles of their articles, each once."""
     per_claim: list[list[SentenceRef]] = []
     row = 0
     for claim, proposed in zip(claims, found.lexical, strict=True):
@@ -122,13 +163,17 @@ def candidate_sets(store: Store, claims: Sequence[PreparedClaim], filters: Filte
         row += len(claim.vectors)
         refs.update(dict.fromkeys(SentenceRef(r.article_id, TITLE_POSITION) for r in list(refs)))
         per_claim.append(list(refs))
+    return per_claim
+
+
+def _stored(store: Store, per_claim: list[list[SentenceRef]]) -> dict[SentenceRef, StoredSentence]:
     wanted = list(dict.fromkeys(r for refs in per_claim for r in refs))
-    stored = {s.ref: s for s in store.get_sentences(wanted)}
-    out = []
-    for claim, claim_refs in zip(claims, per_claim, strict=True):
-        sentences = [stored[r] for r in claim_refs if r in stored and stored[r].sentence.vector is not None]
-        out.append(_candidate_set(claim, sentences))
-    return out
+    return {s.ref: s for s in store.get_sentences(wanted)}
+
+
+def _candidate_set_of(claim: PreparedClaim, refs: list[SentenceRef],
+                      stored: dict[SentenceRef, StoredSentence]) -> CandidateSet:
+    return _candidate_set(claim, [stored[r] for r in refs if r in stored and stored[r].sentence.vector is not None])
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 
 import numpy as np
@@ -9,7 +10,7 @@ import numpy as np
 from claimlookup import caches, parallel
 from claimlookup.lookup import claim as _claim
 from claimlookup.lookup.claim import PreparedClaim, _prepared, prepare_claims
-from claimlookup.lookup.features import CandidateSet, _candidate_set, candidate_sets
+from claimlookup.lookup.features import _candidate_set, candidate_sets, candidate_sets_without
 from claimlookup.lookup.figures import comparable
 from claimlookup.lookup.grouping import _excluded_articles, _exclusion
 from claimlookup.lookup.page import (  # noqa: F401  (re-exported: the scan's rule)
@@ -156,11 +157,11 @@ def scan(store: Store, text: str | None = None, article_id: str | None = None,
     own_page = [] if article_id is not None else [*([page.title] if page.title else []),
                                                   *(s for s in page.kept if s is not page.title)]
     exclusion = _exclusion(excluded, own_page)
-    sets = _scan_candidates(store, claims, filters)
-    own = _page_articles(sets, page) if article_id is None else set()
-    if own:  # look again without them, as for an indexed article's own id
-        filters = replace(filters, exclude_articles=tuple(dict.fromkeys((*filters.exclude_articles, *sorted(own)))))
-        sets = _scan_candidates(store, claims, filters)
+    if article_id is None:  # without the page's own indexed articles, as for an indexed article's own id
+        sets, _ = candidate_sets_without(store, claims, filters, SCAN_CANDIDATES,
+                                         lambda found: _page_articles(found, page), PAGE_MARGIN)
+    else:
+        sets = candidate_sets(store, claims, filters, limit=SCAN_CANDIDATES)
     # The claims are judged on the cores other requests leave idle (claimlookup.parallel).
     reports = parallel.shared(sets, lambda c: reports_for(score(c), limit_per_claim, min_score, exclude=exclusion,
                                                           ranking_floor=SCAN_RANKING_FLOOR, sentences=SCAN_SENTENCES),
@@ -209,33 +210,34 @@ def _scan_claims(worthy: list[tuple[Sentence, str]], contexts: list[list[EntityM
 #: words or more) word for word with a scanned text is that page as indexed.
 PAGE_SHARED_SENTENCES = 2
 PAGE_SENTENCE_WORDS = 8
+#: A scanned text's candidate searches ask each source for this many more
+#: than SCAN_CANDIDATES, so that the page's own articles can be left out of
+#: the same answer (``features.candidate_sets_without``): the page itself
+#: and its copies take a few of each claim's best hits.
+PAGE_MARGIN = SCAN_CANDIDATES
 
 
-def _page_articles(sets: list[CandidateSet], page: Page) -> set[str]:
-    """The scanned page's own indexed articles among the candidates: those
-    whose title is the page's title or one of its headings, or which share
-    at least PAGE_SHARED_SENTENCES long sentences with it word for word. The
-    scan then looks again without them, as for an indexed article's own id
-    (the ranking is relative to the best candidate, and the page itself
-    would always be that)."""
+def _page_articles(found: Iterable[StoredSentence], page: Page) -> set[str]:
+    """The scanned page's own indexed articles among the sentences ``found``
+    for its claims (with their articles' titles): those whose title is the
+    page's title or one of its headings, or which share at least
+    PAGE_SHARED_SENTENCES long sentences with it word for word. The scan
+    leaves them out, as it leaves out an indexed article's own id (the
+    ranking is relative to the best candidate, and the page itself would
+    always be that)."""
     from claimlookup.lookup.grouping import _normalised_text
 
     titles = {_normalised_text(t) for t in (*page.headings, *([page.title.text] if page.title else []))} - {""}
     texts = {_normalised_text(s.text) for s in page.kept if len(s.text.split()) >= PAGE_SENTENCE_WORDS}
     shared: dict[str, set[str]] = {}
     own = set()
-    for c in sets:
-        for s in c.sentences:
-            if _normalised_text(s.title) in titles:
-                own.add(s.ref.article_id)
-            text = _normalised_text(s.sentence.text)
-            if text in texts:
-                shared.setdefault(s.ref.article_id, set()).add(text)
-    return own | {a for a, found in shared.items() if len(found) >= PAGE_SHARED_SENTENCES}
-
-
-def _scan_candidates(store: Store, claims: list[PreparedClaim], filters: Filters) -> list[CandidateSet]:
-    return candidate_sets(store, claims, filters, limit=SCAN_CANDIDATES)
+    for s in found:
+        if _normalised_text(s.title) in titles:
+            own.add(s.ref.article_id)
+        text = _normalised_text(s.sentence.text)
+        if text in texts:
+            shared.setdefault(s.ref.article_id, set()).add(text)
+    return own | {a for a, found_texts in shared.items() if len(found_texts) >= PAGE_SHARED_SENTENCES}
 
 
 def _stored_article(store: Store, article_id: str) -> tuple[Article, list[StoredSentence]]:

@@ -98,8 +98,15 @@ class VectorSnapshot:
         return mask
 
     def _top(self, scores: np.ndarray, rows: np.ndarray | None, k: int) -> list[tuple[str, int, float]]:
-        best = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
-        best = best[np.argsort(-scores[best], kind="stable")]
+        # Best first, ties by row (rows are in sentence id order, as the
+        # approximate index ranks them): the same sentences come first
+        # whatever ``limit`` and whichever other articles are left out.
+        if k < len(scores):
+            kth = scores[np.argpartition(-scores, k - 1)[k - 1]]
+            best = np.flatnonzero(scores >= kth)
+        else:
+            best = np.arange(len(scores))
+        best = best[np.lexsort((best, -scores[best]))][:k]
         index = best if rows is None else rows[best]
         ids, positions = self.buffer.article_ids[index], self.buffer.positions[index]
         return [(str(a), int(p), float(s)) for a, p, s in zip(ids, positions, scores[best], strict=True)]
