@@ -570,6 +570,27 @@ def test_get_sentences_warm_equals_cold(loaded: SQLiteStore) -> None:
     assert plain(loaded.get_sentences(refs[::-1])) == expected[::-1]
 
 
+def test_the_read_cache_is_bounded_by_its_estimated_bytes(loaded: SQLiteStore,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache counts what it holds (``sentence_bytes``, ``article_bytes``);
+    once that passes READ_CACHE_BYTES the next reader starts an empty one,
+    and the answers stay a fresh reader's."""
+    from claimlookup.store.sqlite import read_cache
+
+    refs = [SentenceRef(a.id, s.position) for a in corpus() for s in a.sentences]
+    loaded.get_sentences(refs[:2])
+    cache = loaded._read_cache
+    assert cache.held[0] == (sum(read_cache.sentence_bytes(f) for f in cache.sentences.values())
+                             + sum(read_cache.article_bytes(a) for a in cache.articles.values())) > 0
+    monkeypatch.setattr(read_cache, "READ_CACHE_BYTES", cache.held[0] + 1)
+    expected = as_a_new_reader_sees_it(loaded, refs)
+    assert plain(loaded.get_sentences(refs)) == expected
+    assert loaded._read_cache is cache and cache.full and len(cache.sentences) == len(refs)
+    assert plain(loaded.get_sentences(refs[:1])) == expected[:1]
+    fresh = loaded._read_cache
+    assert fresh is not cache and len(fresh.sentences) == 1 and not fresh.full
+
+
 def test_get_sentences_hands_out_copies(loaded: SQLiteStore) -> None:
     loaded.vector_candidates(unit((1, 1.0))[None, :], Filters(), 5)
     refs = [SentenceRef(CONVOY, 0), SentenceRef(CONVOY, 1)]

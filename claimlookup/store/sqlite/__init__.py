@@ -72,7 +72,7 @@ from claimlookup.store.sqlite.fts import (
     fts_phrase,
     markup,
 )
-from claimlookup.store.sqlite.read_cache import READ_CACHE_SENTENCES
+from claimlookup.store.sqlite.read_cache import READ_CACHE_BYTES
 from claimlookup.store.sqlite.search import BODY_WEIGHT, FACET_LIMIT, TITLE_WEIGHT
 
 __all__ = [
@@ -84,7 +84,7 @@ __all__ = [
     "MARK_END",
     "MARK_START",
     "MAX_IDLE_CONNECTIONS",
-    "READ_CACHE_SENTENCES",
+    "READ_CACHE_BYTES",
     "SCHEMA_PATH",
     "SCHEMA_VERSION",
     "SNIPPET_TOKENS",

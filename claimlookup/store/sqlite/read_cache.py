@@ -29,10 +29,13 @@ from claimlookup.store.common import parse_date
 from claimlookup.store.sqlite.connection import Owner, Token
 from claimlookup.store.sqlite.rows import Annotations
 
-#: Sentences the read cache holds at most: about 1.5 KB each with their
-#: articles (measured on FA-KES), so ~75 MB, as much as the vectors of as many
-#: sentences; past it, the cache starts afresh.
-READ_CACHE_SENTENCES = 50_000
+#: Bytes the read cache holds at most, by its own estimate (``sentence_bytes``,
+#: ``article_bytes``: within ~10 % of what tracemalloc traced on FA-KES, 1.7 KB a
+#: sentence with its article); past it, the cache starts afresh. A count bound
+#: (50,000 sentences, ~75 MB on FA-KES) let OCR'd pages of long sentences and
+#: ~170 entity keys an article fill ~170 MB per worker; 64 MiB holds the
+#: default corpus whole (~18 MB) and ~20,000 such sentences.
+READ_CACHE_BYTES = 64 * 1024 * 1024
 
 
 class _Absent(enum.Enum):
@@ -105,21 +108,41 @@ class ReadCache:
     pks: dict[str, int | None]
     articles: dict[int, ArticleFacts]
     sentences: dict[tuple[int, int], SentenceFacts | None]  # (article pk, position); None = no such sentence
+    #: [estimated bytes of ``articles`` and ``sentences``]; threads add to it
+    #: without a lock, so a race may drop an addition: an estimate either way.
+    held: list[int]
 
     @staticmethod
     def empty(token: Token = ("", -1), file: Owner = (0, None)) -> ReadCache:
-        return ReadCache(token, file, {}, {}, {})
+        return ReadCache(token, file, {}, {}, {}, [0])
+
+    @property
+    def full(self) -> bool:
+        return self.held[0] >= READ_CACHE_BYTES
 
     def moved_to(self, token: Token, file: Owner) -> ReadCache:
         same_timeline = (file == self.file and token[0] == self.token[0] and token[1] >= self.token[1]
-                         and len(self.sentences) < READ_CACHE_SENTENCES)
+                         and not self.full)
         if not same_timeline:
             return ReadCache.empty(token, file)
-        return ReadCache(token, file, {}, self.articles, self.sentences)
+        return ReadCache(token, file, {}, self.articles, self.sentences, self.held)
 
     def is_for(self, token: Token, file: Owner) -> bool:
         """Valid for a reader at ``token`` on ``file``, and not full."""
-        return self.token == token and self.file == file and len(self.sentences) < READ_CACHE_SENTENCES
+        return self.token == token and self.file == file and not self.full
+
+
+def sentence_bytes(facts: SentenceFacts | None) -> int:
+    """About what one cached sentence costs (its tuple, strings, annotations
+    and dict entry); CPython's sizes, calibrated with tracemalloc on FA-KES."""
+    if facts is None:
+        return 150
+    return 500 + len(facts.text) + 280 * len(facts.mentions) + 350 * len(facts.quantities)
+
+
+def article_bytes(facts: ArticleFacts) -> int:
+    """About what one cached article costs (its facts and entity keys)."""
+    return 500 + len(facts.title) + len(facts.url or "") + 70 * len(facts.entities)
 
 
 def resolve_articles(conn: sqlite3.Connection, cache: ReadCache, ids: set[str]) -> dict[str, int | None]:
@@ -143,9 +166,13 @@ def resolve_articles(conn: sqlite3.Connection, cache: ReadCache, ids: set[str]) 
         keys = dict(conn.execute(
             "SELECT article, json_group_array(key) FROM article_entities "
             "WHERE article IN (SELECT value FROM json_each(?)) GROUP BY article", (json.dumps([r[0] for r in new]),)))
+    added = 0
     for pk, _article_id, title, source, published, url, content_hash in new:
-        cache.articles[pk] = ArticleFacts(title, source, parse_date(published), url, content_hash,
-                                          tuple(sorted(json.loads(keys[pk]))) if pk in keys else ())
+        facts = ArticleFacts(title, source, parse_date(published), url, content_hash,
+                             tuple(sorted(json.loads(keys[pk]))) if pk in keys else ())
+        cache.articles[pk] = facts
+        added += article_bytes(facts)
+    cache.held[0] += added
     for article_id in unknown:
         found[article_id] = None
     for row in rows:
@@ -173,6 +200,7 @@ def cached_sentences(conn: sqlite3.Connection, cache: ReadCache, keys: list[tupl
         loaded = load_sentences(conn, cache.articles, missing)
         found.update(loaded)
         cache.sentences.update(loaded)
+        cache.held[0] += sum(sentence_bytes(f) for f in loaded.values())
     return found
 
 
