@@ -51,3 +51,17 @@ def test_leaving_articles_out_keeps_the_order_of_the_rest(excluded: list[int]) -
     rest = [hit for hit in whole if int(hit[0][1:]) not in excluded]
     for limit in (1, 3, 6, len(rest)):
         assert snapshot.search(query[None, :], mask, limit)[0] == rest[:limit]
+
+
+def test_rows_that_are_not_finite_are_never_hits() -> None:
+    """A vector that is not finite scores NaN: it is left out at every limit
+    (the k-th best is never NaN, so the others are all found)."""
+    matrix = _copies()
+    matrix[[1, 4]] = np.nan
+    snapshot = _snapshot(matrix)
+    query = matrix[0]
+    for limit in range(1, len(matrix) + 1):
+        hits = snapshot.search(query[None, :], vectors.ArticleMask(), limit)[0]
+        assert len(hits) == min(limit, len(matrix) - 2)
+        assert {"a2", "a5"}.isdisjoint(a for a, _, _ in hits)
+        assert all(np.isfinite(s) for _, _, s in hits)

@@ -128,8 +128,15 @@ def candidate_sets_without(store: Store, claims: Sequence[PreparedClaim], filter
     ``limit``. That is what the store answers to the excluding search
     whenever at least ``limit`` remain (a source ranks each sentence on its
     own: exactly for BM25 and exact vector search, up to the approximate
-    index's own misses otherwise); when a full list keeps fewer, the
-    excluding search is run after all."""
+    index's own misses otherwise: its pool of candidates grows with the
+    number asked). When a full list (``limit + margin`` hits) keeps fewer
+    than ``limit``, the excluding search is run after all; a shorter list
+    held every match. (Elasticsearch also drops hits of uncommitted writes
+    after its search, so during an indexing run a list may be short for
+    that reason and keep fewer than the excluding search would: the same
+    shortfall any of its searches has then.) ``limit`` at least 1."""
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
     found = _find(store, claims, filters, limit + margin, limit + margin)
     stored = _stored(store, _refs_per_claim(claims, found))
     dropped = unwanted(stored.values())

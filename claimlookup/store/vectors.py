@@ -101,11 +101,11 @@ class VectorSnapshot:
         # Best first, ties by row (rows are in sentence id order, as the
         # approximate index ranks them): the same sentences come first
         # whatever ``limit`` and whichever other articles are left out.
-        if k < len(scores):
-            kth = scores[np.argpartition(-scores, k - 1)[k - 1]]
-            best = np.flatnonzero(scores >= kth)
-        else:
-            best = np.arange(len(scores))
+        # Masked rows (-inf) and NaN scores (a vector that is not finite) are never hits.
+        best = np.flatnonzero(np.isfinite(scores))
+        if k < len(best):
+            kth = np.partition(scores[best], len(best) - k)[len(best) - k]  # the k-th highest
+            best = best[scores[best] >= kth]
         best = best[np.lexsort((best, -scores[best]))][:k]
         index = best if rows is None else rows[best]
         ids, positions = self.buffer.article_ids[index], self.buffer.positions[index]
