@@ -12,8 +12,8 @@ goes with the instance).
 Kinds:
 
 - ``memo``: results of a pure function of its arguments, bounded by count
-  (text-keyed memos hold a few hundred bytes an entry: 100,000 entries is
-  tens of MB at most).
+  (most text-keyed memos hold a few hundred bytes an entry: 100,000 entries
+  is tens of MB; a sentence's terms are ~4 KB, so that memo holds fewer).
 - ``data``: a checked-in file read once per path (a handful of paths).
 - ``model``: a loaded model, one per process (``clear_all(models=True)``
   drops them; the next call loads again, seconds).
@@ -77,9 +77,11 @@ SCAN_HELPERS = "claimlookup.lookup.service:scan"
 CACHES: dict[str, Cache] = {c.name: c for c in (
     Cache(STEM, "memo", 100_000, "word -> its stem",
           "every feature, coverage and highlight stems the same few thousand words again and again"),
-    Cache(TEXT_TERMS, "memo", 100_000, "sentence text -> its stems, words, counts and IDF weight",
+    Cache(TEXT_TERMS, "memo", 20_000, "sentence text -> its stems, words, counts and IDF weight "
+          "(~3.6-4.2 KB an entry with interned words: ~80 MB full)",
           "a candidate sentence is analysed by the features, the article features and the entity "
-          "checks of every claim it is a candidate for"),
+          "checks of every claim it is a candidate for (100,000 entries were ~500 MB per worker "
+          "on a large archive)"),
     Cache(KEY_WORDS, "memo", 100_000, "entity key -> its words",
           "entity matching splits the same sentences' keys for every claim entity"),
     Cache(NORMALISED_TEXT, "memo", 50_000, "title or sentence text -> lower-cased words joined",

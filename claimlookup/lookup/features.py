@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -199,7 +200,10 @@ def _terms(text: str) -> _TextTerms:
     weights = fusion.TermWeights.load()
     # One pass of the word pattern (a hyphen is never part of a word, so
     # "al-Numan" is already "al", "Numan"); stems of the content words.
-    lowered = [w.lower() for _, _, w in fusion.words(text)]
+    # Words interned: the memo holds many sentences of the same few thousand
+    # words, and one string object each instead of one per sentence is ~1/3
+    # of an entry (docs/benchmarks.md, "Memory of a worker").
+    lowered = [sys.intern(w.lower()) for _, _, w in fusion.words(text)]
     all_stems = [fusion.stem(w) for w in lowered if w.replace("’", "'") not in fusion.STOPWORDS]
     stems = frozenset(all_stems)
     words = frozenset(lowered)
