@@ -102,10 +102,17 @@ class VectorSnapshot:
         # approximate index ranks them): the same sentences come first
         # whatever ``limit`` and whichever other articles are left out.
         # Masked rows (-inf) and NaN scores (a vector that is not finite) are never hits.
-        best = np.flatnonzero(np.isfinite(scores))
-        if k < len(best):
-            kth = np.partition(scores[best], len(best) - k)[len(best) - k]  # the k-th highest
-            best = best[scores[best] >= kth]
+        best = None
+        if k < len(scores):  # one partition and one pass; NaN sorts last, so into the top k
+            at = len(scores) - k
+            top = np.partition(scores, at)
+            if np.isfinite(top[at]) and not np.isnan(top[at:]).any():
+                best = np.flatnonzero(scores >= top[at])
+        if best is None:  # rare: NaN rows, or fewer than k finite scores
+            best = np.flatnonzero(np.isfinite(scores))
+            if k < len(best):
+                kth = np.partition(scores[best], len(best) - k)[len(best) - k]  # the k-th highest
+                best = best[scores[best] >= kth]
         best = best[np.lexsort((best, -scores[best]))][:k]
         index = best if rows is None else rows[best]
         ids, positions = self.buffer.article_ids[index], self.buffer.positions[index]
