@@ -30,7 +30,7 @@ from claimlookup.store.sqlite.connection import Owner, Token
 from claimlookup.store.sqlite.rows import Annotations
 
 #: Bytes the read cache holds at most, by its own estimate (``sentence_bytes``,
-#: ``article_bytes``: within ~10 % of what tracemalloc traced on FA-KES, 1.7 KB a
+#: ``article_bytes``: within 3 % of what tracemalloc traced on FA-KES, 1.7 KB a
 #: sentence with its article); past it, the cache starts afresh. A count bound
 #: (50,000 sentences, ~75 MB on FA-KES) let OCR'd pages of long sentences and
 #: ~170 entity keys an article fill ~170 MB per worker; 64 MiB holds the
