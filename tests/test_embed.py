@@ -96,3 +96,13 @@ def test_concurrent_first_use_from_two_processes(cache: Path) -> None:
     path = embed.cached_model()  # verified against its sidecar: not rebuilt
     assert embed._verified(path, path.with_name(path.name + ".sha256"))
     assert list(cache.glob("*.tmp")) == []
+
+
+def test_gelu_and_nan_guards_simplified(cache: Path) -> None:
+    """The derived graph has the six feed-forward GELUs as BiasGelu nodes and
+    no NaN guard after the attention softmaxes (``embed._simplify``)."""
+    import onnx
+
+    ops = [n.op_type for n in onnx.load(str(embed.cached_model())).graph.node]
+    assert ops.count("BiasGelu") == 6 and ops.count("Softmax") == 6
+    assert "Erf" not in ops and "IsNaN" not in ops
