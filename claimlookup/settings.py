@@ -94,9 +94,9 @@ class Settings:
     and helpers; each run single-threaded): a lookup uses the cores other requests leave idle. 1: off."""
 
     blas_threads: int = 1
-    """Threads of numpy's BLAS (OpenBLAS) in each process that loads the NLP pipeline:
-    spaCy's NER runs its matrix products there; processes, not BLAS threads, use the
-    cores. 0: the library's default (one per core)."""
+    """BLAS threads (numpy's OpenBLAS; faiss's too) in each process that loads the NLP
+    pipeline: spaCy's NER runs its matrix products there; processes, not BLAS threads,
+    use the cores. 0: the libraries' default (one per core)."""
 
     gc_full_every: int = 1000
     """API workers: one full cycle collection every N requests (survivors frozen in between); 0: off."""

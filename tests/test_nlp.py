@@ -101,12 +101,19 @@ def test_pipeline_multiplies_with_numpy_on_one_blas_thread() -> None:
     ``CLAIMLOOKUP_BLAS_THREADS`` (default 1) OpenBLAS threads per process."""
     from threadpoolctl import threadpool_info
 
+    from claimlookup.nlp.pipeline import limit_blas_threads
+
     model = nlp.get_nlp()
     for name in ("senter", "ner"):
         ops = model.get_pipe(name).model.ops
         assert type(ops).__name__ == "NumpyOps" and ops.use_blis is False
+    from claimlookup.settings import Settings
+
+    limit = Settings.from_env().blas_threads  # 1 unless the environment says otherwise
     blas = [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
-    assert blas and set(blas) == {1}
+    assert blas and (limit == 0 or set(blas) == {limit})
+    with pytest.raises(ValueError, match="CLAIMLOOKUP_BLAS_THREADS"):
+        limit_blas_threads(-1)
 
 
 # --- sentences and offsets -------------------------------------------------------------

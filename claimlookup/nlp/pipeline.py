@@ -75,10 +75,15 @@ def get_nlp() -> Language:
 
 def limit_blas_threads(threads: int) -> None:
     """At most ``threads`` BLAS threads in this process from now on (0: leave
-    them). Processes forked later (spaCy's workers) inherit the limit. The
-    indexer already runs one spaCy process per core, and the server one worker
-    per core: BLAS threads on top of those only wait for a core (measured:
-    their spinning added ~35 % to spaCy's CPU time)."""
+    them), for every BLAS library loaded: numpy's OpenBLAS, and faiss's, whose
+    OpenMP pool ``store/ann.py`` already holds to one thread. Processes forked
+    later (spaCy's workers: Linux's default start method up to Python 3.13)
+    inherit the limit; spawned ones would not. The indexer already runs one
+    spaCy process per core, and the server one worker per core: BLAS threads
+    on top of those only wait for a core (measured: their spinning added ~35 %
+    to spaCy's CPU time)."""
+    if threads < 0:
+        raise ValueError(f"{Settings.variable('blas_threads')}: must be 0 or more, not {threads}")
     if threads > 0:
         from threadpoolctl import threadpool_limits
 
