@@ -323,12 +323,8 @@ def _quantise(model) -> None:
                              [name + "_cols"], name=name + "_int8", domain="com.microsoft"),
             helper.make_node("Mul", [name + "_cols", scale], [node.output[0]], name=name + "_rows"),
         ]
-    del graph.node[:]
-    graph.node.extend(nodes)
-    used = {i for n in graph.node for i in n.input}
-    kept = [i for i in graph.initializer if i.name in used]
-    del graph.initializer[:]
-    graph.initializer.extend(kept + added)
+    graph.initializer.extend(added)
+    replace_nodes(graph, nodes)
     if not any(o.domain == "com.microsoft" for o in model.opset_import):
         model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
 
@@ -407,6 +403,12 @@ def _simplify(model) -> None:
             if name in renamed:
                 node.input[k] = renamed[name]
         nodes.append(node)
+    replace_nodes(graph, nodes)
+
+
+def replace_nodes(graph, nodes: list) -> None:
+    """Make ``nodes`` the graph's nodes, in that order, and drop the
+    initializers no node reads any more."""
     del graph.node[:]
     graph.node.extend(nodes)
     used = {i for n in graph.node for i in n.input}

@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from claimlookup.embed import replace_nodes
 from claimlookup.relation import LABELS, MAX_TOKENS, PairEncoder, pad
 from claimlookup.training.relation_data import Pair
 
@@ -278,11 +279,6 @@ def quantise_embeddings(data: bytes, min_rows: int = 1000) -> bytes:
             helper.make_node("Gather", [name + "_rowscale", node.input[1]], [name + "_gs"], name=name + "_gs"),
             helper.make_node("Mul", [name + "_gf", name + "_gs"], [node.output[0]], name=name + "_deq"),
         ]
-    del graph.node[:]
-    graph.node.extend(nodes)
-    used = {i for n in graph.node for i in n.input}
-    kept = [i for i in graph.initializer if i.name in used]
-    del graph.initializer[:]
-    graph.initializer.extend(kept)
+    replace_nodes(graph, nodes)
     onnx.checker.check_model(model)
     return model.SerializeToString()
