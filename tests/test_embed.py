@@ -100,9 +100,25 @@ def test_concurrent_first_use_from_two_processes(cache: Path) -> None:
 
 def test_gelu_and_nan_guards_simplified(cache: Path) -> None:
     """The derived graph has the six feed-forward GELUs as BiasGelu nodes and
-    no NaN guard after the attention softmaxes (``embed._simplify``)."""
+    no NaN guard after the attention softmaxes (``embed.simplify``)."""
     import onnx
 
     ops = [n.op_type for n in onnx.load(str(embed.cached_model())).graph.node]
     assert ops.count("BiasGelu") == 6 and ops.count("Softmax") == 6
     assert "Erf" not in ops and "IsNaN" not in ops
+
+
+def test_one_quantizelinear_per_quantised_activation(cache: Path) -> None:
+    """Recipe rowq8-v3: each of the 24 quantised activations (4 a layer) is
+    one QuantizeLinear with a block per row, whose scales MatMulIntegerToFloat
+    applies; nothing of the older chain is left for ``upgrade_quantisation``."""
+    import onnx
+
+    model = onnx.load(str(embed.cached_model()))
+    nodes = model.graph.node
+    quantizers = [n for n in nodes if n.op_type == "QuantizeLinear"]
+    assert len(quantizers) == 24
+    scales = {n.input[1] for n in quantizers}
+    assert {n.input[2] for n in nodes if n.op_type == "MatMulIntegerToFloat"} <= scales
+    assert not [n for n in nodes if n.op_type == "Cast" and n.attribute[0].i == onnx.TensorProto.UINT8]
+    assert embed.upgrade_quantisation(model) == 0

@@ -140,3 +140,27 @@ def test_the_shipped_calibration_is_calibrated_on_its_fixed_sample() -> None:
               if (bins == b).any()) / len(p)
     assert ece <= 0.08, ece
     assert y[p >= 0.5].mean() > 0.5 > y[p < 0.5].mean()
+
+
+def test_the_runtime_graph_is_the_committed_model_with_the_newer_quantisation() -> None:
+    """The committed file's per-token quantisation (recipe rowq8-v1) is
+    rewritten at load as the embedder's (one QuantizeLinear an activation,
+    the row scales inside MatMulIntegerToFloat): same labels, the same
+    probabilities up to rounding."""
+    import onnx
+
+    from claimlookup.embed import onnx_session
+
+    data = relation.runtime_graph(relation.MODEL_PATH)
+    nodes = onnx.load_from_string(data).graph.node
+    ops = [n.op_type for n in nodes]
+    assert ops.count("QuantizeLinear") == 24 and ops.count("MatMulIntegerToFloat") == 30
+    uint8_casts = [n for n in nodes if n.op_type == "Cast" and n.attribute[0].i == onnx.TensorProto.UINT8]
+    assert uint8_casts == [] and "rq_shift" not in {i for n in nodes for i in n.input}
+    committed, runtime = onnx_session(relation.MODEL_PATH, 1), onnx_session(data, 1)
+    pairs = relation.PairEncoder().encode([c for c, _, _ in TRIPLES], [t for _, t, _ in TRIPLES])
+    before = np.vstack([committed.run(None, relation.pad([p]))[0] for p in pairs])
+    after = np.vstack([runtime.run(None, relation.pad([p]))[0] for p in pairs])
+    assert np.array_equal(before.argmax(axis=1), after.argmax(axis=1))
+    np.testing.assert_allclose(relation.softmax(after), relation.softmax(before), atol=0.02)
+    assert not np.array_equal(before, after)  # the rewrite did run: rounding moved the logits
