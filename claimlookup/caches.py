@@ -72,6 +72,7 @@ NAME_TOKENIZER = "claimlookup.nlp.places:_tokenizer"
 ENTITIES_FOUND = "claimlookup.lookup.features:CandidateSet.entities_found"
 CLAIM_ANALYSIS = "claimlookup.lookup.claim:_analysis_thread"
 RELATION_HELPERS = "claimlookup.relation:RelationModel.logits"
+RELATION_PAIRS = "claimlookup.relation:RelationModel._memo"
 SCAN_HELPERS = "claimlookup.lookup.service:scan"
 
 CACHES: dict[str, Cache] = {c.name: c for c in (
@@ -116,6 +117,11 @@ CACHES: dict[str, Cache] = {c.name: c for c in (
     Cache(RELATION_HELPERS, "pool", None,
           "helper threads of the claim-relation model, relation_threads - 1 per process (claimlookup.parallel)",
           "one lookup's pairs are scored on the cores other requests leave idle; a call never waits for a busy helper"),
+    Cache(RELATION_PAIRS, "instance", None,
+          "(claim, passage) digest -> the relation model's 4 logits, up to CLAIMLOOKUP_RELATION_MEMO "
+          "pairs (default 20,000; ~150 bytes a pair: ~3 MB full)",
+          "the model is ~85 % of a lookup's CPU; a claim looked up again, or a page scanned again (a "
+          "browser extension's readers open the same articles), reads the same pairs"),
     Cache(SCAN_HELPERS, "pool", None,
           "helper threads of a scan, relation_threads - 1 per process (claimlookup.parallel)",
           "a scan judges its claims' reports on the cores other requests leave idle"),

@@ -16,7 +16,10 @@ and by the lookup, so the model sees at run time what it was trained on.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,6 +121,9 @@ class RelationModel:
         self._encoder = PairEncoder(self.card.max_tokens)
         #: Runs of one call spread over this many threads (``relation_threads``).
         self.parallel = max(1, parallel if parallel is not None else settings.relation_threads)
+        if settings.relation_memo < 0:
+            raise ValueError(f"{Settings.variable('relation_memo')}: must be 0 or more, not {settings.relation_memo}")
+        self._memo = PairMemo(settings.relation_memo)
 
     def logits(self, claims: Sequence[str], passages: Sequence[str], batch_size: int = 1) -> np.ndarray:
         """Raw (n, 4) logits. One pair per run by default: with per-token
@@ -126,23 +132,78 @@ class RelationModel:
         The runs of one call, longest first, are shared by ``parallel``
         threads (``claimlookup.parallel``: the caller and idle helpers), so
         one request uses the cores other requests leave idle; the results are
-        the same."""
+        the same. A pair scored before by any request of this process (the
+        last ``relation_memo`` pairs, ``caches.RELATION_PAIRS``) is not run
+        again: a pair's logits do not depend on what else is scored with it."""
         out = np.zeros((len(claims), len(LABELS)), dtype=np.float32)
         if not len(claims):
             return out
-        pairs = self._encoder.encode(claims, passages)
+        keys = [pair_key(claim, passage) for claim, passage in zip(claims, passages, strict=True)]
+        missing = self._memo.fill(keys, out)
+        if not missing:
+            return out
+        first = list({keys[i]: i for i in reversed(missing)}.values())  # one run a distinct pair
+        pairs = self._encoder.encode([claims[i] for i in first], [passages[i] for i in first])
+        scored = np.zeros((len(first), len(LABELS)), dtype=np.float32)
         order = sorted(range(len(pairs)), key=lambda i: -len(pairs[i][0]))
         runs = [order[begin:begin + batch_size] for begin in range(0, len(order), batch_size)]
 
         def run(idx: list[int]) -> None:
-            out[idx] = self._session.run(None, pad([pairs[i] for i in idx]))[0]
+            scored[idx] = self._session.run(None, pad([pairs[i] for i in idx]))[0]
 
         parallel.shared(runs, run, self.parallel, caches.RELATION_HELPERS)
+        self._memo.store([keys[i] for i in first], scored)
+        row = {keys[i]: k for k, i in enumerate(first)}
+        for i in missing:
+            out[i] = scored[row[keys[i]]]
         return out
 
     def probabilities(self, claims: Sequence[str], passages: Sequence[str]) -> np.ndarray:
         """(n, 4) probabilities in :data:`LABELS` order."""
         return softmax(self.logits(claims, passages))
+
+
+def pair_key(claim: str, passage: str) -> bytes:
+    """A 128-bit digest of a (claim, passage) pair: the memo's key."""
+    data = claim.encode("utf-8", "surrogatepass") + b"\x00" + passage.encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+class PairMemo:
+    """Logits of pairs already scored, by ``pair_key``, the least recently
+    used dropped first beyond ``bound`` pairs (~150 bytes a pair); shared by
+    the threads of one process."""
+
+    def __init__(self, bound: int) -> None:
+        self.bound = bound
+        self._rows: OrderedDict[bytes, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def fill(self, keys: Sequence[bytes], out: np.ndarray) -> list[int]:
+        """Write the rows of known pairs into ``out``; the indices of the others."""
+        missing = []
+        with self._lock:
+            for i, key in enumerate(keys):
+                row = self._rows.get(key)
+                if row is None:
+                    missing.append(i)
+                else:
+                    self._rows.move_to_end(key)
+                    out[i] = np.frombuffer(row, dtype=np.float32)
+        return missing
+
+    def store(self, keys: Sequence[bytes], rows: np.ndarray) -> None:
+        if self.bound <= 0:
+            return
+        with self._lock:
+            for key, row in zip(keys, rows, strict=True):
+                self._rows[key] = row.astype(np.float32).tobytes()
+                self._rows.move_to_end(key)
+            while len(self._rows) > self.bound:
+                self._rows.popitem(last=False)
 
 
 def runtime_graph(path: Path) -> bytes:

@@ -93,6 +93,10 @@ class Settings:
     """Threads one call of the claim-relation model spreads its pairs over (the calling one
     and helpers; each run single-threaded): a lookup uses the cores other requests leave idle. 1: off."""
 
+    relation_memo: int = 20_000
+    """(claim, passage) pairs whose claim-relation logits each process remembers (~150 bytes a
+    pair), so a claim looked up again or a page scanned again skips the model's runs. 0: off."""
+
     blas_threads: int = 1
     """BLAS threads (numpy's OpenBLAS; faiss's too) in each process that loads the NLP
     pipeline: spaCy's NER runs its matrix products there; processes, not BLAS threads,

@@ -164,3 +164,51 @@ def test_the_runtime_graph_is_the_committed_model_with_the_newer_quantisation() 
     assert np.array_equal(before.argmax(axis=1), after.argmax(axis=1))
     np.testing.assert_allclose(relation.softmax(after), relation.softmax(before), atol=0.02)
     assert not np.array_equal(before, after)  # the rewrite did run: rounding moved the logits
+
+
+class _CountingSession:
+    def __init__(self, session: object) -> None:
+        self.session, self.runs = session, 0
+
+    def run(self, *args: object) -> list:
+        self.runs += 1
+        return self.session.run(*args)  # type: ignore[attr-defined]
+
+
+def test_a_pair_scored_before_is_not_run_again() -> None:
+    model = RelationModel(parallel=1)
+    counting = _CountingSession(model._session)
+    model._session = counting
+    texts = ["An airstrike hit the market of Maaret al-Numan.", "The club signed a new striker."]
+    first = model.logits([MARKET, MARKET], texts)
+    assert counting.runs == 2
+    again = model.logits([MARKET, MARKET, MARKET], [texts[1], "Rain is expected tomorrow.", texts[1]])
+    assert counting.runs == 3  # only the new pair; the repeated one once
+    assert np.array_equal(again[0], first[1]) and np.array_equal(again[2], first[1])
+    fresh = RelationModel(parallel=1).logits([MARKET], ["Rain is expected tomorrow."])
+    assert np.array_equal(again[1], fresh[0])
+
+
+def test_the_pair_memo_drops_the_least_recently_used() -> None:
+    memo = relation.PairMemo(2)
+    keys = [relation.pair_key("claim", f"passage {i}") for i in range(3)]
+    rows = np.arange(12, dtype=np.float32).reshape(3, 4)
+    memo.store(keys[:2], rows[:2])
+    out = np.zeros((1, 4), dtype=np.float32)
+    assert memo.fill([keys[0]], out) == [] and np.array_equal(out[0], rows[0])  # 0 is now the most recent
+    memo.store([keys[2]], rows[2:])
+    assert len(memo) == 2 and memo.fill(keys, np.zeros((3, 4), dtype=np.float32)) == [1]
+    assert relation.pair_key("a", "bc") != relation.pair_key("ab", "c")
+
+
+def test_the_pair_memo_can_be_turned_off_and_refuses_a_negative_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLAIMLOOKUP_RELATION_MEMO", "0")
+    model = RelationModel(parallel=1)
+    counting = _CountingSession(model._session)
+    model._session = counting
+    model.logits([MARKET], ["The club signed a new striker."])
+    model.logits([MARKET], ["The club signed a new striker."])
+    assert counting.runs == 2 and len(model._memo) == 0
+    monkeypatch.setenv("CLAIMLOOKUP_RELATION_MEMO", "-1")
+    with pytest.raises(ValueError, match="CLAIMLOOKUP_RELATION_MEMO"):
+        RelationModel()
