@@ -16,7 +16,10 @@ N FA-KES articles of 25-35 sentences, ``POST /v1/claims/scan {text}`` and
 ``GET /v1/articles/{id}/reports``. Targets: lookup p50 <= 20 ms, p99 <= 60 ms
 with one client; a 30-sentence scan <= 300 ms median.
 
-With ``--again`` the same claims are then sent once more, as a newsroom's
+The relation model's pair memo is on, as served (each worker remembers the
+pairs it scored): a scan by id right after the same page's scan by text
+reads some of its pairs; ``CLAIMLOOKUP_RELATION_MEMO=0`` measures without
+it. With ``--again`` the same claims are then sent once more, as a newsroom's
 repeated traffic would (a claim many people check, a page many readers open):
 the relation model's pair memo answers what it has scored before
 (``caches.RELATION_PAIRS``; ``CLAIMLOOKUP_RELATION_MEMO=0`` turns it off); the figures of the first pass are the ones to
@@ -51,7 +54,9 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])")
 
 
 def claims(count: int, seed: int = 7) -> list[str]:
-    """Real claims: FA-KES sentences of 12-40 words."""
+    """Real claims: FA-KES sentences of 12-40 words, ``count`` different ones
+    (drawn with a fixed seed; a repeat is drawn again: the relation model's
+    pair memo would answer it)."""
     pool = []
     for row in fakes_rows():
         for sentence in _SENTENCE.split(row["article_content"]):
@@ -59,7 +64,10 @@ def claims(count: int, seed: int = 7) -> list[str]:
             if 12 <= len(words) <= 40 and "\ufffd" not in sentence:
                 pool.append(" ".join(words))
     rng = random.Random(seed)
-    return [rng.choice(pool) for _ in range(count)]
+    chosen: dict[str, None] = {}
+    while len(chosen) < min(count, len(set(pool))):
+        chosen[rng.choice(pool)] = None
+    return list(chosen)
 
 
 def post(port: int, text: str, limit: int = 10) -> tuple[int, float]:
@@ -134,8 +142,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         again = run(port, texts[:len(latencies)], args.clients, args.max_seconds) if args.again else None
         scans = time_scans(port, scan_articles(store_url, args.scans)) if args.scans else {}
         if args.scans and args.again:
-            scans |= {f"{k}_again": v for k, v in time_scans(port, scan_articles(store_url, args.scans)).items()
-                      if k.endswith("p50_ms")}
+            repeated_scans = time_scans(port, scan_articles(store_url, args.scans))
+            scans |= {f"{k}_again": v for k, v in repeated_scans.items() if k.endswith("p50_ms")}
+            scans["scan_statuses"] = sorted(set(scans["scan_statuses"]) | set(repeated_scans["scan_statuses"]))
     finally:
         stop_server(server)
     result = {"requests": len(latencies), "clients": args.clients, "workers": args.workers,
@@ -146,12 +155,14 @@ def main(argv: Sequence[str] | None = None) -> int:
               "first_lookups_ms": [round(ms, 1) for ms in first]} | scans
     if again is not None:
         repeated, repeated_statuses, repeated_seconds = again
-        statuses.update({k: statuses.get(k, 0) + v for k, v in repeated_statuses.items()})
+        statuses = {k: statuses.get(k, 0) + repeated_statuses.get(k, 0) for k in {*statuses, *repeated_statuses}}
         result |= {"again_p50_ms": round(statistics.median(repeated), 1),
                    "again_p99_ms": round(percentile(repeated, 99), 1),
-                   "again_requests_per_s": round(len(repeated) / repeated_seconds, 1)}
+                   "again_requests_per_s": round(len(repeated) / repeated_seconds, 1),
+                   "again_statuses": {str(k): v for k, v in sorted(repeated_statuses.items())}}
         print(f"the same {len(repeated)} lookups again: p50 {result['again_p50_ms']} ms, "
-              f"p99 {result['again_p99_ms']} ms, {result['again_requests_per_s']} requests/s")
+              f"p99 {result['again_p99_ms']} ms, {result['again_requests_per_s']} requests/s; "
+              f"statuses {result['again_statuses']}")
     print(f"{result['requests']} lookups, {args.clients} client(s), {args.workers} workers: "
           f"p50 {result['p50_ms']} ms, p90 {result['p90_ms']} ms, p99 {result['p99_ms']} ms, "
           f"{result['requests_per_s']} requests/s; statuses {result['statuses']}")

@@ -119,7 +119,7 @@ CACHES: dict[str, Cache] = {c.name: c for c in (
           "one lookup's pairs are scored on the cores other requests leave idle; a call never waits for a busy helper"),
     Cache(RELATION_PAIRS, "instance", None,
           "(claim, passage) digest -> the relation model's 4 logits, up to CLAIMLOOKUP_RELATION_MEMO "
-          "pairs (default 20,000; ~150 bytes a pair: ~3 MB full)",
+          "pairs (default 20,000; ~180 bytes a pair: ~3.6 MB full)",
           "the model is ~85 % of a lookup's CPU; a claim looked up again, or a page scanned again (a "
           "browser extension's readers open the same articles), reads the same pairs"),
     Cache(SCAN_HELPERS, "pool", None,

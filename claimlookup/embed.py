@@ -376,14 +376,21 @@ def upgrade_quantisation(model) -> int:
 
 def _old_chain(node, producer: dict, consumers: dict, weights: dict):
     """For a MatMulIntegerToFloat of recipe v1/v2 (unit activation scale; the
-    activation from ``Cast(Add(Mul(x, 127/range), 128.5))``; the product's
-    only reader ``Mul(product, range/127)``): those nodes, else None."""
+    activation from ``Cast(Add(Mul(x, 127/range), 128.5))`` with ``range =
+    Max(ReduceMax(Abs(x), last axis, kept), eps)``, each of those nodes read
+    by the next alone; the product's only reader ``Mul(product, range/127)``):
+    those nodes, else None."""
     from onnx import TensorProto, numpy_helper
 
     def constant(name: str) -> float | None:
-        if name not in weights or int(np.prod(weights[name].dims)) != 1:
+        value = producer[name].attribute[0].t if name in producer and producer[name].op_type == "Constant" \
+            else weights.get(name)
+        if value is None or int(np.prod(value.dims)) != 1:
             return None
-        return float(numpy_helper.to_array(weights[name]).reshape(-1)[0])
+        return float(numpy_helper.to_array(value).reshape(-1)[0])
+
+    def only_reader(tensor: str, reader) -> bool:
+        return [n.output[0] for n in consumers.get(tensor, [])] == [reader.output[0]]
 
     if node.op_type != "MatMulIntegerToFloat" or len(node.input) != 5 or constant(node.input[2]) != 1.0:
         return None
@@ -395,8 +402,15 @@ def _old_chain(node, producer: dict, consumers: dict, weights: dict):
     if add is None or add.op_type != "Add" or constant(add.input[1]) != 128.5:
         return None
     scaled = producer.get(add.input[0])
-    inverse = producer.get(scaled.input[1]) if scaled is not None and scaled.op_type == "Mul" else None
+    if scaled is None or scaled.op_type != "Mul":
+        return None
+    inverse = producer.get(scaled.input[1])
     if inverse is None or inverse.op_type != "Div" or constant(inverse.input[0]) != 127.0:
+        return None
+    if not (only_reader(add.output[0], cast) and only_reader(scaled.output[0], add)
+            and only_reader(inverse.output[0], scaled)):
+        return None
+    if not _row_range(inverse.input[1], scaled.input[0], producer, constant):
         return None
     users = consumers.get(node.output[0], [])
     row = users[0] if len(users) == 1 and users[0].op_type == "Mul" else None
@@ -409,16 +423,36 @@ def _old_chain(node, producer: dict, consumers: dict, weights: dict):
     return cast, add, scaled, inverse, row
 
 
+def _row_range(name: str, activation: str, producer: dict, constant) -> bool:
+    """Whether ``name`` is ``Max(ReduceMax(Abs(activation)), eps)`` over the
+    last axis with kept dimensions (one value a row), as recipes v1/v2 built
+    it (the axis an attribute, or an input once raised to opset 18+)."""
+    top = producer.get(name)
+    if top is None or top.op_type != "Max" or constant(top.input[1]) is None:
+        return False
+    reduce = producer.get(top.input[0])
+    if reduce is None or reduce.op_type != "ReduceMax":
+        return False
+    absolute = producer.get(reduce.input[0])
+    if absolute is None or absolute.op_type != "Abs" or absolute.input[0] != activation:
+        return False
+    attributes = {a.name: a for a in reduce.attribute}
+    if "keepdims" in attributes and attributes["keepdims"].i != 1:
+        return False
+    axes = list(attributes["axes"].ints) if "axes" in attributes else (
+        [int(constant(reduce.input[1]))] if len(reduce.input) > 1 and constant(reduce.input[1]) is not None else None)
+    return axes == [-1]
+
+
 class _RowQuantiser:
-    """Emits the nodes of per-token (per-row) quantisation, sharing one
-    quantised copy per activation and one zero-point tensor per graph."""
+    """Emits the nodes of per-token (per-row) quantisation, one quantised copy
+    (and zero-point tensor, shaped as its scales) per activation."""
 
     def __init__(self, graph) -> None:
         from onnx import numpy_helper
 
         self._graph = graph
         self._done: dict[str, tuple[str, str]] = {}  # activation -> (uint8 tensor, per-token scale)
-        self._zero_point: str | None = None
         present = {i.name: i for i in graph.initializer}
         for constant in (numpy_helper.from_array(np.array(1e-8, np.float32), "rq_eps"),
                          numpy_helper.from_array(np.array(127.0, np.float32), "rq_127"),
@@ -426,7 +460,7 @@ class _RowQuantiser:
                          numpy_helper.from_array(np.array([-1], np.int64), "rq_last_axis")):
             if constant.name not in present:
                 graph.initializer.append(constant)
-            elif present[constant.name] != constant:  # an older recipe's constant under our name
+            elif not _same_value(present[constant.name], constant):  # an older recipe's, same name
                 raise ValueError(f"initializer {constant.name} already holds another value")
 
     def quantised(self, activation: str, width: int, nodes: list) -> tuple[str, str]:
@@ -449,15 +483,13 @@ class _RowQuantiser:
         """``output`` = ``activation`` as uint8, zero point 128, one block per row."""
         from onnx import TensorProto, helper
 
-        if self._zero_point is None:
-            self._zero_point = "rq_zero_rows"
-            nodes += [
-                helper.make_node("Shape", [scale], ["rq_scale_shape"], name="rq_scale_shape"),
-                helper.make_node("ConstantOfShape", ["rq_scale_shape"], [self._zero_point], name=self._zero_point,
-                                 value=helper.make_tensor("rq_128", TensorProto.UINT8, [1], [128])),
-            ]
-        nodes.append(helper.make_node("QuantizeLinear", [activation, scale, self._zero_point], [output],
-                                      name=output + "_ql", axis=-1, block_size=width))
+        nodes += [
+            helper.make_node("Shape", [scale], [output + "_zp_shape"], name=output + "_zp_shape"),
+            helper.make_node("ConstantOfShape", [output + "_zp_shape"], [output + "_zp"], name=output + "_zp",
+                             value=helper.make_tensor("rq_128", TensorProto.UINT8, [1], [128])),
+            helper.make_node("QuantizeLinear", [activation, scale, output + "_zp"], [output],
+                             name=output + "_ql", axis=-1, block_size=width),
+        ]
         self._done[activation] = (output, scale)
 
     @staticmethod
@@ -466,6 +498,13 @@ class _RowQuantiser:
 
         return helper.make_node("MatMulIntegerToFloat", [q, weight, scale, column_scale, "rq_zero"], [output],
                                 name=name if name.endswith("_int8") else name + "_int8", domain="com.microsoft")
+
+
+def _same_value(a, b) -> bool:
+    from onnx import numpy_helper
+
+    x, y = numpy_helper.to_array(a), numpy_helper.to_array(b)
+    return x.dtype == y.dtype and x.size == y.size and bool(np.array_equal(x.reshape(-1), y.reshape(-1)))
 
 
 def _with_contrib_opset(model) -> None:

@@ -94,7 +94,7 @@ class Settings:
     and helpers; each run single-threaded): a lookup uses the cores other requests leave idle. 1: off."""
 
     relation_memo: int = 20_000
-    """(claim, passage) pairs whose claim-relation logits each process remembers (~150 bytes a
+    """(claim, passage) pairs whose claim-relation logits each process remembers (~180 bytes a
     pair), so a claim looked up again or a page scanned again skips the model's runs. 0: off."""
 
     blas_threads: int = 1

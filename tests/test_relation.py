@@ -162,7 +162,7 @@ def test_the_runtime_graph_is_the_committed_model_with_the_newer_quantisation() 
     before = np.vstack([committed.run(None, relation.pad([p]))[0] for p in pairs])
     after = np.vstack([runtime.run(None, relation.pad([p]))[0] for p in pairs])
     assert np.array_equal(before.argmax(axis=1), after.argmax(axis=1))
-    np.testing.assert_allclose(relation.softmax(after), relation.softmax(before), atol=0.02)
+    np.testing.assert_allclose(relation.softmax(after), relation.softmax(before), atol=0.05)
     assert not np.array_equal(before, after)  # the rewrite did run: rounding moved the logits
 
 
@@ -182,11 +182,13 @@ def test_a_pair_scored_before_is_not_run_again() -> None:
     texts = ["An airstrike hit the market of Maaret al-Numan.", "The club signed a new striker."]
     first = model.logits([MARKET, MARKET], texts)
     assert counting.runs == 2
-    again = model.logits([MARKET, MARKET, MARKET], [texts[1], "Rain is expected tomorrow.", texts[1]])
-    assert counting.runs == 3  # only the new pair; the repeated one once
-    assert np.array_equal(again[0], first[1]) and np.array_equal(again[2], first[1])
-    fresh = RelationModel(parallel=1).logits([MARKET], ["Rain is expected tomorrow."])
-    assert np.array_equal(again[1], fresh[0])
+    rain, wind = "Rain is expected tomorrow.", "Strong winds closed the port."
+    again = model.logits([MARKET] * 5, [texts[1], rain, wind, rain, texts[1]])
+    assert counting.runs == 4  # the two new pairs, each once though each comes twice
+    assert np.array_equal(again[0], first[1]) and np.array_equal(again[4], first[1])
+    assert np.array_equal(again[1], again[3])
+    fresh = RelationModel(parallel=1).logits([MARKET, MARKET], [rain, wind])
+    assert np.array_equal(again[1], fresh[0]) and np.array_equal(again[2], fresh[1])
 
 
 def test_the_pair_memo_drops_the_least_recently_used() -> None:
