@@ -65,7 +65,8 @@ def claims(count: int, seed: int = 7) -> list[str]:
                 pool.append(" ".join(words))
     rng = random.Random(seed)
     chosen: dict[str, None] = {}
-    while len(chosen) < min(count, len(set(pool))):
+    wanted = min(count, len(set(pool)))
+    while len(chosen) < wanted:
         chosen[rng.choice(pool)] = None
     return list(chosen)
 

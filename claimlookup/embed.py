@@ -262,15 +262,21 @@ def _derive(source: Path) -> bytes:
     return model.SerializeToString()
 
 
-def value_projections(graph) -> set[str]:
-    """Names of the weight MatMuls that compute attention values: their output
-    reaches (through Add/Reshape/Transpose) input 1 of a MatMul whose input 0
-    is the attention probabilities (from Softmax, possibly masked by Where)."""
+def _links(graph) -> tuple[dict[str, Any], dict[str, list]]:
+    """Each tensor's producing node, and the nodes that read it."""
     producer = {o: n for n in graph.node for o in n.output}
     consumers: dict[str, list] = {}
     for n in graph.node:
         for i in n.input:
             consumers.setdefault(i, []).append(n)
+    return producer, consumers
+
+
+def value_projections(graph) -> set[str]:
+    """Names of the weight MatMuls that compute attention values: their output
+    reaches (through Add/Reshape/Transpose) input 1 of a MatMul whose input 0
+    is the attention probabilities (from Softmax, possibly masked by Where)."""
+    producer, consumers = _links(graph)
     weights = {i.name for i in graph.initializer}
     found = set()
     for node in graph.node:
@@ -337,11 +343,7 @@ def upgrade_quantisation(model) -> int:
     upgraded = version_converter.convert_version(model, OPSET)
     model.CopyFrom(upgraded)
     graph = model.graph
-    producer = {o: n for n in graph.node for o in n.output}
-    consumers: dict[str, list] = {}
-    for n in graph.node:
-        for i in n.input:
-            consumers.setdefault(i, []).append(n)
+    producer, consumers = _links(graph)
     weights = {i.name: i for i in graph.initializer}
     rows = _RowQuantiser(graph)
     # Keyed by first output: nodes to drop, and what replaces a node.
@@ -529,11 +531,7 @@ def simplify(model) -> None:
     from onnx import helper, numpy_helper
 
     graph = model.graph
-    producer = {o: n for n in graph.node for o in n.output}
-    consumers: dict[str, list] = {}
-    for n in graph.node:
-        for i in n.input:
-            consumers.setdefault(i, []).append(n)
+    producer, consumers = _links(graph)
     initializers = {i.name: i for i in graph.initializer}
 
     def is_constant(name: str, value: float) -> bool:
