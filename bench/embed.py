@@ -1,16 +1,19 @@
-"""Embedder: the packaged model (int8 weights, folded to fp32 by onnxruntime at
-load) against the derived per-token int8 model that ``claimlookup.embed`` uses.
+"""Embedder: the packaged six-layer model (int8 weights, folded to fp32 by
+onnxruntime at load), its derived per-token int8 model (the teacher), and the
+committed three-layer student that ``claimlookup.embed`` uses.
 
     .venv/bin/python -m bench.embed
 
 Prints, in one run: median ms for one sentence (1 thread), sentences/s
-batched (batch 8; 1 thread, 2 threads, 2 threads with spinning), and the
-mean/min cosine between the two models' vectors on ~200 FA-KES sentences.
-The VM is shared and noisy: compare the ratios within a run."""
+batched (batch 8; 1 thread, 2 threads, 2 threads with spinning), CPU ms a
+sentence (1 thread), and each model's mean/min cosine to the fp32 model's
+vectors on ~200 FA-KES sentences. The VM is shared and noisy: compare the
+ratios within a run. The last line is one JSON object."""
 
 from __future__ import annotations
 
 import csv
+import json
 import re
 import statistics
 import time
@@ -64,31 +67,47 @@ def rate(e: embed.Embedder, texts: list[str], rounds: int = 3) -> float:
     return statistics.median(best)
 
 
+def cpu_ms(e: embed.Embedder, texts: list[str], rounds: int = 3) -> float:
+    e.embed(texts[:8])
+    times = []
+    for _ in range(rounds):
+        start = time.process_time()
+        e.embed(texts, batch_size=8)
+        times.append(time.process_time() - start)
+    return 1000 * statistics.median(times) / len(texts)
+
+
 def main() -> None:
     texts = sentences()
-    models = {"packaged fp32": embed.source_model(), "int8 per-token": embed.cached_model()}
+    models = {"packaged fp32 (6 layers)": embed.source_model(), "int8 per-token (6, teacher)": embed.cached_model(),
+              "student int8 (3, shipped)": embed.MODEL_PATH}
     print(f"{len(texts)} sentences; single sentence: {len(SINGLE.split())} words")
     vectors = {}
     rows: list[dict[str, Any]] = []
     for label, path in models.items():
         one = make(path, 1)
         vectors[label] = one.embed(texts)
-        row = {"model": label, "single ms (1t)": single_ms(one), "sent/s b8 1t": rate(one, texts),
-               "sent/s b8 2t": rate(make(path, 2), texts), "sent/s b8 2t spin": rate(make(path, 2, True), texts)}
+        row = {"model": label, "single ms (1t)": single_ms(one), "CPU ms a text (1t)": cpu_ms(one, texts),
+               "sent/s b8 1t": rate(one, texts), "sent/s b8 2t": rate(make(path, 2), texts),
+               "sent/s b8 2t spin": rate(make(path, 2, True), texts)}
+        reference = vectors["packaged fp32 (6 layers)"]
+        cos = (vectors[label] * reference).sum(axis=1)
+        row["cos to fp32 mean"], row["cos to fp32 min"] = float(cos.mean()), float(cos.min())
         rows.append(row)
     keys = list(rows[0])
-    print(" | ".join(f"{k:>17}" for k in keys))
+    print(" | ".join(f"{k:>27}" if k == "model" else f"{k:>18}" for k in keys))
     for row in rows:
-        print(" | ".join(f"{row[k]:>17}" if isinstance(row[k], str) else f"{row[k]:>17.1f}" for k in keys))
-    print("ratio int8/fp32: single " f"{rows[0]['single ms (1t)'] / rows[1]['single ms (1t)']:.2f}x faster, "
-          f"b8 1t {rows[1]['sent/s b8 1t'] / rows[0]['sent/s b8 1t']:.2f}x, "
-          f"b8 2t {rows[1]['sent/s b8 2t'] / rows[0]['sent/s b8 2t']:.2f}x")
-    a, b = vectors.values()
-    cos = (a * b).sum(axis=1)
-    print(f"cosine int8 vs fp32 over {len(texts)}: mean {cos.mean():.4f} min {cos.min():.4f}")
-    quantised = make(models["int8 per-token"], 1)
-    alone = np.stack([quantised.embed([t])[0] for t in texts[:50]])
-    print(f"int8 batch independence (alone vs batched, 50 sentences): max |diff| {np.abs(alone - b[:50]).max():.2e}")
+        print(" | ".join(f"{row[k]:>27}" if isinstance(row[k], str) else
+                         f"{row[k]:>18.4f}" if k.startswith("cos") else f"{row[k]:>18.2f}" for k in keys))
+    fp32, teacher, student = rows
+    print(f"CPU a text: teacher int8 {fp32['CPU ms a text (1t)'] / teacher['CPU ms a text (1t)']:.2f}x fewer than "
+          f"fp32; student {teacher['CPU ms a text (1t)'] / student['CPU ms a text (1t)']:.2f}x fewer than the teacher")
+    shipped = make(models["student int8 (3, shipped)"], 1)
+    alone = np.stack([shipped.embed([t])[0] for t in texts[:50]])
+    difference = float(np.abs(alone - vectors["student int8 (3, shipped)"][:50]).max())
+    print(f"student batch independence (alone vs batched, 50 sentences): max |diff| {difference:.2e}")
+    table = [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items()} for r in rows]
+    print(json.dumps({"sentences": len(texts), "batch_max_diff": difference, "models": table}))
 
 
 if __name__ == "__main__":

@@ -57,7 +57,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="score with the CheckThat!-fitted models alone (the ablation)")
     args = parser.parse_args(argv)
     if args.without_news_evidence:
-        lookup.news_applies = lambda claim: False
+        # every module that bound the name (the lookup package re-exports it)
+        from claimlookup.lookup import reports, scoring, service
+
+        for module in (lookup, scoring, service, reports):
+            module.news_applies = lambda claim: False  # type: ignore[attr-defined]
     store = open_store(ensure_store(args.store))
     claims = load_judgements(args.split)
     ap5, p1, rr, recall, lonely_top, kinds = [], [], [], [], [], []

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from claimlookup import caches, parallel
-from claimlookup.embed import file_sha256, onnx_session, simplify, upgrade_quantisation
+from claimlookup.embed import ModelFileMismatch, file_sha256, onnx_session, runtime_graph
 from claimlookup.settings import Settings
 
 LABELS = ("unrelated", "discusses", "supports", "refutes")
@@ -44,8 +44,6 @@ MODEL_PATH = DATA / "relation-minilm-int8.onnx"
 CARD_PATH = DATA / "relation-model.json"
 
 
-class ModelFileMismatch(RuntimeError):
-    """The model file on disk is not the one its card names (sha256)."""
 
 
 class PairEncoder:
@@ -206,24 +204,6 @@ class PairMemo:
                 self._rows.move_to_end(key)
             while len(self._rows) > self.bound:
                 self._rows.popitem(last=False)
-
-
-def runtime_graph(path: Path) -> bytes:
-    """The model file as the service runs it: its per-token quantisation in
-    the embedder's current form (``embed.upgrade_quantisation``: the committed
-    model was derived with recipe rowq8-v1, whose chain of element-wise nodes
-    costs ~5 % more CPU a pair; ``embed.simplify`` too, which finds nothing in
-    today's model: onnxruntime fuses its GELUs itself). The same weights, and
-    the same integers but for halves rounded to even (the differences grow
-    through the layers: probabilities within ~0.02); done in memory at load
-    (~0.3 s), so the committed file and its sha256 stay what training wrote."""
-    import onnx
-
-    model = onnx.load(str(path))
-    upgrade_quantisation(model)
-    simplify(model)
-    onnx.checker.check_model(model)
-    return model.SerializeToString()
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

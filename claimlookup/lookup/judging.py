@@ -45,7 +45,7 @@ SCORE_FEATURES = (
     "coverage",          # IDF-weighted share of the claim's words in its candidate sentences
     "entities_missing",  # claim entities the whole article never mentions (at most 3)
     "figure_same",       # one of its best two sentences gives the claim's figure
-    "figure_different",  # ... gives only other figures for a thing the claim counts
+    "figure_different",  # ... give only other figures for a thing the claim counts, no candidate the claim's
 )
 #: Sentences of a report judged (and shown): its best ones by the ranking.
 JUDGED_SENTENCES = 5

