@@ -17,6 +17,8 @@ go to docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import os
 import resource
 import statistics
@@ -74,6 +76,10 @@ def main() -> None:
         print(row(f"run {run}", results[-1]))
     print(row("median", median(results)))
     print(f"load average after: {os.getloadavg()[0]:.2f}")
+    middle = median(results)
+    figures = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in dataclasses.asdict(middle).items()}
+    figures["cpu_ms_a_sentence"] = round(1000 * middle.cpu_total / max(middle.sentences, 1), 3)
+    print(json.dumps({"runs": len(results), "median": figures}))
 
 
 def parse_args() -> argparse.Namespace:
