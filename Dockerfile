@@ -37,7 +37,7 @@ USER claimlookup
 # Check the committed models against their cards at build time (the embedder
 # and the relation model are files of the package; nothing is derived or
 # cached at run time, so containers never write outside /app/data).
-RUN python -c "from claimlookup.embed import get_embedder; get_embedder().embed(['ok'])"
+RUN python -c "from claimlookup.embed import get_embedder; from claimlookup.lookup.judging import get_relation_model; get_embedder().embed(['ok']); get_relation_model()"
 
 # The embedded store by default (a file in /app/data: mount a volume there);
 # compose.yaml points it at Elasticsearch instead.

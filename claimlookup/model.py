@@ -164,7 +164,9 @@ class Article:
 #: "5" = the embedder's recipe rowq8-v2 (GELU and NaN guards simplified, no
 #: SkipLayerNormalization fusion: vectors within cosine 0.9993 of rowq8-v1's);
 #: "6" = recipe rowq8-v3 (one QuantizeLinear a quantised activation: vectors
-#: within cosine 0.999, mean 0.9997, of rowq8-v2's).
+#: within cosine 0.999, mean 0.9997, of rowq8-v2's);
+#: "7" = the three-layer student embedder (docs/embedder.md: vectors within
+#: cosine ~0.92-0.95 of the six-layer model's, not interchangeable with them).
 ANALYSIS_VERSION = "7"
 
 

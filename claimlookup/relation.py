@@ -44,8 +44,6 @@ MODEL_PATH = DATA / "relation-minilm-int8.onnx"
 CARD_PATH = DATA / "relation-model.json"
 
 
-
-
 class PairEncoder:
     """Tokenises (claim, passage) pairs as the model was trained on them."""
 

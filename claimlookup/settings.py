@@ -151,7 +151,8 @@ class Settings:
     """``PROMETHEUS_MULTIPROC_DIR``: where workers share their metrics (``gunicorn.conf.py`` sets it up)."""
 
     cache_home: str | None = field(default=None, metadata={"env": "XDG_CACHE_HOME"})
-    """``XDG_CACHE_HOME``: base of the cache of the derived embedding model; unset or empty: ``~/.cache``."""
+    """``XDG_CACHE_HOME``: base of the cache of the six-layer teacher embedder (tests,
+    benchmarks, training; the service does not use it); unset or empty: ``~/.cache``."""
 
     @staticmethod
     def variable(name: str) -> str:

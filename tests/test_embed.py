@@ -129,12 +129,14 @@ def test_one_quantizelinear_per_quantised_activation(cache: Path) -> None:
 
 # --- the shipped embedder: the committed three-layer student ----------------------------------
 
-def test_the_default_embedder_is_the_committed_student(cache: Path) -> None:
+def test_the_default_embedder_is_the_committed_student(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """``Embedder()`` runs the file its card names (sha256), and derives nothing."""
     import json
 
     import onnx
 
+    monkeypatch.setattr(embed, "_derive", lambda source: pytest.fail("derived the teacher"))
+    monkeypatch.setattr(embed, "cached_model", lambda *a, **k: pytest.fail("asked for the teacher"))
     card = json.loads(embed.CARD_PATH.read_text())
     assert embed.verified_model(embed.MODEL_PATH, embed.CARD_PATH) == embed.MODEL_PATH
     assert card["sha256"] == embed.file_sha256(embed.MODEL_PATH) and card["layers"] == 3

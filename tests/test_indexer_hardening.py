@@ -46,9 +46,6 @@ def _small_disk(limit_bytes: int):  # type: ignore[no-untyped-def]
 def test_full_disk_ends_the_run_with_or_without_spacy_workers(processes: str, tmp_path: Path) -> None:
     """Before the fix, with worker processes the indexer printed the store
     error and then waited forever in Process.join."""
-    from claimlookup.embed import cached_model
-
-    cached_model()  # the derived embedding model is written once, outside the limit
     db = tmp_path / "full.db"
     store = SQLiteStore(db)
     store.setup()

@@ -405,3 +405,26 @@ def test_every_cache_is_declared_with_its_bound_and_cleared_by_clear_all() -> No
     fusion.stem("strikes")
     caches.clear_all()
     assert loaded[caches.STEM].cache_info().currsize == 0
+
+
+# --- figure evidence of an article (scoring.news_features) ------------------------------------
+
+def test_an_article_that_revises_the_claims_toll_is_not_a_different_figure() -> None:
+    """Its best two sentences give 27 killed, another of its candidates the
+    claim's 20: not "different" (a revised toll, the seeds' market strike).
+    An article whose candidates give only 27 is."""
+    sentences = [
+        stored("revised", 1, "The toll rose to 27.", "A", _unit(1), quantities=[q(27)]),
+        stored("revised", 2, "Rescuers said 20 people were killed.", "A", _unit(1), quantities=[q(20)]),
+        stored("revised", 3, "The market was busy.", "A", _unit(1)),
+        stored("other", 1, "27 people were killed.", "B", _unit(2), quantities=[q(27)]),
+        stored("other", 2, "The market was busy.", "B", _unit(2)),
+    ]
+    candidates = CandidateSet(claim(), sentences, np.zeros((len(sentences), len(lookup.SENTENCE_FEATURES))),
+                              articles=["revised", "other"], article_rows=[[0, 1, 2], [3, 4]])
+    fitted = np.array([3.0, -1.0, 2.0, 3.0, 2.0])  # "revised": its best two are rows 0 and 2
+    rows, articles = lookup.news_features(candidates, fitted)
+    same, different = lookup.NEWS_FEATURES.index("figure_same"), lookup.NEWS_FEATURES.index("figure_different")
+    assert rows[0, different] == 1 and rows[1, same] == 1  # each sentence keeps its own figures
+    assert articles[0, same] == 0 and articles[0, different] == 0
+    assert articles[1, same] == 0 and articles[1, different] == 1

@@ -100,7 +100,9 @@ def news_features(candidates: CandidateSet, fitted: np.ndarray,
     article is its context: "the city" in one sentence is named in another)
     and its own figures; an article its missing entities and the figures of
     its best FIGURE_SENTENCES sentences (a toll in an unrelated paragraph is
-    no evidence). Vague figures ("dozens") are no evidence either way."""
+    no evidence that it reports the claim), except that it does not give "only
+    other figures" if any of its candidate sentences gives the claim's (a toll
+    revised from 20 to 27). Vague figures ("dozens") are no evidence either way."""
     claim, sentences = candidates.claim, candidates.sentences
     if articles is None:
         articles = article_features(candidates, fitted)

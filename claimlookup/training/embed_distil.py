@@ -141,12 +141,22 @@ def corpus(data: Path, snli: Path | None, seed: int, log: Callable[[str], None] 
 
 
 def cached_corpus(work: Path, data: Path, snli: Path | None, seed: int, log: Callable[[str], None]) -> list[str]:
-    path = work / "sentences.txt"
+    """The corpus, built once into ``WORK/sentences.txt``. ``WORK/corpus.json``
+    records what it was built from (the data folder, the SNLI archive's name,
+    the seed): a rerun with other settings is refused rather than silently
+    continued on the old corpus, checkpoint and teacher vectors."""
+    path, settings_path = work / "sentences.txt", work / "corpus.json"
+    settings = {"data": str(Path(data).resolve()), "snli": Path(snli).name if snli else None, "seed": seed}
     if path.exists():
+        built = json.loads(settings_path.read_text()) if settings_path.exists() else None
+        if built != settings:
+            raise SystemExit(f"{work} holds a corpus built with {built}, not {settings}: "
+                             "use another --work (or empty this one) to start again")
         return path.read_text(encoding="utf-8").split("\n")
     sentences = corpus(data, snli, seed, log)
     tmp = path.with_suffix(".tmp")
     tmp.write_text("\n".join(sentences), encoding="utf-8")
+    settings_path.write_text(json.dumps(settings) + "\n")
     os.replace(tmp, path)
     return sentences
 
@@ -213,16 +223,20 @@ def padded(ids: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
 def train(ids: list[list[int]], targets: np.ndarray, work: Path, *, layers: int = len(KEPT),
           epochs: float = 1.0, batch_size: int = 64, lr: float = 1e-4, seed: int = 13,
           checkpoint_every: int = 100, max_steps: int | None = None,
-          log: Callable[[str], None] = print) -> SentenceEncoder:
-    """Train (or resume) the student to the teacher's vectors; returns it in eval mode.
-    Dropout is off: the targets are a model's outputs, not noisy labels."""
+          log: Callable[[str], None] = print) -> tuple[SentenceEncoder, int]:
+    """Train (or resume) the student to the teacher's vectors; returns it in
+    eval mode and the steps it has had. Dropout is off: the targets are a
+    model's outputs, not noisy labels. Each epoch draws its own batch order
+    (the seed plus the epoch); the first epoch's is ``plan_batches(..., seed)``."""
     torch.manual_seed(seed)
     model = SentenceEncoder(layers)
     load_teacher_layers(model, KEPT[:layers] if layers == len(KEPT) else range(layers))
     model.eval()
-    plan = plan_batches([len(x) for x in ids], batch_size, seed)
+    lengths = [len(x) for x in ids]
+    plan = plan_batches(lengths, batch_size, seed)
     total = int(len(plan) * epochs)
-    plan = (plan * math.ceil(epochs))[:total]
+    plan = [batch for epoch in range(math.ceil(epochs))
+             for batch in (plan if epoch == 0 else plan_batches(lengths, batch_size, seed + epoch))][:total]
     no_decay = [p for n, p in model.named_parameters() if n.endswith("bias") or "norm" in n]
     decay = [p for n, p in model.named_parameters() if not (n.endswith("bias") or "norm" in n)]
     optimiser = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01},
@@ -259,7 +273,7 @@ def train(ids: list[list[int]], targets: np.ndarray, work: Path, *, layers: int 
                                "schedule": schedule.state_dict(), "step": step, "rng": torch.get_rng_state()})
             rate = (time.time() - started) / max(1, step - first)
             log(f"step {step}/{total} 1-cos {running:.4f} ({rate:.2f} s a step in this run)")
-    return model
+    return model, step
 
 
 @torch.no_grad()
@@ -302,6 +316,8 @@ def run(args) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     work: Path = args.work
+    if args.max_steps and args.out is None:
+        raise SystemExit("--max-steps (a smoke run) needs --out: it would replace the shipped model")
     work.mkdir(parents=True, exist_ok=True)
     sentences = cached_corpus(work, args.data, args.snli, args.seed, log)
     targets = teacher_vectors(sentences, work, log)
@@ -310,8 +326,8 @@ def run(args) -> int:
     train_ids, train_targets = ids[:held.start], targets[:held.start]
     log(f"{len(train_ids)} training sentences, {HELD_OUT} held out")
     started = time.time()
-    model = train(train_ids, train_targets, work, epochs=args.epochs, lr=args.lr, seed=args.seed,
-                  max_steps=args.max_steps, log=log)
+    model, steps = train(train_ids, train_targets, work, epochs=args.epochs, lr=args.lr, seed=args.seed,
+                         max_steps=args.max_steps, log=log)
     train_seconds = time.time() - started
     out = args.out or Path(__file__).resolve().parents[1] / "data"
     out.mkdir(parents=True, exist_ok=True)
@@ -334,15 +350,12 @@ def run(args) -> int:
             "teacher": "the six-layer int8 embedder (claimlookup.embed.cached_model of the packaged model)",
             "seed": args.seed, "epochs": args.epochs, "learning_rate": args.lr,
             "train_sentences": len(train_ids), "held_out_sentences": HELD_OUT,
-            "train_steps": int(len(plan_batches([len(x) for x in train_ids], 64, args.seed)) * args.epochs),
+            "train_steps": steps,
             "train_wall_seconds_this_run": round(train_seconds),
             "held_out_cosine_to_teacher": {
                 "fp32_mean": round(float(torch_cos.mean()), 4), "fp32_min": round(float(torch_cos.min()), 4),
                 "int8_mean": round(float(int8_cos.mean()), 4), "int8_p01": round(float(np.quantile(int8_cos, 0.01)), 4),
                 "int8_min": round(float(int8_cos.min()), 4)}}
-    previous = out / CARD_FILE
-    if previous.exists():  # keep what the benches wrote into it (quality and speed figures)
-        card = {**{k: v for k, v in json.loads(previous.read_text()).items() if k not in card}, **card}
-    previous.write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")
+    (out / CARD_FILE).write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")
     log(json.dumps(card["held_out_cosine_to_teacher"]))
     return 0
