@@ -104,6 +104,22 @@ def test_stored_text_cannot_fake_mark_tags(store: SQLiteStore) -> None:
     assert store.get_article("markers").sentences[1].text == "A \ufffdzeppelin\ufffd & <b>bold</b>."
 
 
+# --- lexical candidates ------------------------------------------------------------------
+
+
+def test_unfiltered_lexical_candidates_equal_the_filtered_plan(loaded: SQLiteStore) -> None:
+    """Without filters FTS5 ranks and cuts before the joins; with a filter
+    that leaves nothing out the joins come first. Same rows, same order, same
+    scores, ties (equal bm25) broken by sentence id in both, at every limit."""
+    query = ParsedQuery(groups=((Term("market"), Term("jets"), Term("convoy"), Term("killed"), Term("the")),))
+    nothing_out = Filters(exclude_articles=("no-such-article",))
+    full = loaded.lexical_candidates(query, nothing_out, 100)
+    assert len(full) > 8 and len({c.ref.article_id for c in full}) > 2
+    assert len({c.score for c in full}) < len(full)  # ties: "the" alone scores alike
+    for limit in range(1, len(full) + 2):
+        assert loaded.lexical_candidates(query, Filters(), limit) == full[:limit]
+
+
 # --- URLs and construction ------------------------------------------------------------
 
 
