@@ -89,7 +89,9 @@ def install(meter: Meter) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--store", type=Path, default=DEFAULT_STORE, help="SQLite file: another existing store is read as it is; a missing one is built with seeds + FA-KES")
+    parser.add_argument("--store", type=Path, default=DEFAULT_STORE,
+                        help="SQLite file: another existing store is read as it is; a missing one is built "
+                             "with seeds + FA-KES")
     parser.add_argument("--lookups", type=int, default=200)
     parser.add_argument("--warm", type=int, default=20, help="lookups first, not counted (caches, models)")
     args = parser.parse_args(argv)

@@ -120,6 +120,31 @@ def test_unfiltered_lexical_candidates_equal_the_filtered_plan(loaded: SQLiteSto
         assert loaded.lexical_candidates(query, Filters(), limit) == full[:limit]
 
 
+# --- entity forms ------------------------------------------------------------------------
+
+
+def test_entity_forms_are_remembered_for_one_snapshot_only(store: SQLiteStore) -> None:
+    """Search facets and the catalogue name an entity as most articles write
+    it; the memo of those forms lives for one snapshot, so the next write's
+    articles change the name and label at once."""
+    def homs_article(article_id: str, written: str, label: str) -> Article:
+        return build_article(30, article_id, Line(f"Shelling near {written}"),
+                             [Line(f"Shells fell on {written} at dawn.", [(written, label, "homs")])],
+                             source="AFP", published=date(2018, 1, 1))
+
+    def forms() -> tuple[tuple[str | None, str | None], tuple[str, str]]:
+        facet = next(f for f in store.search(SearchRequest(query=parse_query("shells"))).facets.entities
+                     if f.value == "homs")
+        listed = next(e for e in store.entities("hom") if e.key == "homs")
+        return (facet.name, facet.label), (listed.name, listed.label)
+
+    list(store.write_articles([homs_article("homs-1", "Homs", "GPE")]))
+    assert forms() == (("Homs", "GPE"), ("Homs", "GPE"))
+    assert forms() == (("Homs", "GPE"), ("Homs", "GPE"))  # served from the memo: the same
+    list(store.write_articles([homs_article("homs-2", "HOMS", "LOC"), homs_article("homs-3", "HOMS", "LOC")]))
+    assert forms() == (("HOMS", "LOC"), ("HOMS", "LOC"))
+
+
 # --- URLs and construction ------------------------------------------------------------
 
 

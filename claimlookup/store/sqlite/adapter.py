@@ -40,9 +40,9 @@ from claimlookup.store import vectors as vector_index
 from claimlookup.store.base import SPELLINGS_PER_ENTITY, ArticleNotFound, StoreCorrupt
 from claimlookup.store.common import parse_date, query_vectors, require_sentences, validate_search_request
 from claimlookup.store.sqlite import candidates, neighbours, read_cache, rebuilds, rows
-from claimlookup.store.sqlite.connection import ConnectionPool, Token, create_schema, token, translated
+from claimlookup.store.sqlite.connection import ConnectionPool, Owner, Token, create_schema, token, translated
 from claimlookup.store.sqlite.read_cache import ReadCache
-from claimlookup.store.sqlite.search import entity_counts, entity_spellings, search_page, source_counts
+from claimlookup.store.sqlite.search import FormsMemo, entity_counts, entity_spellings, search_page, source_counts
 from claimlookup.store.sqlite.writes import (
     SWAP_KEY,
     carry_article,
@@ -108,6 +108,9 @@ class SQLiteStore:
         self.index_build_threads = 1
         self._cache_lock = threading.Lock()
         self._read_cache = ReadCache.empty()
+        #: Entity forms (search.key_forms) for one (file, token); a new dict
+        #: for every other snapshot.
+        self._forms: tuple[Owner, Token, FormsMemo] = ((0, None), ("", -1), {})
 
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"
@@ -291,13 +294,13 @@ class SQLiteStore:
     def search(self, request: SearchRequest) -> SearchPage:
         validate_search_request(request)
         with self._read() as conn:
-            return search_page(conn, request)
+            return search_page(conn, request, self._forms_for(token(conn)))
 
     def entities(self, prefix: str = "", label: str | None = None, limit: int = 20) -> list[EntityCount]:
         """Prefix matching compares lower-cased text: keys are lower case
         already; names are lowered by SQLite, which folds ASCII only."""
         with self._read() as conn:
-            return entity_counts(conn, prefix, label, limit)
+            return entity_counts(conn, prefix, label, limit, self._forms_for(token(conn)))
 
     def entity_spellings(self, keys: Sequence[str], limit: int = SPELLINGS_PER_ENTITY) -> dict[str, list[str]]:
         with self._read() as conn:
@@ -428,9 +431,21 @@ class SQLiteStore:
                 self._read_cache = current = current.moved_to(current_token, self._pool.owner)
             return current
 
+    def _forms_for(self, current_token: Token) -> FormsMemo:
+        """The entity-forms memo of ``current_token`` (read in the caller's
+        transaction) on this file: every write gives a new token, so a memo
+        never outlives the snapshot it was read from."""
+        with self._cache_lock:
+            owner, held, memo = self._forms
+            if owner != self._pool.owner or held != current_token:
+                memo = {}
+                self._forms = (self._pool.owner, current_token, memo)
+            return memo
+
     def _forget_read_cache(self) -> None:
         with self._cache_lock:
             self._read_cache = ReadCache.empty()
+            self._forms = ((0, None), ("", -1), {})
 
     def _vectors_if_current(self, conn: sqlite3.Connection,
                             current_token: Token) -> vector_index.VectorSnapshot | None:

@@ -94,12 +94,14 @@ def order_by(request: SearchRequest) -> str:
     return f"rank, {tie}"
 
 
-def search_page(conn: sqlite3.Connection, request: SearchRequest) -> SearchPage:
-    """A validated request's page, total and facets, from one snapshot."""
+def search_page(conn: sqlite3.Connection, request: SearchRequest, forms: FormsMemo | None = None) -> SearchPage:
+    """A validated request's page, total and facets, from one snapshot
+    (``forms``: see ``with_forms``)."""
     plan = search_plan(request)
     total = conn.execute(f"SELECT count(*) FROM {plan.source} WHERE {plan.where}", plan.params).fetchone()[0]
     hits = page(conn, plan, request) if total else []
-    facets = search_facets(conn, plan, sampled_articles(conn, plan, request, total)) if request.facets else Facets()
+    facets = (search_facets(conn, plan, sampled_articles(conn, plan, request, total), forms) if request.facets
+              else Facets())
     return SearchPage(total=total, hits=hits, facets=facets)
 
 
@@ -133,7 +135,8 @@ def page(conn: sqlite3.Connection, plan: Plan, request: SearchRequest) -> list[S
             for r, snippet in zip(rows, snippets, strict=True)]
 
 
-def search_facets(conn: sqlite3.Connection, plan: Plan, sample: list[int] | None = None) -> Facets:
+def search_facets(conn: sqlite3.Connection, plan: Plan, sample: list[int] | None = None,
+                  forms: FormsMemo | None = None) -> Facets:
     """Sources and months, each counting articles over all matches; entities
     the same, or over the articles ``sample`` (pks) when given."""
     matched, params = matched_articles(plan, "pk")
@@ -149,7 +152,7 @@ def search_facets(conn: sqlite3.Connection, plan: Plan, sample: list[int] | None
         matched, params = "article IN (SELECT value FROM json_each(?))", [json.dumps(sample)]
     top = conn.execute(f"SELECT key, count(*) AS n FROM article_entities WHERE {matched} "
                        "GROUP BY key ORDER BY n DESC, key LIMIT ?", [*params, FACET_LIMIT]).fetchall()
-    entities = with_forms(conn, [(r["key"], r["n"]) for r in top])
+    entities = with_forms(conn, [(r["key"], r["n"]) for r in top], forms=forms)
     return Facets(
         sources=[FacetCount(r["source"], r["n"]) for r in sources],
         entities=[FacetCount(e.key, e.articles, label=e.label, name=e.name) for e in entities],
@@ -168,7 +171,8 @@ def matched_articles(plan: Plan, column: str) -> tuple[str, list[Any]]:
 # --- the catalogue -----------------------------------------------------------------
 
 
-def entity_counts(conn: sqlite3.Connection, prefix: str, label: str | None, limit: int) -> list[EntityCount]:
+def entity_counts(conn: sqlite3.Connection, prefix: str, label: str | None, limit: int,
+                  forms: FormsMemo | None = None) -> list[EntityCount]:
     """Prefix matching compares lower-cased text: keys are lower case
     already; names are lowered by SQLite, which folds ASCII only."""
     clauses, params = ["1"], []
@@ -182,7 +186,7 @@ def entity_counts(conn: sqlite3.Connection, prefix: str, label: str | None, limi
     top = conn.execute(
         f"SELECT key, count(DISTINCT article) AS n FROM entities WHERE {' AND '.join(clauses)} "
         "GROUP BY key ORDER BY n DESC, key LIMIT ?", [*params, limit]).fetchall()
-    return with_forms(conn, [(r["key"], r["n"]) for r in top], label)
+    return with_forms(conn, [(r["key"], r["n"]) for r in top], label, forms)
 
 
 def entity_spellings(conn: sqlite3.Connection, keys: Sequence[str], limit: int) -> dict[str, list[str]]:
@@ -205,24 +209,51 @@ def source_counts(conn: sqlite3.Connection) -> list[SourceCount]:
     return [SourceCount(r["source"], r["n"], parse_date(r["first"]), parse_date(r["last"])) for r in rows]
 
 
-def with_forms(conn: sqlite3.Connection, counts: list[tuple[str, int]], label: str | None = None
-               ) -> list[EntityCount]:
+def with_forms(conn: sqlite3.Connection, counts: list[tuple[str, int]], label: str | None = None,
+               forms: FormsMemo | None = None) -> list[EntityCount]:
     """EntityCounts for (key, articles) pairs, each with the label and name
-    most articles use for it (among articles using ``label``, if given)."""
+    most articles use for it (among articles using ``label``, if given).
+    ``forms`` remembers each key's forms for one snapshot of the store (the
+    caller's memo for the token it read): a key's forms count every article
+    that names it, thousands of rows for a common key at a million sentences."""
     if not counts:
         return []
-    forms = conn.execute(
-        "SELECT key, label, name, count(*) AS n FROM article_entities "
-        "WHERE key IN (SELECT value FROM json_each(?)) GROUP BY key, label, name",
-        (json.dumps([key for key, _ in counts]),))
+    found = key_forms(conn, [key for key, _ in counts], forms)
     labels: defaultdict[str, Counter[str]] = defaultdict(Counter)
     names: defaultdict[str, Counter[str]] = defaultdict(Counter)
-    for row in forms:
-        if label is None or row["label"] == label:
-            labels[row["key"]][row["label"]] += row["n"]
-            names[row["key"]][row["name"]] += row["n"]
+    for key, _ in counts:
+        for form_label, name, n in found[key]:
+            if label is None or form_label == label:
+                labels[key][form_label] += n
+                names[key][name] += n
     return [EntityCount(key=key, name=most_common(names[key]) or key, label=label or most_common(labels[key]),
                         articles=n) for key, n in counts]
+
+
+#: A key's forms: (label, name, articles) rows of ``article_entities``.
+FormRows = tuple[tuple[str, str, int], ...]
+#: Forms per key, valid for one snapshot (see ``SQLiteStore._forms_for``).
+FormsMemo = dict[str, FormRows]
+#: Keys a memo holds at most; a full one is emptied (it lives one snapshot).
+FORMS_MEMO_KEYS = 20_000
+
+
+def key_forms(conn: sqlite3.Connection, keys: Sequence[str], forms: FormsMemo | None = None) -> dict[str, FormRows]:
+    """Each key's forms, read for the keys ``forms`` does not hold yet."""
+    memo: FormsMemo = {} if forms is None else forms
+    found = {key: memo[key] for key in keys if key in memo}
+    missing = sorted({key for key in keys if key not in found})
+    if missing:
+        rows: defaultdict[str, list[tuple[str, str, int]]] = defaultdict(list)
+        for row in conn.execute(
+                "SELECT key, label, name, count(*) AS n FROM article_entities "
+                "WHERE key IN (SELECT value FROM json_each(?)) GROUP BY key, label, name", (json.dumps(missing),)):
+            rows[row["key"]].append((row["label"], row["name"], row["n"]))
+        if len(memo) + len(missing) > FORMS_MEMO_KEYS:
+            memo.clear()
+        for key in missing:
+            found[key] = memo[key] = tuple(rows[key])
+    return found
 
 
 def most_common(counts: Counter[str]) -> str:
