@@ -100,8 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     from claimlookup.store import open_store
 
     # The default store is built or topped up with seeds + FA-KES; another
-    # existing store (a scale run's) is measured as it is, never written to.
-    given = args.store != DEFAULT_STORE and args.store.exists()
+    # existing store (a scale run's) gets no articles added (setup() may
+    # still bring its schema or entity keys up to date).
+    given = args.store.resolve() != DEFAULT_STORE.resolve() and args.store.exists()
     store = open_store(f"sqlite:///{args.store}" if given else ensure_store(args.store))
     store.setup()
     texts = fakes_claims(args.warm + args.lookups)

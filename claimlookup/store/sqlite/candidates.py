@@ -34,12 +34,13 @@ def lexical_sql(query: ParsedQuery, filters: Filters, limit: int,
     if expression is None or limit <= 0 or (restrict_to is not None and not restrict_to):
         return None
     where, params = filter_sql(filters)
-    if restrict_to is None and not params:
+    if restrict_to is None and filters == Filters():
         # Nothing to filter: FTS5 picks the best ``limit`` rows on its own
         # (``rank`` is bm25(), ``rowid`` the sentence id) before the joins, so
         # only those rows are joined, not every sentence that matches one
-        # term. The same rows in the same order; at a million sentences 2.2x
-        # less time (docs/benchmarks.md, "The lexical candidates at 1M").
+        # term. The same rows in the same order; at a million sentences 2.5x
+        # less time (docs/benchmarks.md, "Session 12: a lookup's and a
+        # search's own SQL at 1M").
         sql = ("SELECT a.id, s.position, f.rank FROM (SELECT rowid, rank FROM sentences_fts "
                "WHERE sentences_fts MATCH ? ORDER BY rank, rowid LIMIT ?) f "
                "JOIN sentences s ON s.id = f.rowid JOIN articles a ON a.pk = s.article ORDER BY f.rank, s.id")

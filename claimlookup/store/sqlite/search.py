@@ -234,14 +234,15 @@ def with_forms(conn: sqlite3.Connection, counts: list[tuple[str, int]], label: s
 FormRows = tuple[tuple[str, str, int], ...]
 #: Forms per key, valid for one snapshot (see ``SQLiteStore._forms_for``).
 FormsMemo = dict[str, FormRows]
-#: Keys a memo holds at most; a full one is emptied (it lives one snapshot).
+#: Keys a memo holds at most (it lives one snapshot; threads share it, so it
+#: is only ever added to).
 FORMS_MEMO_KEYS = 20_000
 
 
 def key_forms(conn: sqlite3.Connection, keys: Sequence[str], forms: FormsMemo | None = None) -> dict[str, FormRows]:
     """Each key's forms, read for the keys ``forms`` does not hold yet."""
     memo: FormsMemo = {} if forms is None else forms
-    found = {key: memo[key] for key in keys if key in memo}
+    found = {key: held for key in keys if (held := memo.get(key)) is not None}
     missing = sorted({key for key in keys if key not in found})
     if missing:
         rows: defaultdict[str, list[tuple[str, str, int]]] = defaultdict(list)
@@ -249,10 +250,10 @@ def key_forms(conn: sqlite3.Connection, keys: Sequence[str], forms: FormsMemo | 
                 "SELECT key, label, name, count(*) AS n FROM article_entities "
                 "WHERE key IN (SELECT value FROM json_each(?)) GROUP BY key, label, name", (json.dumps(missing),)):
             rows[row["key"]].append((row["label"], row["name"], row["n"]))
-        if len(memo) + len(missing) > FORMS_MEMO_KEYS:
-            memo.clear()
         for key in missing:
-            found[key] = memo[key] = tuple(rows[key])
+            found[key] = tuple(rows[key])
+            if len(memo) < FORMS_MEMO_KEYS:  # a full memo stays as it is until its snapshot ends
+                memo[key] = found[key]
     return found
 
 
