@@ -185,6 +185,15 @@ def verified_model(path: Path, card: Path) -> Path:
     return path
 
 
+def model_identity() -> str:
+    """The sha256 of the embedder ``get_embedder()`` loads, as its card names
+    it: part of the key of anything cached with its vectors (bench stores),
+    so a store built with one embedder file is never reused for another."""
+    import json
+
+    return str(json.loads(CARD_PATH.read_text())["sha256"])
+
+
 def runtime_graph(path: Path) -> bytes:
     """A committed model file as the service runs it: its per-token
     quantisation in the current recipe (``upgrade_quantisation``: a model

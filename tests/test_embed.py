@@ -175,3 +175,23 @@ def test_a_damaged_student_is_refused(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setattr(embed, "MODEL_PATH", damaged)
     with pytest.raises(embed.ModelFileMismatch):
         embed.Embedder()
+
+
+def test_bench_stores_are_keyed_by_the_embedder_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cached bench store holds vectors of one embedder: another embedder
+    file (a candidate measured without a version bump) gets its own store."""
+    import json
+
+    from claimlookup.training.evaluation import cached_store
+
+    source = tmp_path / "source.csv"
+    source.write_text("id,text\n")
+    cache = tmp_path / "stores"
+    for _ in range(2):
+        cached_store("bench", [source], [], cache).close()
+    assert len(list(cache.glob("bench-*.db"))) == 1  # reused
+    card = tmp_path / "candidate.json"
+    card.write_text(json.dumps({"sha256": "0" * 64}))
+    monkeypatch.setattr(embed, "CARD_PATH", card)
+    cached_store("bench", [source], [], cache).close()
+    assert len(list(cache.glob("bench-*.db"))) == 2

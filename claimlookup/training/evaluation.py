@@ -147,9 +147,13 @@ def fnc_records(bodies: dict[str, str], ids: Iterable[str], origin: str) -> Iter
 def cached_store(name: str, key_files: Sequence[Path], records: Iterable[ArticleRecord], cache_dir: Path,
                  log=print) -> Store:
     """A SQLite store of ``records`` built through the ingest pipeline,
-    cached in ``cache_dir`` under a key of the source files and the analysis
-    version; built in a side folder and renamed, so a killed build is redone."""
-    digest = hashlib.sha256(f"a{ANALYSIS_VERSION}".encode())
+    cached in ``cache_dir`` under a key of the source files, the analysis
+    version and the embedder file (its sha256: a candidate embedder measured
+    without a version bump gets stores of its own); built in a side folder
+    and renamed, so a killed build is redone."""
+    from claimlookup.embed import model_identity
+
+    digest = hashlib.sha256(f"a{ANALYSIS_VERSION}:{model_identity()}".encode())
     for path in key_files:
         digest.update(path.read_bytes())
     path = cache_dir / f"{name}-{digest.hexdigest()[:16]}.db"

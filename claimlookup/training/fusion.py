@@ -46,7 +46,7 @@ from typing import Any
 import numpy as np
 
 from claimlookup import fusion, lookup
-from claimlookup.embed import file_sha256
+from claimlookup.embed import file_sha256, model_identity
 from claimlookup.model import ANALYSIS_VERSION, Filters
 from claimlookup.pipeline import ArticleRecord, Origin, ingest
 from claimlookup.store import Store, open_store
@@ -111,8 +111,8 @@ def build_store(data_dir: Path, cache_dir: Path | None, store_url: str | None) -
 
     With ``store_url``: that store is filled (unchanged claims are skipped).
     With ``cache_dir``: the SQLite file ``checkthat-<hash of the claims
-    file>-<hash of schema.sql>-a<ANALYSIS_VERSION>.db`` is reused if it
-    exists, else built there.
+    file>-<hash of schema.sql>-a<ANALYSIS_VERSION>-e<the embedder file's
+    sha256, 12 digits>.db`` is reused if it exists, else built there.
     Otherwise a fresh store in a temporary directory.
     """
     if store_url:
@@ -120,12 +120,13 @@ def build_store(data_dir: Path, cache_dir: Path | None, store_url: str | None) -
         return _filled(store, data_dir), store_url
     if cache_dir:
         cache_dir.mkdir(parents=True, exist_ok=True)
-        key = f"{file_hash(data_dir / CLAIMS_FILE)}-{file_hash(SCHEMA_PATH)[:8]}-a{ANALYSIS_VERSION}"
+        key = (f"{file_hash(data_dir / CLAIMS_FILE)}-{file_hash(SCHEMA_PATH)[:8]}-a{ANALYSIS_VERSION}"
+               f"-e{model_identity()[:12]}")
         path = cache_dir / f"checkthat-{key}.db"
         if path.exists():
             print(f"store: reusing {path}\n  key = sha256 of {data_dir / CLAIMS_FILE} + of the store schema "
                   f"{SCHEMA_PATH.name} + the analysis version (claimlookup.model.ANALYSIS_VERSION, bumped when "
-                  "the NLP or the embedder changes)", flush=True)
+                  "the NLP or the embedder changes) + the embedder file's sha256", flush=True)
             return open_store(f"sqlite:///{path}"), str(path)
         partial = path.with_suffix(".building")
         shutil.rmtree(partial, ignore_errors=True)
