@@ -74,6 +74,7 @@ CLAIM_ANALYSIS = "claimlookup.lookup.claim:_analysis_thread"
 RELATION_HELPERS = "claimlookup.relation:RelationModel.logits"
 RELATION_PAIRS = "claimlookup.relation:RelationModel._memo"
 SCAN_HELPERS = "claimlookup.lookup.service:scan"
+ENTITY_FORMS = "claimlookup.store.sqlite.adapter:SQLiteStore._forms"
 
 CACHES: dict[str, Cache] = {c.name: c for c in (
     Cache(STEM, "memo", 100_000, "word -> its stem",
@@ -122,6 +123,11 @@ CACHES: dict[str, Cache] = {c.name: c for c in (
           "pairs (default 20,000; ~180 bytes a pair: ~3.6 MB full)",
           "the model is ~85 % of a lookup's CPU; a claim looked up again, or a page scanned again (a "
           "browser extension's readers open the same articles), reads the same pairs"),
+    Cache(ENTITY_FORMS, "instance", 20_000,
+          "entity key -> its (label, name, articles) forms in the store, for one snapshot of the file "
+          "(a new memo for every (epoch, generation) token; a few hundred bytes a key)",
+          "search facets and the entity catalogue name each entity as most articles write it, which "
+          "counts thousands of rows for a common key at a million sentences, on every search"),
     Cache(SCAN_HELPERS, "pool", None,
           "helper threads of a scan, relation_threads - 1 per process (claimlookup.parallel)",
           "a scan judges its claims' reports on the cores other requests leave idle"),

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from claimlookup import caches
 from claimlookup.model import (
     EntityCount,
     FacetCount,
@@ -234,9 +235,9 @@ def with_forms(conn: sqlite3.Connection, counts: list[tuple[str, int]], label: s
 FormRows = tuple[tuple[str, str, int], ...]
 #: Forms per key, valid for one snapshot (see ``SQLiteStore._forms_for``).
 FormsMemo = dict[str, FormRows]
-#: Keys a memo holds at most (it lives one snapshot; threads share it, so it
-#: is only ever added to).
-FORMS_MEMO_KEYS = 20_000
+#: Keys a memo holds at most (caches.ENTITY_FORMS; it lives one snapshot, and
+#: threads share it, so it is only ever added to).
+FORMS_MEMO_KEYS = caches.bound(caches.ENTITY_FORMS) or 0
 
 
 def key_forms(conn: sqlite3.Connection, keys: Sequence[str], forms: FormsMemo | None = None) -> dict[str, FormRows]:
