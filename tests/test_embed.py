@@ -195,3 +195,25 @@ def test_bench_stores_are_keyed_by_the_embedder_file(tmp_path: Path, monkeypatch
     monkeypatch.setattr(embed, "CARD_PATH", card)
     cached_store("bench", [source], [], cache).close()
     assert len(list(cache.glob("bench-*.db"))) == 2
+
+
+def test_a_candidate_embedder_file_is_used_and_keys_the_bench_stores(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """bench.candidate_embedder points the embedder at another file (here a
+    renamed copy of the committed student, so the vectors must agree)."""
+    import shutil
+
+    from bench import candidate_embedder
+
+    monkeypatch.setattr(embed, "MODEL_PATH", embed.MODEL_PATH)
+    monkeypatch.setattr(embed, "CARD_PATH", embed.CARD_PATH)
+    shipped = embed.Embedder().embed(["Shells fell on Homs at dawn."])
+    candidate = tmp_path / "student.onnx"
+    shutil.copyfile(embed.MODEL_PATH, candidate)
+    card = candidate_embedder.use(candidate)
+    assert embed.MODEL_PATH == candidate and embed.CARD_PATH == card
+    assert embed.model_identity() == embed.file_sha256(candidate)
+    np.testing.assert_array_equal(embed.Embedder().embed(["Shells fell on Homs at dawn."]), shipped)
+    card.write_text('{"sha256": "' + "0" * 64 + '"}')
+    with pytest.raises(embed.ModelFileMismatch):
+        embed.Embedder().embed(["A file that is not the one its card names is refused."])
