@@ -1,7 +1,9 @@
 """Run a benchmark with a candidate embedder file in place of the committed one.
 
-    .venv/bin/python -m bench.candidate_embedder FILE bench.relation --data-dir ../shared/data/relation/fnc1 --split story_dev --cache-dir work/calibration/stores
-    .venv/bin/python -m bench.candidate_embedder FILE bench.checkthat --data-dir ../shared/data/checkthat2020 --split dev --cache-dir work/calibration/stores
+    .venv/bin/python -m bench.candidate_embedder FILE bench.relation \
+        --data-dir ../shared/data/relation/fnc1 --split story_dev --cache-dir work/calibration/stores
+    .venv/bin/python -m bench.candidate_embedder FILE bench.checkthat \
+        --data-dir ../shared/data/checkthat2020 --split dev --cache-dir work/calibration/stores
 
 For a student out of ``python -m claimlookup.training embedder --out DIR``,
 measured before it is committed (docs/TEAM-NOTES.md: a new student is a change
