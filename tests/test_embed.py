@@ -217,3 +217,17 @@ def test_a_candidate_embedder_file_is_used_and_keys_the_bench_stores(tmp_path: P
     card.write_text('{"sha256": "' + "0" * 64 + '"}')
     with pytest.raises(embed.ModelFileMismatch):
         embed.Embedder().embed(["A file that is not the one its card names is refused."])
+
+
+def test_a_candidate_embedder_needs_a_store_of_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """A benchmark whose default store holds the committed embedder's vectors
+    is refused without --store, before anything is loaded or patched."""
+    from bench import candidate_embedder
+
+    monkeypatch.setattr(embed, "MODEL_PATH", embed.MODEL_PATH)
+    monkeypatch.setattr(embed, "CARD_PATH", embed.CARD_PATH)
+    before = embed.MODEL_PATH
+    assert candidate_embedder.main([str(tmp_path / "student.onnx"), "bench.news", "--split", "dev"]) == 2
+    assert "--store" in capsys.readouterr().err
+    assert embed.MODEL_PATH == before

@@ -265,7 +265,7 @@ FormRows = tuple[tuple[str, str, int], ...]
 FormsMemo = dict[str, FormRows]
 #: Keys a memo holds at most (caches.ENTITY_FORMS; it lives one snapshot, and
 #: threads share it, so it is only ever added to).
-FORMS_MEMO_KEYS = caches.bound(caches.ENTITY_FORMS) or 0
+FORMS_MEMO_KEYS = caches.bound(caches.ENTITY_FORMS) or 0  # declared with a count (0 would hold nothing)
 
 
 def key_forms(conn: sqlite3.Connection, keys: Sequence[str], forms: FormsMemo | None = None) -> dict[str, FormRows]:
