@@ -142,8 +142,13 @@ DISABLED_FUSIONS = ("SkipLayerNormFusion",)
 
 def onnx_session(path: Path | bytes, threads: int, spinning: bool = False):
     """An onnxruntime session over a model file (or its bytes), on the CPU,
-    with ``threads`` intra-op threads that sleep when idle."""
+    with ``threads`` intra-op threads that sleep when idle. On a CPU where
+    onnxruntime's uint8 x int8 products saturate (no VNNI), the graph's int8
+    weights are widened first (``int8_products``), so every CPU computes the
+    same integer sums."""
     import onnxruntime as ort
+
+    from claimlookup import int8_products
 
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -151,7 +156,14 @@ def onnx_session(path: Path | bytes, threads: int, spinning: bool = False):
     options.inter_op_num_threads = 1
     # Two gunicorn workers share two cores: idle intra-op threads must sleep, not spin.
     options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
-    model = path if isinstance(path, bytes) else str(path)
+    model: bytes | str = path if isinstance(path, bytes) else str(path)
+    if not int8_products.products_exact():
+        import onnx
+
+        graph = onnx.ModelProto()
+        graph.ParseFromString(path if isinstance(path, bytes) else Path(path).read_bytes())
+        if int8_products.widen(graph):
+            model = graph.SerializeToString()
     return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"],
                                 disabled_optimizers=list(DISABLED_FUSIONS))
 
