@@ -18,6 +18,8 @@ them with Cast+Mul nodes that onnxruntime constant-folds at load, so it runs
 as fp32. On first use we derive, deterministically and without network, a
 model whose weight MatMuls run as integer GEMMs (MatMulIntegerToFloat, which
 uses VNNI/AMX where the CPU has them), and cache it on disk (``cached_model``).
+On a CPU without VNNI onnxruntime's u8 x s8 products saturate; ``onnx_session``
+then widens the weights to uint8 so the sums stay exact (``int8_products``).
 
 How it is quantised: weights per output column, symmetric int8; activations
 per row (per token), symmetric, computed in the graph at run time. Per-token
