@@ -119,9 +119,11 @@ def widen(model) -> int:
         del node.input[:]
         node.input.extend(inputs)
         count += 1
-    used = {name for node in graph.node for name in node.input}
-    unused = [i for i in graph.initializer if i.name not in used and i.name in {k[0] for k in converted}]
-    for tensor in unused:
+    # The int8 originals no product reads any more (unless the graph also
+    # lists them as inputs, which a caller could feed).
+    used = {name for node in graph.node for name in node.input} | {i.name for i in graph.input}
+    originals = {name for key in converted for name in key if name}
+    for tensor in [i for i in graph.initializer if i.name in originals and i.name not in used]:
         graph.initializer.remove(tensor)
     return count
 
