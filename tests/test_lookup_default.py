@@ -4,13 +4,14 @@ and the 804 FA-KES articles) indexed by the real indexer CLI, exactly as
 report competes with ~800 real reports of other strikes in Idlib, Aleppo and
 Damascus, many of them with the same words, places and tolls.
 
-The store takes ~2-3 minutes to build on a 2-core machine (embedding
-dominates), once per test session."""
+The store (``default_corpus`` in conftest.py, shared with the indexer's
+tests) takes ~1-2 minutes to build on a 2-core machine, once per test session."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,7 +20,6 @@ from claimlookup.lookup import LookupRequest, find_reports
 from claimlookup.model import Agreement, ClaimStance, Frame
 from claimlookup.pipeline import prepare
 from claimlookup.store import Store, open_store
-from indexer import cli
 from indexer.readers import read_path
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -37,10 +37,10 @@ def seed_id(prefix: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('default') / 'claimlookup.db'}"
-    assert cli.main([str(SEEDS), "--store", url, "--quiet"]) == 0
-    store = open_store(url)
+def store(default_corpus: tuple[Path, Any]) -> Iterator[Store]:
+    db, run = default_corpus
+    assert run.status == 0, run.err
+    store = open_store(f"sqlite:///{db}")
     assert store.count_articles() > 790
     yield store
     store.close()
