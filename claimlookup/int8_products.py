@@ -21,6 +21,13 @@ after the zero point is taken off): MLAS multiplies u8 x u8 by widening to
 16 bits first and never saturates, so the graph gives the sums a VNNI CPU
 gives, at about the same speed on the CPU measured. Where the products are
 exact the graph is left as it is.
+
+What ``widen`` covers: ``MatMulIntegerToFloat``, ``MatMulInteger`` and
+``DynamicQuantizeMatMul`` nodes of the main graph whose activation is uint8
+(known from its zero point) and whose weight and zero point are initializers
+the graph does not also take as inputs: every product of the committed
+models. Anything else (int8 activations, which do not saturate; the QLinear
+operators; nodes inside If / Loop subgraphs) is left as it is.
 """
 
 from __future__ import annotations
@@ -30,15 +37,16 @@ import functools
 import numpy as np
 
 #: Integer-product operators with a constant weight: the weight's input
-#: index and its zero point's.
-_WEIGHTED = {"MatMulIntegerToFloat": (1, 5), "MatMulInteger": (1, 3), "DynamicQuantizeMatMul": (1, 3)}
+#: index, its zero point's, and the activation's zero point's (None: the
+#: operator quantises its float input to uint8 itself).
+_WEIGHTED = {"MatMulIntegerToFloat": (1, 5, 4), "MatMulInteger": (1, 3, 2), "DynamicQuantizeMatMul": (1, 3, None)}
 _PROBE_DEPTH = 64
 
 
 @functools.cache
 def products_exact() -> bool:
     """Whether this onnxruntime multiplies uint8 by int8 exactly on this CPU."""
-    return bool(np.array_equal(_probe(widened=False), _probe_exact()))
+    return bool(np.array_equal(_probe(), _probe_exact()))
 
 
 def _probe_exact() -> np.ndarray:
@@ -57,7 +65,7 @@ def _probe_operands() -> tuple[np.ndarray, np.ndarray]:
     return a, w
 
 
-def _probe(widened: bool) -> np.ndarray:
+def _probe() -> np.ndarray:
     import onnxruntime as ort
     from onnx import TensorProto, helper, numpy_helper
 
@@ -72,8 +80,6 @@ def _probe(widened: bool) -> np.ndarray:
                               initializers)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17),
                                                     helper.make_opsetid("com.microsoft", 1)])
-    if widened:
-        widen(model)
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
@@ -85,51 +91,57 @@ def widen(model) -> int:
     uint8 with its zero point raised by 128 (128 where it had none); returns
     how many products were rewritten. The integers each product sums are
     unchanged; a weight read by several products is converted once."""
-    from onnx import numpy_helper
+    from onnx import AttributeProto, numpy_helper
 
     graph = model.graph
-    weights = {i.name: i for i in graph.initializer}
+    fed = {i.name for i in graph.input}  # initializers a caller may override
+    weights = {i.name: i for i in graph.initializer if i.name not in fed}
+    taken = {i.name for i in graph.initializer} | fed | {name for node in graph.node for name in node.output}
     converted: dict[tuple[str, str], tuple[str, str]] = {}
     count = 0
     for node in graph.node:
         if node.domain not in ("", "com.microsoft") or node.op_type not in _WEIGHTED:
             continue
-        w_at, zero_at = _WEIGHTED[node.op_type]
+        w_at, zero_at, activation_zero_at = _WEIGHTED[node.op_type]
         inputs = list(node.input)
+        if activation_zero_at is not None:
+            activation_zero = inputs[activation_zero_at] if len(inputs) > activation_zero_at else ""
+            if activation_zero not in weights or numpy_helper.to_array(weights[activation_zero]).dtype != np.uint8:
+                continue  # int8 (or unknown) activations: s8 x s8 does not saturate
         weight = weights.get(inputs[w_at]) if len(inputs) > w_at else None
         if weight is None or numpy_helper.to_array(weight).dtype != np.int8:
             continue
         zero_name = inputs[zero_at] if len(inputs) > zero_at else ""
         if zero_name and zero_name not in weights:
-            continue  # a zero point computed at run time: left as it is
+            continue  # a zero point computed at run time or fed: left as it is
         key = (inputs[w_at], zero_name)
         if key not in converted:
             values = numpy_helper.to_array(weight)
             zero = numpy_helper.to_array(weights[zero_name]) if zero_name else np.zeros((), np.int8)
             if zero.dtype != np.int8:
                 continue
-            names = (_fresh(weights, inputs[w_at] + "_u8"), _fresh(weights, (zero_name or inputs[w_at]) + "_zero_u8"))
+            names = (_fresh(taken, inputs[w_at] + "_u8"), _fresh(taken, (zero_name or inputs[w_at]) + "_zero_u8"))
             for name, array in zip(names, (values, zero), strict=True):
-                tensor = numpy_helper.from_array((array.astype(np.int16) + 128).astype(np.uint8), name)
-                graph.initializer.append(tensor)
-                weights[name] = tensor
+                graph.initializer.append(numpy_helper.from_array((array.astype(np.int16) + 128).astype(np.uint8), name))
             converted[key] = names
         inputs += [""] * (zero_at + 1 - len(inputs))
         inputs[w_at], inputs[zero_at] = converted[key]
         del node.input[:]
         node.input.extend(inputs)
         count += 1
-    # The int8 originals no product reads any more (unless the graph also
-    # lists them as inputs, which a caller could feed).
-    used = {name for node in graph.node for name in node.input} | {i.name for i in graph.input}
-    originals = {name for key in converted for name in key if name}
-    for tensor in [i for i in graph.initializer if i.name in originals and i.name not in used]:
-        graph.initializer.remove(tensor)
+    # The int8 originals no node reads any more (kept where a subgraph might).
+    if not any(a.type in (AttributeProto.GRAPH, AttributeProto.GRAPHS) for node in graph.node for a in node.attribute):
+        used = {name for node in graph.node for name in node.input}
+        originals = {name for key in converted for name in key if name}
+        for tensor in [i for i in graph.initializer if i.name in originals and i.name not in used]:
+            graph.initializer.remove(tensor)
     return count
 
 
-def _fresh(taken: dict, name: str) -> str:
+def _fresh(taken: set[str], name: str) -> str:
+    """``name``, or ``name_k`` with the first free k; then taken."""
     candidate, k = name, 1
     while candidate in taken:
         candidate, k = f"{name}_{k}", k + 1
+    taken.add(candidate)
     return candidate

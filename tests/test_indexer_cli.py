@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 
+from claimlookup.pipeline import PARALLEL_MIN_ARTICLES
 from claimlookup.store import Store, open_store
 from indexer import cli
 
@@ -128,7 +129,8 @@ def indexer_command(*args: str) -> list[str]:
 @pytest.mark.slow
 def test_sigkill_midway_leaves_a_consistent_store_and_a_rerun_completes(full_run: tuple[Path, Run],
                                                                          tmp_path: Path) -> None:
-    clean_db, _ = full_run
+    clean_db, clean_run = full_run
+    assert clean_run.status == 0, clean_run.err
     clean = sentence_counts(clean_db)
     source, fakes_ids = corpus_prefix(tmp_path / "input", KILL_TEST_ROWS)
     expected = {i: n for i, n in clean.items() if not i.startswith("fa-kes:") or i in fakes_ids}
@@ -162,8 +164,10 @@ def test_sigkill_midway_leaves_a_consistent_store_and_a_rerun_completes(full_run
 
 
 #: FA-KES rows the kill test indexes (a prefix of the file): enough that the
-#: kill lands mid-run, few enough that the rerun is quick.
+#: kill lands mid-run and the indexer starts its spaCy worker processes (which
+#: the kill takes down with it), few enough that the rerun is quick.
 KILL_TEST_ROWS = 200
+assert 5 + KILL_TEST_ROWS >= PARALLEL_MIN_ARTICLES
 
 
 def corpus_prefix(folder: Path, rows: int) -> tuple[Path, set[str]]:

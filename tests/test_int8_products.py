@@ -85,6 +85,22 @@ def test_a_weight_zero_point_is_raised_with_it() -> None:
     assert np.array_equal(run(model, a), exact(a, w, zero))
 
 
+def test_int8_activations_and_fed_weights_are_left_alone() -> None:
+    """s8 x s8 products do not saturate; a weight the graph also takes as an
+    input may be fed by the caller, so it keeps reading that input."""
+    a, w = operands(11)
+    signed = product_model(a.shape, w)
+    zero = next(i for i in signed.graph.initializer if i.name == "a_zero")
+    zero.CopyFrom(numpy_helper.from_array(np.array(0, np.int8), "a_zero"))
+    signed.graph.input[0].type.tensor_type.elem_type = TensorProto.INT8
+    assert int8_products.widen(signed) == 0
+
+    fed = product_model(a.shape, w)
+    fed.graph.input.append(helper.make_tensor_value_info("w", TensorProto.INT8, list(w.shape)))
+    assert int8_products.widen(fed) == 0
+    assert [i.name for i in fed.graph.initializer if i.name == "w"] == ["w"]
+
+
 def test_graphs_without_int8_weights_are_left_alone() -> None:
     a = np.zeros((2, 4), np.uint8)
     model = product_model(a.shape, np.zeros((4, 3), np.uint8))  # already uint8
