@@ -11,17 +11,15 @@ facets real metadata.
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import io
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from apicontract import APP_ENV, ROOT, WRITE_KEY, ContractClient, copy_store
+from clirun import Run, run_cli
 from flask import Flask
 
 from api import create_app
@@ -67,26 +65,14 @@ def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@dataclass(frozen=True)
-class CliRun:
-    status: int
-    out: str
-    err: str
-
-
 @pytest.fixture(scope="session")
-def default_corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, CliRun]:
+def default_corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Run]:
     """``seeds/`` (the five seeds and FA-KES) indexed by the real indexer CLI,
     as ``make run`` does, once per test session (the longest build of the
     suite): the store and what the run printed. Its readers must not change
     what it holds (an indexer run over the same input, all unchanged, is fine)."""
-    from indexer import cli
-
     db = tmp_path_factory.mktemp("default-corpus") / "claimlookup.db"
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = cli.main([str(SEEDS), "--store", f"sqlite:///{db}"])
-    return db, CliRun(status, out.getvalue(), err.getvalue())
+    return db, run_cli(str(SEEDS), "--store", f"sqlite:///{db}")
 
 
 @pytest.fixture

@@ -22,11 +22,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from clirun import Run, run_cli
 
 from claimlookup.pipeline import PARALLEL_MIN_ARTICLES
 from claimlookup.store import Store, open_store
@@ -40,19 +40,6 @@ FAKES_DUPLICATES = 12
 ALL_ARTICLES = 5 + FAKES_ARTICLES
 
 
-@dataclass
-class Run:
-    status: int
-    out: str
-    err: str
-
-
-def run_cli(*args: str) -> Run:
-    """``main(args)`` in-process, capturing stdout and stderr."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = cli.main(list(args))
-    return Run(status, out.getvalue(), err.getvalue())
 
 
 def store_url(path: Path) -> str:
@@ -91,7 +78,7 @@ def write_jsonl(path: Path, *objects: dict | str) -> Path:
 
 
 @pytest.fixture
-def full_run(default_corpus: tuple[Path, Any]) -> tuple[Path, Any]:
+def full_run(default_corpus: tuple[Path, Run]) -> tuple[Path, Run]:
     """The whole corpus indexed once per test session (conftest.py ``default_corpus``)."""
     return default_corpus
 
