@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TypeVar
 
+import numpy as np
+
 from claimlookup.clean import clean_article
 from claimlookup.model import Article, WriteOutcome, WriteStatus
 from claimlookup.store.base import Store
@@ -36,6 +38,11 @@ PARALLEL_MIN_ARTICLES = 200
 HASH_LOOKUP_BATCH = 64
 #: Texts (titles + sentences) per embedder call: large calls sort by length and pad little.
 EMBED_CHUNK_TEXTS = 512
+#: Vectors ``ingest`` keeps for the rest of a run, so that a text seen in an
+#: earlier embedder call is not embedded again (wire copies and standing lines
+#: repeat across articles: ~5 % of FA-KES's texts and of the news file's repeat
+#: outside their own call); 20,000 vectors are ~31 MB, the oldest go first.
+EMBED_MEMO_TEXTS = 20_000
 #: Threads that call the embedder in parallel during ``ingest`` (one per core).
 MAX_EMBED_THREADS = 2
 #: spaCy's own limit on a text; longer bodies are refused.
@@ -417,24 +424,30 @@ class _Analysis:
                 pass
 
 
-def _embedded(articles: Iterator[Article], threads: int = 1) -> Iterator[Article]:
+def _embedded(articles: Iterator[Article], threads: int = 1, memo_texts: int = EMBED_MEMO_TEXTS) -> Iterator[Article]:
     """Set every sentence's vector (titles included), embedding the texts of
-    several articles per call; identical texts are embedded once. With
+    several articles per call; identical texts are embedded once, in a call
+    and across the run's last ``memo_texts`` texts (a text's vector does not
+    depend on the batch it is embedded in: ``claimlookup.embed``). With
     ``threads > 1`` each call's texts are split over that many threads:
     onnxruntime releases the GIL while it runs, so one single-threaded session
     per core does twice the work of one without the spinning that intra-op
     threads cost on a busy machine (docs/benchmarks.md)."""
     from claimlookup.embed import get_embedder
 
+    memo: dict[str, np.ndarray] = {}
     with ThreadPoolExecutor(max_workers=threads) as pool:
         for chunk in _chunks_by_size(articles, EMBED_CHUNK_TEXTS, lambda a: len(a.sentences)):
-            texts = sorted(dict.fromkeys(s.text for a in chunk for s in a.sentences), key=len)
+            texts = sorted(dict.fromkeys(s.text for a in chunk for s in a.sentences if s.text not in memo), key=len)
             parts = [texts[i::threads] for i in range(threads)]  # similar lengths in every part
             embedder = get_embedder()
             vectors = dict(zip(itertools.chain(*parts), itertools.chain(*pool.map(embedder.embed, parts)), strict=True))
             for article in chunk:
                 for sentence in article.sentences:
-                    sentence.vector = vectors[sentence.text]
+                    sentence.vector = vectors[sentence.text] if sentence.text in vectors else memo[sentence.text]
+            memo.update(vectors)
+            for text in list(itertools.islice(memo, max(0, len(memo) - memo_texts))):
+                del memo[text]
             yield from chunk
 
 

@@ -116,6 +116,33 @@ def test_pipeline_multiplies_with_numpy_on_one_blas_thread() -> None:
         limit_blas_threads(-1)
 
 
+@pytest.mark.slow
+def test_workers_send_back_facts_not_tokens() -> None:
+    """``analyse_articles`` asks the pipeline for facts-only Docs: a worker
+    process ships an empty Doc with the facts, not every token."""
+    model = nlp.get_nlp()
+    text = "Rescuers said an airstrike on a market killed 20 people. Russia denied it."
+    [full] = model.pipe([text])
+    [facts_only] = model.pipe([text], component_cfg={"claimlookup_facts": {"facts_only": True}})
+    assert len(full) > 0 and len(facts_only) == 0
+    assert facts_only.user_data == full.user_data and len(full.user_data["claimlookup.facts"]) == 2
+
+
+@pytest.mark.slow
+def test_msgpack_hooks_are_not_searched_on_every_call() -> None:
+    """srsly's registries stop re-reading every package's entry points on each
+    (un)pack once the pipeline is loaded; the hooks they had still apply."""
+    import numpy
+    import srsly
+    import srsly.msgpack
+
+    nlp.get_nlp()
+    for registry in (srsly.msgpack.msgpack_encoders, srsly.msgpack.msgpack_decoders):
+        assert registry.entry_points is False and "numpy" in registry.get_all()
+    array = numpy.arange(6, dtype=numpy.float32).reshape(2, 3)
+    assert numpy.array_equal(srsly.msgpack_loads(srsly.msgpack_dumps({"a": array}))["a"], array)
+
+
 # --- sentences and offsets -------------------------------------------------------------
 
 def check_offsets(article: Article) -> None:

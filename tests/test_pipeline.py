@@ -299,3 +299,39 @@ def test_embedding_threads_give_the_same_vectors() -> None:
         for x, y in zip(a.sentences, b.sentences, strict=True):
             assert x.vector is not None and y.vector is not None
             assert np.allclose(x.vector, y.vector, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_a_text_seen_in_an_earlier_embedder_call_is_not_embedded_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Across the calls of one run, a repeated text (a wire copy) takes the
+    vector computed the first time: the same vector, embedded once."""
+    import dataclasses
+
+    from claimlookup import embed, pipeline
+
+    articles = list(nlp.analyse_articles([prepare(r) for r in seed_records()[:2]]))
+    copy = dataclasses.replace(articles[0], id="copy-of-0",
+                               sentences=[dataclasses.replace(s) for s in articles[0].sentences])
+    embedder = embed.get_embedder()
+    seen: list[str] = []
+
+    class Counting:
+        def embed(self, texts: list[str]) -> np.ndarray:
+            seen.extend(texts)
+            return embedder.embed(texts)
+
+    monkeypatch.setattr(embed, "get_embedder", lambda: Counting())
+    monkeypatch.setattr(pipeline, "EMBED_CHUNK_TEXTS", 1)  # one article per embedder call
+    stream = [articles[0], articles[1], copy]
+    remembered = list(pipeline._embedded(iter(stream), threads=1))
+    distinct = {s.text for a in articles for s in a.sentences}
+    assert sorted(seen) == sorted(distinct)  # the copy's texts were not embedded again
+    seen.clear()
+    fresh = [dataclasses.replace(a, sentences=[dataclasses.replace(s, vector=None) for s in a.sentences])
+             for a in stream]
+    forgetful = list(pipeline._embedded(iter(fresh), threads=1, memo_texts=0))
+    assert len(seen) == len(distinct) + len({s.text for s in copy.sentences})
+    for a, b in zip(remembered, forgetful, strict=True):
+        for x, y in zip(a.sentences, b.sentences, strict=True):
+            assert x.vector is not None and y.vector is not None
+            assert np.array_equal(x.vector, y.vector)

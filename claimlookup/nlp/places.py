@@ -130,12 +130,13 @@ def tokenize(text: str) -> list[str]:
 def load_gazetteer(path: Path = PLACES_FILE) -> Gazetteer:
     """Read places.tsv; raise ValueError when two places share a key."""
     places: dict[tuple[str, ...], Place] = {}
+    groups = [(group, frozenset(map(spelling_fold, group))) for group in ENTITY_GROUPS]
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip() or line.startswith("#"):
             continue
         name, kind, match, *rest = line.split("\t")
         spellings = [name, *(s for s in (rest[0].split("|") if rest and rest[0] else []))]
-        spellings += _group_spellings(spellings)
+        spellings += _group_spellings(spellings, groups)
         flags = set(match.split(","))
         if kind not in LABEL_OF_KIND or not flags <= {"fold", "exact", "article", "alone"}:
             raise ValueError(f"{path.name}:{number}: unknown kind or match: {kind!r} {match!r}")
@@ -150,10 +151,13 @@ def load_gazetteer(path: Path = PLACES_FILE) -> Gazetteer:
     return Gazetteer(places)
 
 
-def _group_spellings(spellings: list[str]) -> list[str]:
-    """The spellings ``spellings.ENTITY_GROUPS`` lists for the same name."""
+def _group_spellings(spellings: list[str], groups: list[tuple[tuple[str, ...], frozenset[str]]]) -> list[str]:
+    """The spellings ``spellings.ENTITY_GROUPS`` lists for the same name;
+    ``groups`` pairs each group with its spellings' folds (computed once per
+    load: folding every group's names again for every line of places.tsv was
+    most of the second it took to load the pipeline)."""
     folds = {spelling_fold(s) for s in spellings}
-    return [s for group in ENTITY_GROUPS if any(spelling_fold(g) in folds for g in group)
+    return [s for group, group_folds in groups if not folds.isdisjoint(group_folds)
             for s in group[1:] if s not in spellings]
 
 
