@@ -75,6 +75,7 @@ RELATION_HELPERS = "claimlookup.relation:RelationModel.logits"
 RELATION_PAIRS = "claimlookup.relation:RelationModel._memo"
 SCAN_HELPERS = "claimlookup.lookup.service:scan"
 ENTITY_FORMS = "claimlookup.store.sqlite.adapter:SQLiteStore._forms"
+INGEST_VECTORS = "claimlookup.pipeline:_embedded"
 
 CACHES: dict[str, Cache] = {c.name: c for c in (
     Cache(STEM, "memo", 100_000, "word -> its stem",
@@ -128,6 +129,11 @@ CACHES: dict[str, Cache] = {c.name: c for c in (
           "(a new memo for every (epoch, generation) token; a few hundred bytes a key)",
           "search facets and the entity catalogue name each entity as most articles write it, which "
           "counts thousands of rows for a common key at a million sentences, on every search"),
+    Cache(INGEST_VECTORS, "instance", 20_000,
+          "sentence text -> its vector, for one ingest run (pipeline.EMBED_MEMO_TEXTS; texts of at most "
+          "EMBED_MEMO_CHARS characters; ~1.6 KB an entry with the text: ~35 MB full), least recently used first out",
+          "wire copies and standing lines repeat across the embedder calls of a run (~5 % of the texts of "
+          "FA-KES and of the news file); the memo goes with the run"),
     Cache(SCAN_HELPERS, "pool", None,
           "helper threads of a scan, relation_threads - 1 per process (claimlookup.parallel)",
           "a scan judges its claims' reports on the cores other requests leave idle"),

@@ -41,8 +41,12 @@ EMBED_CHUNK_TEXTS = 512
 #: Vectors ``ingest`` keeps for the rest of a run, so that a text seen in an
 #: earlier embedder call is not embedded again (wire copies and standing lines
 #: repeat across articles: ~5 % of FA-KES's texts and of the news file's repeat
-#: outside their own call); 20,000 vectors are ~31 MB, the oldest go first.
+#: outside their own call); 20,000 vectors are ~31 MB, the least recently used
+#: go first (``caches.INGEST_VECTORS``).
 EMBED_MEMO_TEXTS = 20_000
+#: Longer texts are not remembered (they rarely repeat, and they would make the
+#: memo's size a matter of its input).
+EMBED_MEMO_CHARS = 1_000
 #: Threads that call the embedder in parallel during ``ingest`` (one per core).
 MAX_EMBED_THREADS = 2
 #: spaCy's own limit on a text; longer bodies are refused.
@@ -427,15 +431,16 @@ class _Analysis:
 def _embedded(articles: Iterator[Article], threads: int = 1, memo_texts: int = EMBED_MEMO_TEXTS) -> Iterator[Article]:
     """Set every sentence's vector (titles included), embedding the texts of
     several articles per call; identical texts are embedded once, in a call
-    and across the run's last ``memo_texts`` texts (a text's vector does not
-    depend on the batch it is embedded in: ``claimlookup.embed``). With
+    and across calls while the text is among the run's ``memo_texts`` most
+    recently used (a text's vector does not depend on the batch it is
+    embedded in: ``claimlookup.embed``). With
     ``threads > 1`` each call's texts are split over that many threads:
     onnxruntime releases the GIL while it runs, so one single-threaded session
     per core does twice the work of one without the spinning that intra-op
     threads cost on a busy machine (docs/benchmarks.md)."""
     from claimlookup.embed import get_embedder
 
-    memo: dict[str, np.ndarray] = {}
+    memo: dict[str, np.ndarray] = {}  # least recently used first
     with ThreadPoolExecutor(max_workers=threads) as pool:
         for chunk in _chunks_by_size(articles, EMBED_CHUNK_TEXTS, lambda a: len(a.sentences)):
             texts = sorted(dict.fromkeys(s.text for a in chunk for s in a.sentences if s.text not in memo), key=len)
@@ -444,10 +449,15 @@ def _embedded(articles: Iterator[Article], threads: int = 1, memo_texts: int = E
             vectors = dict(zip(itertools.chain(*parts), itertools.chain(*pool.map(embedder.embed, parts)), strict=True))
             for article in chunk:
                 for sentence in article.sentences:
-                    sentence.vector = vectors[sentence.text] if sentence.text in vectors else memo[sentence.text]
-            memo.update(vectors)
-            for text in list(itertools.islice(memo, max(0, len(memo) - memo_texts))):
-                del memo[text]
+                    text = sentence.text
+                    if text in vectors:
+                        sentence.vector = vectors[text]
+                    else:
+                        sentence.vector = memo[text] = memo.pop(text)  # used again: now the most recent
+            if memo_texts > 0:
+                memo.update((t, v) for t, v in vectors.items() if len(t) <= EMBED_MEMO_CHARS)
+                for text in list(itertools.islice(memo, max(0, len(memo) - memo_texts))):
+                    del memo[text]
             yield from chunk
 
 

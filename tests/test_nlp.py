@@ -125,7 +125,23 @@ def test_workers_send_back_facts_not_tokens() -> None:
     [full] = model.pipe([text])
     [facts_only] = model.pipe([text], component_cfg={"claimlookup_facts": {"facts_only": True}})
     assert len(full) > 0 and len(facts_only) == 0
-    assert facts_only.user_data == full.user_data and len(full.user_data["claimlookup.facts"]) == 2
+    assert facts_only.user_data["claimlookup.facts"] == full.user_data["claimlookup.facts"]
+    assert len(full.user_data["claimlookup.facts"]) == 2 and facts_only.user_data["claimlookup.chars"] == len(text)
+
+
+@pytest.mark.slow
+def test_facts_of_another_text_are_refused() -> None:
+    """Titles and bodies are paired by order; a Doc dropped by spaCy (an error
+    handler that ignores errors) would shift every later pairing, so the
+    reader checks each Doc's length against the text it expects."""
+    from claimlookup.nlp.pipeline import _facts_of
+
+    [doc] = nlp.get_nlp().pipe(["Russia denied it."], component_cfg={"claimlookup_facts": {"facts_only": True}})
+    assert len(_facts_of(doc, "Russia denied it.")) == 1
+    with pytest.raises(RuntimeError, match="another text"):
+        _facts_of(doc, "Rescuers said twenty people died.")
+    with pytest.raises(RuntimeError):
+        _facts_of(None, "Russia denied it.")
 
 
 @pytest.mark.slow
@@ -141,6 +157,24 @@ def test_msgpack_hooks_are_not_searched_on_every_call() -> None:
         assert registry.entry_points is False and "numpy" in registry.get_all()
     array = numpy.arange(6, dtype=numpy.float32).reshape(2, 3)
     assert numpy.array_equal(srsly.msgpack_loads(srsly.msgpack_dumps({"a": array}))["a"], array)
+
+
+def test_msgpack_hooks_from_entry_points_keep_the_search() -> None:
+    """Where a package provides a hook as an entry point, the search stays
+    on: its place among the hooks is catalogue's to decide."""
+    import catalogue
+
+    from claimlookup.nlp.pipeline import msgpack_hooks_found_once
+
+    class Provided(catalogue.Registry):
+        def get_entry_points(self) -> dict:
+            return {"from_a_package": lambda obj, chain=None: obj}
+
+    plain = catalogue.Registry(("claimlookup_test", "plain"), entry_points=True)
+    provided = Provided(("claimlookup_test", "provided"), entry_points=True)
+    msgpack_hooks_found_once([plain, provided])
+    assert plain.entry_points is False
+    assert provided.entry_points is True and "from_a_package" in provided.get_all()
 
 
 # --- sentences and offsets -------------------------------------------------------------

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from claimlookup import nlp
-from claimlookup.model import Article, SentenceRef, WriteStatus
+from claimlookup.model import Article, Sentence, SentenceRef, WriteStatus
 from claimlookup.pipeline import (
     MAX_BODY_CHARS,
     MAX_ID_CHARS,
@@ -330,8 +330,33 @@ def test_a_text_seen_in_an_earlier_embedder_call_is_not_embedded_again(monkeypat
     fresh = [dataclasses.replace(a, sentences=[dataclasses.replace(s, vector=None) for s in a.sentences])
              for a in stream]
     forgetful = list(pipeline._embedded(iter(fresh), threads=1, memo_texts=0))
-    assert len(seen) == len(distinct) + len({s.text for s in copy.sentences})
+    assert len(seen) == sum(len({s.text for s in a.sentences}) for a in stream)  # every call embeds its texts
     for a, b in zip(remembered, forgetful, strict=True):
         for x, y in zip(a.sentences, b.sentences, strict=True):
             assert x.vector is not None and y.vector is not None
             assert np.array_equal(x.vector, y.vector)
+
+
+def test_the_run_memo_keeps_the_texts_used_last(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bounded by count, least recently used out first; long texts are not kept."""
+    from claimlookup import embed, pipeline
+
+    seen: list[str] = []
+
+    class Counting:
+        def embed(self, texts: list[str]) -> np.ndarray:
+            seen.extend(texts)
+            return np.ones((len(texts), 384), dtype=np.float32)
+
+    def article(*texts: str) -> Article:
+        return Article(id=texts[0], title="", body="", sentences=[
+            Sentence(position=i + 1, text=t, start=0, end=len(t)) for i, t in enumerate(texts)])
+
+    monkeypatch.setattr(embed, "get_embedder", lambda: Counting())
+    monkeypatch.setattr(pipeline, "EMBED_CHUNK_TEXTS", 1)
+    long = "x" * (pipeline.EMBED_MEMO_CHARS + 1)
+    stream = [article("a"), article("b"), article("a"), article("c"), article("a"), article("b"), article(long),
+              article(long)]
+    list(pipeline._embedded(iter(stream), threads=1, memo_texts=2))
+    # "a" used again before "c" came in, so "b" was the least recent and went: embedded twice.
+    assert seen == ["a", "b", "c", "b", long, long]

