@@ -164,7 +164,7 @@ def test_msgpack_hooks_from_entry_points_keep_the_search() -> None:
     on: its place among the hooks is catalogue's to decide."""
     import catalogue
 
-    from claimlookup.nlp.pipeline import msgpack_hooks_found_once
+    from claimlookup.nlp.pipeline import skip_msgpack_hook_search
 
     class Provided(catalogue.Registry):
         def get_entry_points(self) -> dict:
@@ -172,7 +172,7 @@ def test_msgpack_hooks_from_entry_points_keep_the_search() -> None:
 
     plain = catalogue.Registry(("claimlookup_test", "plain"), entry_points=True)
     provided = Provided(("claimlookup_test", "provided"), entry_points=True)
-    msgpack_hooks_found_once([plain, provided])
+    skip_msgpack_hook_search([plain, provided])
     assert plain.entry_points is False
     assert provided.entry_points is True and "from_a_package" in provided.get_all()
 
