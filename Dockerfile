@@ -3,7 +3,9 @@
 #   docker build -t claimlookup .
 #   docker run -p 8000:8000 -e CLAIMLOOKUP_STORE_URL=http://elasticsearch:9200 claimlookup
 # compose.yaml wires it to Elasticsearch; docs/store-elastic.md explains both.
-FROM python:3.11-slim
+# Python 3.12: on 3.11 spaCy's wheels carry Cython's profiling hooks and its pipeline costs
+# twice the CPU (docs/operations.md, "Python").
+FROM python:3.12-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

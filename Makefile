@@ -1,9 +1,15 @@
 # The two commands: `make run` and `make test`. Both create .venv/ on first use
 # and reuse it while pyproject.toml is unchanged.
-PYTHON ?= python3
+#
+# The interpreter: Python 3.12 where the machine has one (on 3.11 spaCy's wheels
+# carry Cython's profiling hooks and its pipeline costs twice the CPU:
+# docs/operations.md, "Python"), else python3. `make PYTHON=python3.11 test`
+# chooses another; .venv/ is made again when its Python is not that one.
+PYTHON ?= $(shell tools/pick-python)
+PYVER  := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 VENV   := .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+STAMP  := $(VENV)/.installed-py$(PYVER)-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PORT   ?= 8000
 
 .PHONY: install run index serve test test-fast test-contract lint typecheck bench clean
@@ -11,6 +17,8 @@ PORT   ?= 8000
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
+	@if [ -x $(PY) ] && [ "$$($(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')" != "$(PYVER)" ]; then \
+	  echo "$(VENV) runs another Python than $(PYTHON) ($(PYVER)): making it again"; rm -rf $(VENV); fi
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'

@@ -20,6 +20,7 @@ import argparse
 import dataclasses
 import json
 import os
+import platform
 import resource
 import statistics
 import sys
@@ -28,6 +29,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from claimlookup.nlp.pipeline import spacy_profiled
 from claimlookup.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,6 +71,8 @@ def main() -> None:
     print(f"input {args.path}; runs {args.runs}; embeddings {'off' if args.no_embed else 'on'}; "
           f"CLAIMLOOKUP_EMBED_THREADS={Settings.from_env().embed_threads}; "
           f"spaCy processes {args.processes or 'auto'}; load average {os.getloadavg()[0]:.2f}")
+    print(f"Python {platform.python_version()}; spaCy's profiling hooks {'on' if spacy_profiled() else 'off'} "
+          "(docs/operations.md, \"Python\")")
     print(header())
     results = []
     for run in range(1, args.runs + 1):

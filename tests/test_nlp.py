@@ -177,6 +177,36 @@ def test_msgpack_hooks_from_entry_points_keep_the_search() -> None:
     assert provided.entry_points is True and "from_a_package" in provided.get_all()
 
 
+def test_spacy_profiling_hooks_are_seen_and_the_profiler_put_back() -> None:
+    """``spacy_profiled`` asks spaCy's compiled code whether it reports to a
+    profiler: spaCy 3.8's wheels do below Python 3.12 and not from 3.12 on
+    (what docs/operations.md, "Python", and tools/pick-python rest on). A
+    profiler set before the probe is the one set after it, and still sees
+    calls."""
+    import sys
+
+    from claimlookup.nlp.pipeline import spacy_profiled
+
+    assert spacy_profiled() is (sys.version_info < (3, 12))
+    calls: list[str] = []
+
+    def mine(frame, event, arg) -> None:
+        if event == "call":
+            calls.append(frame.f_code.co_name)
+
+    def probe_target() -> None:
+        pass
+
+    sys.setprofile(mine)
+    try:
+        spacy_profiled()
+        assert sys.getprofile() is mine
+        probe_target()
+    finally:
+        sys.setprofile(None)
+    assert "probe_target" in calls
+
+
 # --- sentences and offsets -------------------------------------------------------------
 
 def check_offsets(article: Article) -> None:

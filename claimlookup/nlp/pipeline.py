@@ -19,7 +19,9 @@ index the sentence's own ``text``.
 from __future__ import annotations
 
 import bisect
+import logging
 import re
+import sys
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -48,6 +50,8 @@ EXCLUDED_PIPES = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer"
 _FACTS_KEY = "claimlookup.facts"
 _CHARS_KEY = "claimlookup.chars"
 
+logger = logging.getLogger(__name__)
+
 
 # --- the model -----------------------------------------------------------------
 
@@ -72,7 +76,42 @@ def get_nlp() -> Language:
     nlp.add_pipe(PLACES_PIPE, after="ner")
     nlp.add_pipe("claimlookup_facts", last=True)
     skip_msgpack_hook_search()
+    if spacy_profiled():
+        logger.warning(
+            "spaCy %s on Python %d.%d was compiled with Cython's profiling hooks: its pipeline "
+            "costs about twice the CPU it costs on Python 3.12 or newer (docs/operations.md, \"Python\")",
+            spacy.__version__, *sys.version_info[:2])
     return nlp
+
+
+def spacy_profiled() -> bool:
+    """Whether spaCy's compiled code reports its calls to Python's profiler.
+
+    spaCy's build compiles Cython's profiling hooks into its wheels for
+    Python 3.11 and older (not for 3.12 and newer). Each hooked function
+    checks whether a profiler is set, and in code that has let go of the GIL
+    (``ner``'s transition step) takes the GIL back to do so: measured here, the
+    same pipeline on the same text costs 2.1x the CPU on 3.11, ``ner`` 2.7x,
+    with the same sentences and entities (docs/operations.md, "Python"). Asked
+    of the code itself, not of the version numbers: one call to a compiled
+    method under a profiler of this thread's, put back as it was."""
+    from spacy.vocab import Vocab
+
+    doc = Doc(Vocab(), words=["probe"])
+    reported: list[str] = []
+
+    def profiler(frame: Any, event: str, arg: Any) -> None:
+        if event == "call" and frame.f_code.co_filename.endswith(".pyx"):
+            reported.append(frame.f_code.co_name)
+
+    previous = sys.getprofile()
+    sys.setprofile(profiler)
+    try:
+        len(doc)
+        doc[0]
+    finally:
+        sys.setprofile(previous)
+    return bool(reported)
 
 
 def skip_msgpack_hook_search(registries: Iterable[Any] | None = None) -> None:
