@@ -22,6 +22,7 @@ import bisect
 import logging
 import re
 import sys
+import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -93,24 +94,29 @@ def spacy_profiled() -> bool:
     (``ner``'s transition step) takes the GIL back to do so: measured here, the
     same pipeline on the same text costs 2.1x the CPU on 3.11, ``ner`` 2.7x,
     with the same sentences and entities (docs/operations.md, "Python"). Asked
-    of the code itself, not of the version numbers: one call to a compiled
-    method under a profiler of this thread's, put back as it was."""
+    of the code itself, not of the version numbers: two calls of a compiled
+    method under a profiler, in a thread of its own, so that a profiler the
+    caller runs (cProfile's included) is neither replaced nor fed."""
     from spacy.vocab import Vocab
 
-    doc = Doc(Vocab(), words=["probe"])
     reported: list[str] = []
 
     def profiler(frame: Any, event: str, arg: Any) -> None:
         if event == "call" and frame.f_code.co_filename.endswith(".pyx"):
             reported.append(frame.f_code.co_name)
 
-    previous = sys.getprofile()
-    sys.setprofile(profiler)
-    try:
-        len(doc)
-        doc[0]
-    finally:
-        sys.setprofile(previous)
+    def probe() -> None:
+        doc = Doc(Vocab(), words=["probe"])
+        sys.setprofile(profiler)
+        try:
+            len(doc)
+            doc[0]
+        finally:
+            sys.setprofile(None)
+
+    thread = threading.Thread(target=probe, name="claimlookup-spacy-profiled")
+    thread.start()
+    thread.join()
     return bool(reported)
 
 
